@@ -1,0 +1,7 @@
+"""``python -m steepest``: the same as the ``steepest`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

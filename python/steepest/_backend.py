@@ -1,0 +1,192 @@
+"""Backend registry, selection and thread count.
+
+Three backends implement one kernel interface: ``cpp`` (the compiled ``steepest._core``, threaded),
+``numba`` and ``numpy``. ``steepest.reference`` is never dispatched to: it is the ground truth the
+backends are tested and measured against.
+
+Selection, strongest first: a ``backend=`` argument, ``with use_backend(name):``,
+``set_backend(name)``, the environment variable ``STEEPEST_BACKEND``; ``"auto"`` picks cpp, then
+numba, then numpy. ``set_num_threads(n)`` / ``STEEPEST_NUM_THREADS`` set the thread count
+(``-1`` = all cores).
+
+The kernel interface
+--------------------
+Every backend module exposes the same functions. Inputs have already been validated by
+``steepest._validate`` (kernels never re-check): ``W`` is (C, D) C-contiguous float32 or float64;
+``X`` is (D, N) of the same dtype, C- *or* F-contiguous (both read in place); ``y`` is int64 (N,)
+contiguous with values in [0, C); ``idx`` is ``None`` (all N examples) or an int64 (B,) contiguous
+array of example indices in [0, N), repeats allowed (mini-batches gathered inside the kernel).
+Losses are averaged over the examples used (N, or B) and returned as Python floats accumulated in
+float64; gradients are returned in W's dtype. ``n_threads`` is a positive int.
+
+    scores(W, X, idx, n_threads) -> S (C, B) in W.dtype
+    svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads) -> (loss, dW | None)
+    softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads) -> (loss, dW | None)
+
+Results are bitwise identical for any ``n_threads``: work is cut into fixed-size blocks of examples
+whose partial results are combined in a fixed order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import threading
+from types import ModuleType
+from typing import Iterator
+
+NAMES = ("cpp", "numba", "numpy")
+_MODULES = {"cpp": "steepest._cpp_kernels", "numba": "steepest._numba_kernels", "numpy": "steepest._numpy_kernels"}
+
+_state = threading.local()
+_global = {"backend": None, "threads": None}
+_loaded: dict[str, ModuleType] = {}
+_failures: dict[str, str] = {}
+
+
+def _load(name: str) -> ModuleType | None:
+    """Import a backend once; remember why it failed so the error can say it."""
+    if name in _loaded:
+        return _loaded[name]
+    if name in _failures:
+        return None
+    try:
+        module = importlib.import_module(_MODULES[name])
+    except ImportError as exc:  # the extension was not built, or numba is missing
+        _failures[name] = str(exc)
+        return None
+    _loaded[name] = module
+    return module
+
+
+def backends() -> list[str]:
+    """The names of the backends that can run here, fastest first."""
+    return [name for name in NAMES if _load(name) is not None]
+
+
+def _unavailable_message(name: str) -> str:
+    why = _failures.get(name, "")
+    if name == "cpp":
+        hint = (
+            "the compiled extension steepest._core is not built; install the package with "
+            "`pip install .` (or `pip install --no-build-isolation -ve .` for development), which "
+            "needs a C++17 compiler and CMake"
+        )
+    elif name == "numba":
+        hint = "numba is not importable; install it with `pip install numba`"
+    else:
+        hint = "numpy is not importable"
+    return f"backend {name!r} is not available: {hint} ({why}). Available: {backends()}"
+
+
+def _check_name(name: object, argname: str = "backend") -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{argname} must be a str, one of {('auto',) + NAMES}; got {type(name).__name__}")
+    key = name.strip().lower()
+    if key not in ("auto",) + NAMES:
+        raise ValueError(f"{argname} must be one of {('auto',) + NAMES}; got {name!r}")
+    return key
+
+
+def resolve(backend: str | None = None) -> str:
+    """The backend name to use for a call: argument, context, global, environment, auto."""
+    for candidate, where in (
+        (backend, "backend"),
+        (getattr(_state, "backend", None), "use_backend"),
+        (_global["backend"], "set_backend"),
+        (os.environ.get("STEEPEST_BACKEND") or None, "STEEPEST_BACKEND"),
+    ):
+        if candidate is None:
+            continue
+        name = _check_name(candidate, where)
+        if name == "auto":
+            break
+        if _load(name) is None:
+            raise ValueError(_unavailable_message(name))
+        return name
+    for name in NAMES:
+        if _load(name) is not None:
+            return name
+    raise RuntimeError("no backend can run: numpy itself failed to import")  # pragma: no cover
+
+
+def get(backend: str | None = None) -> ModuleType:
+    """The kernel module of the resolved backend."""
+    return _loaded[resolve(backend)]
+
+
+def set_backend(name: str | None) -> None:
+    """Set the process-wide default backend (``None`` or ``"auto"`` to go back to automatic)."""
+    if name is not None:
+        key = _check_name(name)
+        if key != "auto" and _load(key) is None:
+            raise ValueError(_unavailable_message(key))
+    _global["backend"] = name
+
+
+def get_backend() -> str:
+    """The backend a call without ``backend=`` would use now."""
+    return resolve(None)
+
+
+@contextlib.contextmanager
+def use_backend(name: str) -> Iterator[str]:
+    """Use backend ``name`` inside a ``with`` block (this thread only); restored on exit."""
+    key = _check_name(name)
+    if key != "auto" and _load(key) is None:
+        raise ValueError(_unavailable_message(key))
+    previous = getattr(_state, "backend", None)
+    _state.backend = key
+    try:
+        yield resolve(None)
+    finally:
+        _state.backend = previous
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def check_threads(n: object, argname: str = "n_threads") -> int:
+    """Validate a thread count: a positive int, or -1 for all cores (0 and other negatives refused)."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{argname} must be an int (a positive count, or -1 for all cores); got {type(n).__name__}")
+    if n == -1:
+        return _cpu_count()
+    if n < 1:
+        raise ValueError(f"{argname} must be a positive int or -1 for all cores; got {n}")
+    return n
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads the C++ pool and Numba use (``-1`` = all cores)."""
+    _global["threads"] = check_threads(n)
+
+
+def get_num_threads() -> int:
+    """The thread count kernels run with: ``set_num_threads``, else ``STEEPEST_NUM_THREADS``, else all cores."""
+    if _global["threads"] is not None:
+        return _global["threads"]
+    env = os.environ.get("STEEPEST_NUM_THREADS")
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            raise ValueError(f"STEEPEST_NUM_THREADS must be an int; got {env!r}") from None
+        return check_threads(value, "STEEPEST_NUM_THREADS")
+    return _cpu_count()
+
+
+@contextlib.contextmanager
+def num_threads(n: int) -> Iterator[int]:
+    """Run a block with ``n`` threads; the previous setting is restored on exit."""
+    previous = _global["threads"]
+    _global["threads"] = check_threads(n)
+    try:
+        yield _global["threads"]
+    finally:
+        _global["threads"] = previous

@@ -1,0 +1,232 @@
+"""The NumPy backend: the kernel contract of ``_backend`` in vectorized NumPy (BLAS for the products).
+
+Examples are processed in fixed-size blocks so float32 data can be promoted to float64 a block at a
+time (sums accumulate in float64 without a float64 copy of X) and temporaries stay small; block
+results are added in block order. ``n_threads`` is accepted for the common interface; NumPy's BLAS
+picks its own threads.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+BLOCK = 4096  # examples per block
+FD_CHUNK_ELEMENTS = 1 << 22  # bound on the (C, k, B) temporaries of the finite-difference sweep
+
+
+def _blocks(X: np.ndarray, idx: np.ndarray | None) -> Iterator[tuple[slice, np.ndarray]]:
+    """Yield (positions, float64 columns) for consecutive blocks of the examples used."""
+    n = X.shape[1] if idx is None else idx.shape[0]
+    for start in range(0, n, BLOCK):
+        part = slice(start, min(start + BLOCK, n))
+        cols = X[:, part] if idx is None else X[:, idx[part]]
+        yield part, cols.astype(np.float64, copy=False)
+
+
+def _count(X: np.ndarray, idx: np.ndarray | None) -> int:
+    return X.shape[1] if idx is None else idx.shape[0]
+
+
+def _labels(y: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+    return y if idx is None else y[idx]
+
+
+def scores(W, X, idx, n_threads):
+    W64 = W.astype(np.float64, copy=False)
+    out = np.empty((W.shape[0], _count(X, idx)), dtype=W.dtype)
+    for part, Xb in _blocks(X, idx):
+        out[:, part] = W64 @ Xb
+    return out
+
+
+def _svm_margins(S: np.ndarray, yb: np.ndarray, delta: float) -> np.ndarray:
+    """Margins s_j - s_{y_i} + delta, with the label entries set to zero (they never count)."""
+    columns = np.arange(S.shape[1])
+    M = S - S[yb, columns] + delta
+    M[yb, columns] = 0.0
+    return M
+
+
+def _finish(loss: float, dW64, W: np.ndarray, n: int, reg: float, want_grad: bool):
+    W64 = W.astype(np.float64, copy=False)
+    total = loss / n + reg * float(np.sum(W64 * W64))
+    if not want_grad:
+        return total, None
+    return total, (dW64 / n + 2.0 * reg * W64).astype(W.dtype, copy=False)
+
+
+def svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads):
+    W64 = W.astype(np.float64, copy=False)
+    yy = _labels(y, idx)
+    loss = 0.0
+    dW = np.zeros(W.shape) if want_grad else None
+    for part, Xb in _blocks(X, idx):
+        yb = yy[part]
+        M = _svm_margins(W64 @ Xb, yb, delta)
+        loss += float(np.maximum(M, 0.0).sum())
+        if want_grad:
+            coef = (M > 0).astype(np.float64)
+            coef[yb, np.arange(len(yb))] = -coef.sum(axis=0)
+            dW += coef @ Xb.T
+    return _finish(loss, dW, W, _count(X, idx), reg, want_grad)
+
+
+def _log_softmax(S: np.ndarray) -> np.ndarray:
+    """log p = s - logsumexp(s) per column, max-shifted so exp never overflows."""
+    Z = S - S.max(axis=0)
+    return Z - np.log(np.exp(Z).sum(axis=0))
+
+
+def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
+    W64 = W.astype(np.float64, copy=False)
+    yy = _labels(y, idx)
+    loss = 0.0
+    dW = np.zeros(W.shape) if want_grad else None
+    for part, Xb in _blocks(X, idx):
+        yb = yy[part]
+        columns = np.arange(len(yb))
+        logp = _log_softmax(W64 @ Xb)
+        loss -= float(logp[yb, columns].sum())
+        if want_grad:
+            P = np.exp(logp)
+            P[yb, columns] -= 1.0
+            dW += P @ Xb.T
+    return _finish(loss, dW, W, _count(X, idx), reg, want_grad)
+
+
+# --- exact finite differences (DESIGN.md section 2) -----------------------------------------------
+
+
+def _steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The steps the reference loop really takes: (w + h) - w and w - (w - h)."""
+    return (W + h) - W, W - (W - h)
+
+
+def _reg_change(W: np.ndarray, e: np.ndarray, reg: float) -> np.ndarray:
+    """reg * ((w + e)^2 - w^2), without cancellation."""
+    return reg * e * (2.0 * W + e)
+
+
+def _feature_chunks(D: int, C: int, N: int) -> Iterator[slice]:
+    k = max(1, FD_CHUNK_ELEMENTS // max(1, C * N))
+    for start in range(0, D, k):
+        yield slice(start, min(start + k, D))
+
+
+def _svm_margins_masked(W, X, y, delta):
+    """(C, N) margins with -inf at the label entries, so max(0, m + anything finite) = 0 there."""
+    S = W @ X
+    columns = np.arange(X.shape[1])
+    M = S - S[y, columns] + delta
+    M[y, columns] = -np.inf
+    return M
+
+
+def _svm_change(M, X, y, E, d_part):
+    """sum_i Delta_i(e) for every (c, d) of a chunk of features, e = E[c, d]: shape (C, k)."""
+    Xd = X[d_part]  # (k, N)
+    Ed = E[:, d_part]  # (C, k)
+    hinge = np.maximum(M, 0.0)
+    # y_i != c: the one term (i, c) moves by e * x (the label entries are -inf and contribute 0)
+    other = (np.maximum(M[:, None, :] + Ed[:, :, None] * Xd[None, :, :], 0.0) - hinge[:, None, :]).sum(axis=2)
+    # y_i == c: every margin of example i moves by -e * x
+    own = np.zeros_like(Ed)
+    for c in range(M.shape[0]):
+        cols = np.flatnonzero(y == c)
+        if not len(cols):
+            continue
+        shift = Ed[c][:, None] * Xd[:, cols]  # (k, n_c)
+        Mc, Hc = M[:, cols], hinge[:, cols]
+        for j in range(M.shape[0]):
+            own[c] += (np.maximum(Mc[j] - shift, 0.0) - Hc[j]).sum(axis=1)
+    return other + own
+
+
+def _svm_kinks(M, X, y, h, d_part):
+    """Hinge terms touched by weight (c, d) with x != 0 and |m| <= h |x|: shape (C, k), int64."""
+    Xd = X[d_part]
+    reach = h * np.abs(Xd)  # (k, N)
+    absM = np.abs(M)
+    nonzero = Xd != 0
+    other = ((absM[:, None, :] <= reach[None]) & nonzero[None]).sum(axis=2)
+    own = np.zeros(other.shape, dtype=np.int64)
+    for c in range(M.shape[0]):
+        cols = np.flatnonzero(y == c)
+        if len(cols):
+            hits = (absM[:, None, cols] <= reach[None][:, :, cols]) & nonzero[None][:, :, cols]
+            own[c] = hits.sum(axis=(0, 2))
+    return other + own
+
+
+def svm_fd(W, X, y, reg, delta, h, n_threads):
+    N = X.shape[1]
+    M = _svm_margins_masked(W, X, y, delta)
+    e_plus, e_minus = _steps(W, h)
+    plus = np.empty(W.shape)
+    minus = np.empty(W.shape)
+    kinks = np.empty(W.shape, dtype=np.int64)
+    for part in _feature_chunks(X.shape[0], W.shape[0], N):
+        plus[:, part] = _svm_change(M, X, y, e_plus, part) / N
+        minus[:, part] = _svm_change(M, X, y, -e_minus, part) / N
+        kinks[:, part] = _svm_kinks(M, X, y, h, part)
+    plus += _reg_change(W, e_plus, reg)
+    minus += _reg_change(W, -e_minus, reg)
+    return plus, minus, kinks
+
+
+def _softmax_change(P, X, label_sums, E, d_part):
+    """sum_i log1p(p_ci expm1(e x)) - e * sum_{i: y_i = c} x: shape (C, k)."""
+    Xd = X[d_part]
+    Ed = E[:, d_part]
+    spread = np.log1p(P[:, None, :] * np.expm1(Ed[:, :, None] * Xd[None, :, :])).sum(axis=2)
+    return spread - Ed * label_sums[:, d_part]
+
+
+def softmax_fd(W, X, y, reg, h, n_threads):
+    N = X.shape[1]
+    P = np.exp(_log_softmax(W @ X))
+    onehot = np.zeros((W.shape[0], N))
+    onehot[y, np.arange(N)] = 1.0
+    label_sums = onehot @ X.T  # (C, D): sum of x_d over the examples of each class
+    e_plus, e_minus = _steps(W, h)
+    plus = np.empty(W.shape)
+    minus = np.empty(W.shape)
+    for part in _feature_chunks(X.shape[0], W.shape[0], N):
+        plus[:, part] = _softmax_change(P, X, label_sums, e_plus, part) / N
+        minus[:, part] = _softmax_change(P, X, label_sums, -e_minus, part) / N
+    plus += _reg_change(W, e_plus, reg)
+    minus += _reg_change(W, -e_minus, reg)
+    return plus, minus
+
+
+# --- losses on a grid of score matrices (lines, planes, many candidates) ----------------------------
+
+
+def _grid(S0, S1, S2, y, alphas, betas, data_loss):
+    out = np.empty((len(alphas), len(betas)))
+    for a, alpha in enumerate(alphas):
+        base = S0 + alpha * S1
+        for b, beta in enumerate(betas):
+            out[a, b] = data_loss(base if S2 is None else base + beta * S2, y)
+    return out
+
+
+def _svm_data_loss(delta):
+    def loss(S, y):
+        return float(np.maximum(_svm_margins(S, y, delta), 0.0).sum()) / S.shape[1]
+
+    return loss
+
+
+def _softmax_data_loss(S, y):
+    return -float(_log_softmax(S)[y, np.arange(S.shape[1])].sum()) / S.shape[1]
+
+
+def svm_grid(S0, S1, S2, y, alphas, betas, delta, n_threads):
+    return _grid(S0, S1, S2, y, alphas, betas, _svm_data_loss(delta))
+
+
+def softmax_grid(S0, S1, S2, y, alphas, betas, n_threads):
+    return _grid(S0, S1, S2, y, alphas, betas, _softmax_data_loss)

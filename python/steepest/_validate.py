@@ -1,0 +1,200 @@
+"""The one place inputs are checked, identically for every backend, before any work starts.
+
+Wrong kind of object or dtype raises ``TypeError``; the right kind with a bad shape, value or range
+raises ``ValueError``. Messages name the argument, what was expected and what was received.
+Nothing here modifies its inputs; arrays are returned as they are whenever the kernels can read them
+in place (a copy is made only for strides no kernel can read, and that is documented).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _kind(obj: Any) -> str:
+    if isinstance(obj, np.ndarray):
+        return f"{type(obj).__name__} of dtype {obj.dtype} and shape {obj.shape}"
+    return type(obj).__name__
+
+
+def _plain_ndarray(a: Any, name: str, what: str) -> np.ndarray:
+    """Refuse everything that is not a plain numpy.ndarray (lists, matrices, masked, sparse, None)."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a plain numpy.ndarray of {what}; got a masked array (use .filled() or .data)")
+    if isinstance(a, np.matrix):
+        raise TypeError(f"{name} must be a plain numpy.ndarray of {what}; got numpy.matrix (use np.asarray({name}))")
+    if not isinstance(a, np.ndarray) or type(a) is not np.ndarray and not isinstance(a, np.memmap):
+        hint = " (sparse matrices are not supported; use .toarray())" if hasattr(a, "tocsr") else ""
+        if isinstance(a, (list, tuple)):
+            hint = f" (convert it with np.asarray({name}, dtype=np.float64))" if what.startswith("float") else ""
+        raise TypeError(f"{name} must be a numpy.ndarray of {what}; got {_kind(a)}{hint}")
+    if not a.dtype.isnative:
+        raise TypeError(f"{name} must be in native byte order; got dtype {a.dtype.str} (use {name}.astype({name}.dtype.newbyteorder('=')))")
+    return a
+
+
+def float_array(a: Any, name: str, ndim: int, *, check_finite: bool = True) -> np.ndarray:
+    """A float32 or float64 array with ``ndim`` dimensions, no empty axis, finite entries."""
+    a = _plain_ndarray(a, name, "float32 or float64")
+    if a.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64; got {a.dtype} (cast it with {name}.astype(np.float64))")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D; got shape {a.shape}")
+    if 0 in a.shape:
+        raise ValueError(f"{name} must not be empty; got shape {a.shape}")
+    if check_finite:
+        finite(a, name)
+    return a
+
+
+def finite(a: np.ndarray, name: str) -> None:
+    """Raise ValueError naming the first non-finite entry. One cheap pass when all is well."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(a, axis=None, dtype=np.float64)
+    if math.isfinite(total):
+        return
+    bad = np.argwhere(~np.isfinite(a))
+    if len(bad):
+        where = tuple(int(i) for i in bad[0])
+        raise ValueError(f"{name} must be finite; {name}{list(where)} = {a[where]} ({len(bad)} non-finite entries)")
+
+
+def weights_and_data(W: Any, X: Any, *, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """W (C, D) and X (D, N) of one float dtype; X kept in place when C- or F-contiguous."""
+    W = float_array(W, "W", 2, check_finite=check_finite)
+    X = float_array(X, "X", 2, check_finite=check_finite)
+    if W.dtype != X.dtype:
+        raise TypeError(f"W and X must share a dtype; got W {W.dtype} and X {X.dtype} (cast one with .astype)")
+    if W.shape[0] < 2:
+        raise ValueError(f"W must have at least 2 rows (classes); got shape {W.shape}")
+    if W.shape[1] != X.shape[0]:
+        hint = " did you pass X as (N, D)? use X.T" if W.shape[1] == X.shape[1] else ""
+        raise ValueError(f"W.shape[1] must equal X.shape[0] (D); got W {W.shape} and X {X.shape}.{hint}")
+    return weights(W), data(X)
+
+
+def weights(W: np.ndarray) -> np.ndarray:
+    """The kernels read W as C-contiguous; W is small, so a copy of another layout is cheap."""
+    return W if W.flags.c_contiguous else np.ascontiguousarray(W)
+
+
+def data(X: np.ndarray) -> np.ndarray:
+    """X is read in place in either memory order; any other strides are copied once (documented)."""
+    if X.flags.c_contiguous or X.flags.f_contiguous:
+        return X
+    return np.ascontiguousarray(X)
+
+
+def labels(y: Any, n: int, c: int, name: str = "y") -> np.ndarray:
+    """Integer labels of shape (n,) with values in [0, c), returned as contiguous int64."""
+    y = _plain_ndarray(y, name, "integer labels")
+    if y.dtype == np.bool_ or y.dtype.kind not in "iu":
+        raise TypeError(f"{name} must have an integer dtype; got {y.dtype}")
+    if y.dtype.itemsize > 8 or y.dtype == np.uint64:
+        raise TypeError(f"{name} must fit in int64; got dtype {y.dtype}")
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D of shape (N,); got shape {y.shape}" + (" (use y.ravel())" if y.ndim == 2 and 1 in y.shape else ""))
+    if y.shape[0] != n:
+        raise ValueError(f"{name} must have one label per column of X: length {n}; got length {y.shape[0]}")
+    if n:
+        bad = np.flatnonzero((y < 0) | (y >= c))
+        if len(bad):
+            i = int(bad[0])
+            raise ValueError(f"{name} must hold labels in [0, {c}); {name}[{i}] = {int(y[i])} ({len(bad)} out of range)")
+    return np.ascontiguousarray(y, dtype=np.int64)
+
+
+def indices(idx: Any, n: int, name: str = "idx") -> np.ndarray:
+    """Example indices in [0, n) as contiguous int64 (repeats allowed)."""
+    if isinstance(idx, (list, tuple, range)):
+        idx = np.asarray(idx)
+    idx = _plain_ndarray(idx, name, "integer indices")
+    if idx.dtype == np.bool_ or idx.dtype.kind not in "iu":
+        raise TypeError(f"{name} must have an integer dtype; got {idx.dtype}")
+    if idx.ndim != 1 or idx.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of indices; got shape {idx.shape}")
+    bad = np.flatnonzero((idx < 0) | (idx >= n))
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(f"{name} must hold indices in [0, {n}); {name}[{i}] = {int(idx[i])}")
+    return np.ascontiguousarray(idx, dtype=np.int64)
+
+
+def real(value: Any, name: str, *, low: float | None = None, low_open: bool = False, high: float | None = None) -> float:
+    """A finite real number (bool refused) within the given bounds."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}; got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}; got {value}")
+    return value
+
+
+def reg(value: Any) -> float:
+    return real(value, "reg", low=0.0)
+
+
+def delta(value: Any) -> float:
+    return real(value, "delta", low=0.0, low_open=True)
+
+
+def positive(value: Any, name: str) -> float:
+    return real(value, name, low=0.0, low_open=True)
+
+
+def integer(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """An int (bool refused, NumPy integers accepted) within the given bounds."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}; got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}; got {value}")
+    return value
+
+
+def rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A NumPy Generator from an int seed, a Generator (used as is) or None (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be an int or a numpy.random.Generator; got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative int; got {seed}")
+    return np.random.default_rng(int(seed))
+
+
+def choice(value: Any, name: str, options: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {options}; got {type(value).__name__}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {options}; got {value!r}")
+    return value
+
+
+def writable_dir(path: Any, name: str) -> str:
+    """A folder that exists (or can be created) and can be written."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike); got {type(path).__name__}")
+    folder = os.fspath(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{name} {folder!r} cannot be created: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{name} {folder!r} is not writable")
+    return folder

@@ -1,0 +1,236 @@
+"""Multiclass SVM and softmax losses of a linear classifier, their gradients, scores and accuracy.
+
+Layout (the notes'): ``W`` is (C, D), ``X`` is (D, N) with one example per column, ``y`` (N,) holds
+labels in [0, C). Data held as rows is passed as ``X_rows.T``; both memory orders of (D, N) are read
+in place. float32 and float64 are native (W and X share a dtype, results keep it); sums accumulate in
+float64. Each loss-and-gradient evaluation is one fused pass over X.
+
+    SVM:      L = 1/N sum_i sum_{j != y_i} max(0, s_j - s_{y_i} + delta) + reg * sum(W*W)
+    softmax:  L = 1/N sum_i (logsumexp(s_i) - s_{y_i}) + reg * sum(W*W)
+
+The loss objects validate X and y once, then evaluate any W cheaply: ``f = SVMLoss(X, y)`` is the
+notes' ``CIFAR10_loss_fun`` (``f(W)`` returns the loss).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _backend, _validate
+
+__all__ = [
+    "SVMLoss",
+    "SoftmaxLoss",
+    "svm_loss",
+    "svm_loss_grad",
+    "softmax_loss",
+    "softmax_loss_grad",
+    "scores",
+    "predict",
+    "accuracy",
+]
+
+
+def _finite_loss(loss: float, what: str) -> float:
+    if not np.isfinite(loss):
+        raise FloatingPointError(
+            f"the {what} loss is not finite ({loss}): the scores W @ X overflowed; scale W or X down "
+            "(or use float64)"
+        )
+    return loss
+
+
+class LinearLoss:
+    """Shared machinery of :class:`SVMLoss` and :class:`SoftmaxLoss` (validation, backend, subsets)."""
+
+    name = "linear"
+
+    def __init__(self, X: Any, y: Any, reg: float = 0.0, *, backend: str | None = None, check_finite: bool = True):
+        if backend is not None:
+            _backend._check_name(backend)
+        self.X = _validate.data(_validate.float_array(X, "X", 2, check_finite=check_finite))
+        self.y = _validate.labels(y, self.X.shape[1], np.iinfo(np.int64).max)
+        self.reg = _validate.reg(reg)
+        self.backend = backend
+        self._idx: np.ndarray | None = None
+        self._max_label = int(self.y.max())
+
+    # -- construction of related objects ---------------------------------------------------------
+    def _options(self) -> dict:
+        return {"reg": self.reg}
+
+    def subset(self, idx: Any) -> "LinearLoss":
+        """The same loss on the examples ``idx`` (positions in this loss's examples, repeats allowed).
+
+        Nothing is copied: the kernels gather the columns themselves (mini-batches).
+        """
+        idx = _validate.indices(idx, self.n)
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other._idx = idx if self._idx is None else self._idx[idx]
+        return other
+
+    def with_reg(self, reg: float) -> "LinearLoss":
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.reg = _validate.reg(reg)
+        return other
+
+    # -- shape facts -----------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """The number of examples this loss averages over."""
+        return self.X.shape[1] if self._idx is None else self._idx.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.X.dtype
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The labels of the examples used (in order)."""
+        return self.y if self._idx is None else self.y[self._idx]
+
+    def _check_W(self, W: Any) -> np.ndarray:
+        W = _validate.float_array(W, "W", 2)
+        if W.dtype != self.X.dtype:
+            raise TypeError(f"W and X must share a dtype; got W {W.dtype} and X {self.X.dtype} (cast one with .astype)")
+        if W.shape[1] != self.dim:
+            hint = " did you pass X as (N, D)? use X.T" if W.shape[1] == self.X.shape[1] else ""
+            raise ValueError(f"W.shape[1] must equal X.shape[0] (D); got W {W.shape} and X {self.X.shape}.{hint}")
+        if W.shape[0] < 2:
+            raise ValueError(f"W must have at least 2 rows (classes); got shape {W.shape}")
+        if self._max_label >= W.shape[0]:
+            bad = int(np.flatnonzero(self.y >= W.shape[0])[0])
+            raise ValueError(f"y must hold labels in [0, {W.shape[0]}) for W with {W.shape[0]} rows; y[{bad}] = {int(self.y[bad])}")
+        return _validate.weights(W)
+
+    def _kernels(self):
+        return _backend.get(self.backend)
+
+    # -- evaluation --------------------------------------------------------------------------------
+    def _loss_grad(self, W: np.ndarray, want_grad: bool):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, W: Any) -> float:
+        """The loss at ``W`` (one pass over X)."""
+        return self.loss(W)
+
+    def loss(self, W: Any) -> float:
+        W = self._check_W(W)
+        return _finite_loss(self._loss_grad(W, False)[0], self.name)
+
+    def loss_grad(self, W: Any) -> tuple[float, np.ndarray]:
+        """``(loss, dW)`` in one fused pass over X; ``dW`` has W's shape and dtype."""
+        W = self._check_W(W)
+        loss, dW = self._loss_grad(W, True)
+        return _finite_loss(loss, self.name), dW
+
+    def grad(self, W: Any) -> np.ndarray:
+        return self.loss_grad(W)[1]
+
+    def scores(self, W: Any) -> np.ndarray:
+        """``W @ X`` for the examples used: (C, n) in W's dtype."""
+        W = self._check_W(W)
+        return self._kernels().scores(W, self.X, self._idx, _backend.get_num_threads())
+
+    def predict(self, W: Any) -> np.ndarray:
+        """The predicted class of every example used: ``argmax`` of the scores (int64)."""
+        return np.argmax(self.scores(W), axis=0).astype(np.int64)
+
+    def accuracy(self, W: Any) -> float:
+        """The fraction of examples whose predicted class is their label."""
+        return float(np.mean(self.predict(W) == self.labels))
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
+        return f"{type(self).__name__}(D={self.dim}, N={self.n}, dtype={self.dtype}, {opts})"
+
+
+class SVMLoss(LinearLoss):
+    """Multiclass SVM (Weston-Watkins) loss on fixed data: ``f(W)`` is the loss.
+
+    ``L = 1/N sum_i sum_{j != y_i} max(0, s_j - s_{y_i} + delta) + reg * sum(W*W)``; gradient row j
+    gets ``1(margin_ij > 0) x_i``, row y_i gets minus the count of positive margins times ``x_i``,
+    plus ``2 reg W``. X (D, N) and y (N,) are validated once here.
+    """
+
+    name = "svm"
+
+    def __init__(self, X: Any, y: Any, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None, check_finite: bool = True):
+        super().__init__(X, y, reg, backend=backend, check_finite=check_finite)
+        self.delta = _validate.delta(delta)
+
+    def _options(self) -> dict:
+        return {"reg": self.reg, "delta": self.delta}
+
+    def _loss_grad(self, W, want_grad):
+        return self._kernels().svm_loss_grad(W, self.X, self.y, self._idx, self.reg, self.delta, want_grad, _backend.get_num_threads())
+
+
+class SoftmaxLoss(LinearLoss):
+    """Softmax (cross-entropy) loss on fixed data: ``f(W)`` is the loss.
+
+    ``L = 1/N sum_i (logsumexp(s_i) - s_{y_i}) + reg * sum(W*W)`` in log-sum-exp form; gradient row j
+    gets ``(p_ij - 1(j == y_i)) x_i`` plus ``2 reg W``.
+    """
+
+    name = "softmax"
+
+    def _loss_grad(self, W, want_grad):
+        return self._kernels().softmax_loss_grad(W, self.X, self.y, self._idx, self.reg, want_grad, _backend.get_num_threads())
+
+
+def _bound(cls, W, X, y, backend, **options) -> tuple[LinearLoss, np.ndarray]:
+    """Validate the functional arguments in the documented order (W, X, y, options) and build a loss."""
+    W, X = _validate.weights_and_data(W, X)
+    y = _validate.labels(y, X.shape[1], W.shape[0])
+    return cls(X, y, backend=backend, check_finite=False, **options), W
+
+
+def svm_loss(W, X, y, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None) -> float:
+    """The multiclass SVM loss (see :class:`SVMLoss`); one pass over X."""
+    loss, W = _bound(SVMLoss, W, X, y, backend, reg=reg, delta=delta)
+    return loss.loss(W)
+
+
+def svm_loss_grad(W, X, y, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None) -> tuple[float, np.ndarray]:
+    """``(loss, dW)`` of the multiclass SVM in one fused pass over X."""
+    loss, W = _bound(SVMLoss, W, X, y, backend, reg=reg, delta=delta)
+    return loss.loss_grad(W)
+
+
+def softmax_loss(W, X, y, reg: float = 0.0, *, backend: str | None = None) -> float:
+    """The softmax loss (see :class:`SoftmaxLoss`); one pass over X."""
+    loss, W = _bound(SoftmaxLoss, W, X, y, backend, reg=reg)
+    return loss.loss(W)
+
+
+def softmax_loss_grad(W, X, y, reg: float = 0.0, *, backend: str | None = None) -> tuple[float, np.ndarray]:
+    """``(loss, dW)`` of the softmax loss in one fused pass over X."""
+    loss, W = _bound(SoftmaxLoss, W, X, y, backend, reg=reg)
+    return loss.loss_grad(W)
+
+
+def scores(W, X, *, backend: str | None = None) -> np.ndarray:
+    """``S = W @ X``: (C, N) class scores in W's dtype (accumulated in float64)."""
+    W, X = _validate.weights_and_data(W, X)
+    return _backend.get(backend).scores(W, X, None, _backend.get_num_threads())
+
+
+def predict(W, X, *, backend: str | None = None) -> np.ndarray:
+    """The predicted class of every column of X (int64, shape (N,))."""
+    return np.argmax(scores(W, X, backend=backend), axis=0).astype(np.int64)
+
+
+def accuracy(W, X, y, *, backend: str | None = None) -> float:
+    """The fraction of columns of X whose predicted class equals y."""
+    W, X = _validate.weights_and_data(W, X)
+    y = _validate.labels(y, X.shape[1], W.shape[0])
+    return float(np.mean(predict(W, X, backend=backend) == y))
