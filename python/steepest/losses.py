@@ -33,11 +33,13 @@ __all__ = [
 ]
 
 
-def _finite_loss(loss: float, what: str) -> float:
-    if not np.isfinite(loss):
+def _finite_loss(loss: float, what: str, dtype: np.dtype, dW: np.ndarray | None = None) -> float:
+    """Refuse a result that overflowed (never return NaN or inf); float32 results must fit float32."""
+    limit = float(np.finfo(dtype).max)
+    if not (np.isfinite(loss) and abs(loss) <= limit) or (dW is not None and not np.all(np.isfinite(dW))):
         raise FloatingPointError(
-            f"the {what} loss is not finite ({loss}): the scores W @ X overflowed; scale W or X down "
-            "(or use float64)"
+            f"the {what} loss or its gradient is not finite in {dtype} (loss {loss}): the scores W @ X "
+            "overflowed; scale W or X down (or use float64)"
         )
     return loss
 
@@ -51,6 +53,11 @@ class LinearLoss:
         if backend is not None:
             _backend._check_name(backend)
         self.X = _validate.data(_validate.float_array(X, "X", 2, check_finite=check_finite))
+        if isinstance(y, np.ndarray) and y.ndim == 1 and len(y) == self.X.shape[0] != self.X.shape[1]:
+            raise ValueError(
+                f"X must be (D, N) with one example per column: y has {len(y)} labels but X {self.X.shape} "
+                "has that many rows; did you pass X as (N, D)? use X.T"
+            )
         self.y = _validate.labels(y, self.X.shape[1], np.iinfo(np.int64).max)
         self.reg = _validate.reg(reg)
         self.backend = backend
@@ -124,13 +131,13 @@ class LinearLoss:
 
     def loss(self, W: Any) -> float:
         W = self._check_W(W)
-        return _finite_loss(self._loss_grad(W, False)[0], self.name)
+        return _finite_loss(self._loss_grad(W, False)[0], self.name, W.dtype)
 
     def loss_grad(self, W: Any) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` in one fused pass over X; ``dW`` has W's shape and dtype."""
         W = self._check_W(W)
         loss, dW = self._loss_grad(W, True)
-        return _finite_loss(loss, self.name), dW
+        return _finite_loss(loss, self.name, W.dtype, dW), dW
 
     def grad(self, W: Any) -> np.ndarray:
         return self.loss_grad(W)[1]
