@@ -20,6 +20,14 @@ from ._backend import (
     set_num_threads,
     use_backend,
 )
+from .gradients import (
+    eval_numerical_gradient,
+    grad_check,
+    grad_check_sparse,
+    h_sweep,
+    numerical_gradient,
+    relative_error,
+)
 from .losses import (
     SoftmaxLoss,
     SVMLoss,
@@ -56,4 +64,10 @@ __all__ = [
     "scores",
     "predict",
     "accuracy",
+    "eval_numerical_gradient",
+    "numerical_gradient",
+    "relative_error",
+    "grad_check",
+    "grad_check_sparse",
+    "h_sweep",
 ]

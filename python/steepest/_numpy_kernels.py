@@ -128,13 +128,17 @@ def _svm_margins_masked(W, X, y, delta):
     return M
 
 
+def _hinge_change(M, T):
+    """max(0, m + t) - max(0, m) without rounding m + t when no kink is crossed (m = -inf gives 0)."""
+    return np.where(M >= 0, np.maximum(T, -M), np.maximum(M + T, 0.0))
+
+
 def _svm_change(M, X, y, E, d_part):
     """sum_i Delta_i(e) for every (c, d) of a chunk of features, e = E[c, d]: shape (C, k)."""
     Xd = X[d_part]  # (k, N)
     Ed = E[:, d_part]  # (C, k)
-    hinge = np.maximum(M, 0.0)
     # y_i != c: the one term (i, c) moves by e * x (the label entries are -inf and contribute 0)
-    other = (np.maximum(M[:, None, :] + Ed[:, :, None] * Xd[None, :, :], 0.0) - hinge[:, None, :]).sum(axis=2)
+    other = _hinge_change(M[:, None, :], Ed[:, :, None] * Xd[None, :, :]).sum(axis=2)
     # y_i == c: every margin of example i moves by -e * x
     own = np.zeros_like(Ed)
     for c in range(M.shape[0]):
@@ -142,9 +146,9 @@ def _svm_change(M, X, y, E, d_part):
         if not len(cols):
             continue
         shift = Ed[c][:, None] * Xd[:, cols]  # (k, n_c)
-        Mc, Hc = M[:, cols], hinge[:, cols]
+        Mc = M[:, cols]
         for j in range(M.shape[0]):
-            own[c] += (np.maximum(Mc[j] - shift, 0.0) - Hc[j]).sum(axis=1)
+            own[c] += _hinge_change(Mc[j], -shift).sum(axis=1)
     return other + own
 
 

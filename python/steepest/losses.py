@@ -142,6 +142,15 @@ class LinearLoss:
     def grad(self, W: Any) -> np.ndarray:
         return self.loss_grad(W)[1]
 
+    def numerical_gradient(self, W: Any, h: float = 1e-5, method: str = "forward") -> np.ndarray:
+        """The finite differences the notes' loop would compute, exactly, for every weight (2 passes over X).
+
+        See :func:`steepest.eval_numerical_gradient`.
+        """
+        from .gradients import eval_numerical_gradient
+
+        return eval_numerical_gradient(self, W, h, method)
+
     def scores(self, W: Any) -> np.ndarray:
         """``W @ X`` for the examples used: (C, n) in W's dtype."""
         W = self._check_W(W)
