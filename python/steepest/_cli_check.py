@@ -1,0 +1,55 @@
+"""``steepest check``: gradient checks of the SVM and softmax with the exact fast path, timed against
+the notes' per-weight loop (extrapolated from a measured sample of weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+NAME = "check"
+HELP = "check the analytic SVM and softmax gradients against exact finite differences, and time the loop"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--data", default="digits", help="digits (default), cifar10:PATH, mnist:PATH, synthetic[:N]")
+    parser.add_argument("--backend", default=None, help="cpp, numba, numpy or auto (default: auto)")
+    parser.add_argument("--h", type=float, default=1e-5, help="finite-difference step (default 1e-5)")
+    parser.add_argument("--method", choices=("centered", "forward"), default="centered")
+    parser.add_argument("--reg", type=float, default=0.0, help="L2 regularization strength")
+    parser.add_argument("--sample", type=int, default=20, help="weights timed with the per-weight loop (default 20)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--h-sweep", action="store_true", help="also show the error as a function of h")
+
+
+def run(args) -> int:
+    from . import _backend, reference
+    from ._table import table
+    from .benchmarks import loop_seconds
+    from .datasets import load_dataset
+    from .gradients import grad_check, h_sweep
+    from .losses import SoftmaxLoss, SVMLoss
+
+    if args.sample < 1:
+        raise ValueError(f"--sample must be at least 1; got {args.sample}")
+    data = load_dataset(args.data, seed=args.seed)
+    print(data)
+    rng = np.random.default_rng(args.seed)
+    X, y = data.X_train, data.y_train
+    W = rng.standard_normal((data.classes, data.n_features)) * 1e-3
+    backend = _backend.resolve(args.backend)
+    rows, ok = [], True
+    for cls, ref in ((SVMLoss, reference.svm_loss_vectorized), (SoftmaxLoss, reference.softmax_loss_vectorized)):
+        loss = cls(X, y, reg=args.reg, backend=backend)
+        report = grad_check(loss, W, h=args.h, method=args.method)
+        print()
+        print(report)
+        ok &= report.ok
+        picks = [(int(rng.integers(W.shape[0])), int(rng.integers(W.shape[1]))) for _ in range(args.sample)]
+        loop = loop_seconds(lambda V: ref(V, X, y, args.reg)[0], W, picks, args.h)
+        rows.append((loss.name, f"{loop:.4g} s", f"{report.elapsed:.4g} s", f"{loop / report.elapsed:,.0f}x", report.grade, report.ok))
+        if args.h_sweep:
+            print()
+            print(h_sweep(loss, W, method=args.method, sample=min(args.sample, 10), seed=args.seed))
+    print()
+    print(table(["loss", f"notes' loop (from {args.sample} weights)", f"fast path ({backend})", "speed-up", "grade", "ok"], rows,
+                title=f"numerical gradient of all {W.size:,} weights, {args.method} differences, h = {args.h:g}"))
+    return 0 if ok else 1
