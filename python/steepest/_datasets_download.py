@@ -104,7 +104,10 @@ def fetch(url: str, folder: Path, checksum: str, *, timeout: float = _TIMEOUT) -
     the temporary file is deleted and the error names the URL (and both checksums on a mismatch).
     """
     h, expected = _hasher(checksum)
-    fd, tmp = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise DownloadError(f"cannot write into {str(folder)!r} to download {url}: {exc.strerror}") from None
     ok = False
     try:
         with os.fdopen(fd, "wb") as out:

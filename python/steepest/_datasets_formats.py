@@ -115,8 +115,11 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(labels, np.ndarray):
         lab = labels
     elif isinstance(labels, (list, tuple)):
-        if not all(type(v) is int for v in labels):
-            bad = next(v for v in labels if type(v) is not int)
+        def is_int(v: Any) -> bool:
+            return (type(v) is int or isinstance(v, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+        if not all(is_int(v) for v in labels):
+            bad = next(v for v in labels if not is_int(v))
             raise ValueError(f"CIFAR-10 batch {str(path)!r}: 'labels' must be ints; found {type(bad).__name__} {bad!r}")
         lab = np.array(labels, dtype=np.int64) if labels else np.zeros(0, np.int64)
     else:

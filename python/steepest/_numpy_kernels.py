@@ -33,7 +33,6 @@ def _labels(y: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
     return y if idx is None else y[idx]
 
 
-@np.errstate(over="ignore", invalid="ignore")
 def scores(W, X, idx, n_threads):
     W64 = W.astype(np.float64, copy=False)
     out = np.empty((W.shape[0], _count(X, idx)), dtype=W.dtype)
@@ -50,7 +49,6 @@ def _svm_margins(S: np.ndarray, yb: np.ndarray, delta: float) -> np.ndarray:
     return M
 
 
-@np.errstate(over="ignore", invalid="ignore")  # overflow is reported by the Python layer
 def _finish(loss: float, dW64, W: np.ndarray, n: int, reg: float, want_grad: bool):
     W64 = W.astype(np.float64, copy=False)
     total = loss / n + reg * float(np.sum(W64 * W64))
@@ -59,7 +57,6 @@ def _finish(loss: float, dW64, W: np.ndarray, n: int, reg: float, want_grad: boo
     return total, (dW64 / n + 2.0 * reg * W64).astype(W.dtype, copy=False)
 
 
-@np.errstate(over="ignore", invalid="ignore")
 def svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads):
     W64 = W.astype(np.float64, copy=False)
     yy = _labels(y, idx)
@@ -82,7 +79,6 @@ def _log_softmax(S: np.ndarray) -> np.ndarray:
     return Z - np.log(np.exp(Z).sum(axis=0))
 
 
-@np.errstate(over="ignore", invalid="ignore")
 def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
     W64 = W.astype(np.float64, copy=False)
     yy = _labels(y, idx)

@@ -131,12 +131,15 @@ class LinearLoss:
 
     def loss(self, W: Any) -> float:
         W = self._check_W(W)
-        return _finite_loss(self._loss_grad(W, False)[0], self.name, W.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, as an error
+            loss = self._loss_grad(W, False)[0]
+        return _finite_loss(loss, self.name, W.dtype)
 
     def loss_grad(self, W: Any) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` in one fused pass over X; ``dW`` has W's shape and dtype."""
         W = self._check_W(W)
-        loss, dW = self._loss_grad(W, True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, dW = self._loss_grad(W, True)
         return _finite_loss(loss, self.name, W.dtype, dW), dW
 
     def grad(self, W: Any) -> np.ndarray:

@@ -1,0 +1,125 @@
+"""Array helpers behind ``steepest.datasets``: argument checks, the synthetic generator, centring.
+
+Private; the public functions and their documentation are in ``datasets.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def int_arg(value: Any, name: str, low: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}; got {value}")
+    return int(value)
+
+
+def rng(seed: Any) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    seed = int_arg(seed, "seed", 0)
+    return np.random.default_rng(seed)
+
+
+def float_dtype(dtype: Any) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
+    if dt not in FLOATS:
+        raise TypeError(f"dtype must be float32 or float64; got {dt}")
+    return dt
+
+
+def rows_view(a: Any, name: str) -> np.ndarray:
+    """A numeric ndarray with examples along axis 0, viewed as (n, features) without copying."""
+    if not isinstance(a, np.ndarray) or isinstance(a, (np.matrix, np.ma.MaskedArray)):
+        raise TypeError(f"{name} must be a numpy.ndarray of numbers; got {type(a).__name__}")
+    if a.dtype.kind not in "uif":
+        raise TypeError(f"{name} must hold integers or floats (e.g. uint8 pixels); got dtype {a.dtype}")
+    if a.ndim < 2:
+        raise ValueError(f"{name} must have one example per row, shape (n, ...) with at least 2 dimensions; got shape {a.shape}")
+    if a.shape[0] == 0 or a[0].size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {a.shape}")
+    return a.reshape(a.shape[0], -1)
+
+
+def seed_int(seed: Any) -> int:
+    """An int seed from an int, a Generator (draws one) or None (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**63)
+    return int_arg(seed, "seed", 0)
+
+
+def synthetic(n: int, d: int, c: int, seed: int, dtype: np.dtype, part: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """``make_synthetic``'s data from example stream ``part`` (arguments already checked)."""
+    # The hidden model depends on (seed, d, c) only; examples come from stream `part`, so the
+    # train / validation / test sets of load_dataset share one model.
+    model = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
+    draw = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, part)))
+    f = d - 1
+    k = min(32, f)
+    # Features x = A z + e: half the variance in k latent directions (as in images, where a few
+    # directions carry most of it), half isotropic noise e. The noise is uniform, not Gaussian:
+    # uniform draws cost a quarter of normal ones, and they dominate the time.
+    A = model.standard_normal((f, k)) * math.sqrt(0.5 / k)
+    W_true = model.standard_normal((c, k)) @ A.T
+    Z = draw.standard_normal((k, n))
+    X = np.empty((d, n), dtype=dtype)
+    S = np.zeros((c, n))
+    half_width = math.sqrt(12 * 0.5) / 2  # uniform on [-w, w] with variance 1/2
+    rows = max(1, (1 << 21) // max(n, 1))  # blocks of about 2 M entries: no (d, n) temporary
+    for r in range(0, f, rows):
+        blk = X[r:min(r + rows, f)]
+        draw.random(out=blk, dtype=dtype)
+        blk -= 0.5
+        blk *= 2 * half_width
+        blk += A[r:r + len(blk)] @ Z
+        S += W_true[:, r:r + len(blk)] @ blk
+    X[f] = 1
+    if n == 0:
+        return X, np.zeros(0, dtype=np.int64)
+    S /= max(float(S.std()), np.finfo(np.float64).tiny)
+    S += noise * draw.standard_normal((c, n))
+    return X, np.argmax(S, axis=0).astype(np.int64)
+
+
+def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> None:
+    """Rows (n, F) of floats must be finite; the message gives the first bad row and feature."""
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        i = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(f"{name} must be finite; row {first_row + int(i[0])}, feature {int(i[1])} is {a[tuple(i)]}")
+
+
+def center(rows: np.ndarray, mean: np.ndarray, dt: np.dtype, bias: bool, layout: str, name: str) -> np.ndarray:
+    """(rows - mean) in float64, rounded once to ``dt``, plus the bias feature, in one pass over rows."""
+    n, F = rows.shape
+    D = F + bias
+    out = np.empty((D, n) if layout == "columns" else (n, D), dtype=dt)
+    step = max(1, (1 << 19) // F)  # examples per block; the ufunc writes straight into the result
+    for j in range(0, n, step):
+        blk = rows[j:j + step]
+        check_finite(blk, name, j)
+        # Computed in float64 (the float64 loop), rounded once into `out` when dtype is float32.
+        if layout == "columns":
+            np.subtract(blk.T, mean[:, None], out=out[:F, j:j + len(blk)], dtype=np.float64, casting="same_kind")
+        else:
+            np.subtract(blk, mean, out=out[j:j + len(blk), :F], dtype=np.float64, casting="same_kind")
+    if bias:
+        if layout == "columns":
+            out[F] = 1
+        else:
+            out[:, F] = 1
+    return out
