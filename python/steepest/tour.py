@@ -24,9 +24,9 @@ from ._table import key_values, table
 # Learning rates and regularization that suit each data set's pixel scale (CIFAR-10: the assignment's).
 SETTINGS = {
     "cifar10": {"svm": (1e-7, 2.5e4), "softmax": (1e-7, 2.5e4), "batch_size": 200, "num_iters": 1500},
-    "mnist": {"svm": (1e-7, 2.5e3), "softmax": (5e-7, 2.5e3), "batch_size": 200, "num_iters": 1500},
+    "mnist": {"svm": (1e-6, 1e3), "softmax": (1e-5, 1e2), "batch_size": 200, "num_iters": 1500},
     "digits": {"svm": (1e-3, 1e-1), "softmax": (2e-3, 1e-2), "batch_size": 200, "num_iters": 1500},
-    "synthetic": {"svm": (1e-4, 1.0), "softmax": (3e-4, 1.0), "batch_size": 200, "num_iters": 1500},
+    "synthetic": {"svm": (1e-4, 1e-1), "softmax": (1e-3, 1e-1), "batch_size": 200, "num_iters": 1500},
 }
 
 # What the notes and the assignment report on CIFAR-10 (test accuracy).
