@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._numba_fd import softmax_fd_blocks, svm_fd_blocks
+from ._numba_fd import FD_BLOCK, softmax_fd_blocks, svm_fd_blocks
 from ._numba_tiles import (
     TILE,
     fill_tiles,
@@ -61,10 +61,11 @@ _SVM, _SOFTMAX = 0, 1
 _launch_lock = threading.Lock()
 
 
-def _run(kernel, n_threads, *args):
-    """Call a parallel kernel with ``n_threads`` threads (clamped to Numba's pool size) under the
-    launch lock, restoring this thread's previous Numba thread count afterwards."""
-    n = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
+def _run(kernel, n_threads, *args, units: int):
+    """Call a parallel kernel with ``n_threads`` threads (clamped to Numba's pool size and to the
+    ``units`` of parallel work: waking idle workers for one block costs far more than the block)
+    under the launch lock, restoring this thread's previous Numba thread count afterwards."""
+    n = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS, int(units)))
     with _launch_lock:
         previous = numba.get_num_threads()
         numba.set_num_threads(n)
@@ -72,6 +73,10 @@ def _run(kernel, n_threads, *args):
             return kernel(*args)
         finally:
             numba.set_num_threads(previous)
+
+
+def _blocks(n: int, size: int) -> int:
+    return (int(n) + size - 1) // size
 
 
 def _layout(X):
@@ -152,7 +157,7 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     ids = _ids(X, idx)
     B = ids.shape[0]
     losses, grads = _run(_loss_grad_kernel, n_threads, W64, Xc, Xr, c_order, y, ids, kind,
-                         float(delta), bool(want_grad))
+                         float(delta), bool(want_grad), units=_blocks(B, BLOCK))
     total = 0.0
     for part in losses.tolist():  # block order
         total += part
@@ -172,7 +177,7 @@ def scores(W, X, idx, n_threads):
     ids = _ids(X, idx)
     out = np.empty((W.shape[0], ids.shape[0]), dtype=W.dtype)
     _run(_scores_kernel, n_threads, np.ascontiguousarray(W, dtype=np.float64), Xc, Xr, c_order,
-         ids, out)
+         ids, out, units=_blocks(ids.shape[0], BLOCK))
     return out
 
 
@@ -208,7 +213,8 @@ def svm_fd(W, X, y, reg, delta, h, n_threads):
     eP, eM = _steps(W, h)
     S = scores(W, X, None, n_threads).astype(np.float64, copy=False)
     Xc, Xr, c_order = _layout(X)
-    P, M, K = _run(svm_fd_blocks, n_threads, S, Xc, Xr, c_order, y, float(delta), float(h), eP, eM)
+    P, M, K = _run(svm_fd_blocks, n_threads, S, Xc, Xr, c_order, y, float(delta), float(h), eP, eM,
+                   units=_blocks(N, FD_BLOCK))
     plus, minus, kinks = np.empty(C * D), np.empty(C * D), np.empty(C * D, dtype=np.int64)
     sum_blocks(P.reshape(P.shape[0], C * D), plus, 1.0 / N)
     sum_blocks(M.reshape(M.shape[0], C * D), minus, 1.0 / N)
@@ -228,7 +234,7 @@ def softmax_fd(W, X, y, reg, h, n_threads):
     emax = float(max(np.max(eP), np.max(eM)))
     S = scores(W, X, None, n_threads).astype(np.float64, copy=False)
     Xc, Xr, c_order = _layout(X)
-    P, M = _run(softmax_fd_blocks, n_threads, S, Xc, Xr, c_order, y, eP, eM, emax)
+    P, M = _run(softmax_fd_blocks, n_threads, S, Xc, Xr, c_order, y, eP, eM, emax, units=_blocks(N, FD_BLOCK))
     plus, minus = np.empty(C * D), np.empty(C * D)
     sum_blocks(P.reshape(P.shape[0], C * D), plus, 1.0 / N)
     sum_blocks(M.reshape(M.shape[0], C * D), minus, 1.0 / N)
@@ -294,7 +300,9 @@ def _grid_kernel(S0, S1, S2, has_s2, y, alphas, betas, kind, delta):
 def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
     has_s2 = S2 is not None
     S2a = S2 if has_s2 else np.zeros((1, 1))
-    return _run(_grid_kernel, n_threads, S0, S1, S2a, has_s2, y, alphas, betas, kind, float(delta))
+    work = alphas.shape[0] * betas.shape[0] * S0.size
+    return _run(_grid_kernel, n_threads, S0, S1, S2a, has_s2, y, alphas, betas, kind, float(delta),
+                units=alphas.shape[0] * betas.shape[0] if work > 1 << 16 else 1)
 
 
 def svm_grid(S0, S1, S2, y, alphas, betas, delta, n_threads):
