@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
-from . import reference
+from . import datasets, landscape, network, optimize, reference
 from ._backend import (
     backends,
     get_backend,
@@ -48,6 +48,10 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = [
     "__version__",
     "reference",
+    "datasets",
+    "landscape",
+    "network",
+    "optimize",
     "backends",
     "get_backend",
     "set_backend",

@@ -1,0 +1,127 @@
+"""Drawing for :mod:`steepest.landscape` (the ``plot`` extra): matplotlib is imported here, lazily.
+
+Figures are made without pyplot (a ``Figure`` with an Agg canvas): no GUI backend is touched, no
+global state changes, and the same code runs in scripts, tests and notebooks. When an ``ax`` is
+given, the drawing goes there and its figure is returned. PNG files are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Sequence
+
+import numpy as np
+
+INSTALL_HINT = "pip install steepest[plot]"
+
+
+def require_matplotlib():
+    """Import matplotlib (Figure and the Agg canvas) or raise ImportError naming the extra."""
+    try:
+        import matplotlib  # noqa: F401
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError(f"plotting needs matplotlib (the `plot` extra): {INSTALL_HINT}") from exc
+    return Figure, FigureCanvasAgg
+
+
+def new_figure(ncols: int = 1, size: tuple[float, float] = (6.0, 4.5)):
+    """A Figure with ``ncols`` axes side by side and an Agg canvas (so it can be drawn and saved)."""
+    Figure, FigureCanvasAgg = require_matplotlib()
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = [fig.add_subplot(1, ncols, k + 1) for k in range(ncols)]
+    return fig, axes
+
+
+def _target(ax: Any, size=(6.0, 4.5)):
+    if ax is None:
+        fig, (ax,) = new_figure(1, size)
+        return fig, ax
+    require_matplotlib()
+    if not hasattr(ax, "figure") or not hasattr(ax, "plot"):
+        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
+    return ax.figure, ax
+
+
+def save(fig: Any, path: Any, dpi: int = 120) -> None:
+    """Write ``fig`` to ``path`` atomically (temporary file in the same folder, fsync, os.replace).
+
+    The format follows the suffix (``.png`` by default, also ``.pdf`` / ``.svg``); the folder is created.
+    """
+    if path is None:
+        return
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"path {target!r}: folder {folder!r} cannot be created: {exc.strerror}") from None
+    suffix = os.path.splitext(target)[1].lower().lstrip(".")
+    fmt = suffix if suffix in ("png", "pdf", "svg") else "png"
+    fd, tmp = tempfile.mkstemp(prefix=".steepest-", suffix="." + fmt, dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, format=fmt, dpi=dpi)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def plot_line(sl: Any, ax: Any = None, path: Any = None, title: str | None = None):
+    fig, ax = _target(ax)
+    ax.plot(sl.alphas, sl.losses, color="tab:blue", linewidth=1.6, label="loss")
+    if sl.breakpoints is not None and 0 < len(sl.breakpoints) <= 200:
+        for k in sl.breakpoints:
+            ax.axvline(k, color="0.75", linewidth=0.6, zorder=0)
+    ax.axvline(0.0, color="k", linestyle="--", linewidth=0.8, label="W (alpha = 0)")
+    if sl.minimum is not None:
+        ax.plot([sl.minimum.alpha], [sl.minimum.loss], "o", color="tab:red", label="exact minimum")
+    ax.set_xlabel("alpha (step along the direction)")
+    ax.set_ylabel("loss")
+    ax.set_xlim(sl.alphas[0], sl.alphas[-1]) if len(sl.alphas) > 1 else None
+    ax.set_title(title or f"{sl.loss_name} loss along a line, {sl.n_examples} example{'s' * (sl.n_examples != 1)}")
+    ax.legend(loc="best", fontsize="small")
+    save(fig, path)
+    return fig
+
+
+def plot_plane(pl: Any, ax: Any = None, path: Any = None, trajectory: Sequence[Any] | None = None,
+               cmap: str = "jet", levels: int = 12, title: str | None = None, colorbar: bool = True):
+    fig, ax = _target(ax, (6.0, 5.0))
+    a, b, Z = pl.alphas, pl.betas, pl.losses.T  # rows of the image are betas (y axis)
+    mesh = ax.pcolormesh(a, b, Z, cmap=cmap, shading="nearest")
+    if levels and len(a) > 1 and len(b) > 1 and float(Z.max()) > float(Z.min()):
+        ax.contour(a, b, Z, levels=levels, colors="k", linewidths=0.5, alpha=0.6)
+    ax.plot([0.0], [0.0], marker="+", color="w", markersize=10, markeredgewidth=1.5)
+    if trajectory is not None:
+        ta, tb, _ = pl.project(trajectory)
+        ax.plot(ta, tb, "-o", color="w", markersize=2.5, linewidth=1.2, markeredgecolor="k", markeredgewidth=0.3)
+        ax.plot(ta[-1:], tb[-1:], "*", color="w", markersize=10, markeredgecolor="k")
+        ax.set_xlim(a[0], a[-1])
+        ax.set_ylim(b[0], b[-1])
+    ax.set_xlabel("alpha (along d1)")
+    ax.set_ylabel("beta (along d2)")
+    ax.set_title(title or f"{pl.loss_name} loss on a plane, {pl.n_examples} example{'s' * (pl.n_examples != 1)}")
+    if colorbar:
+        fig.colorbar(mesh, ax=ax, label="loss")
+    save(fig, path)
+    return fig
+
+
+def plot_notes(line: Any, plane_one: Any, plane_many: Any, trajectory=None, path: Any = None, cmap: str = "jet"):
+    fig, axes = new_figure(3, (16.0, 4.8))
+    plot_line(line, ax=axes[0], title=f"{line.loss_name}: one example, along a line")
+    plot_plane(plane_one, ax=axes[1], cmap=cmap, title=f"{plane_one.loss_name}: one example, on a plane")
+    plot_plane(plane_many, ax=axes[2], cmap=cmap, trajectory=trajectory,
+               title=f"{plane_many.loss_name}: average over {plane_many.n_examples} examples")
+    save(fig, path)
+    return fig
