@@ -53,10 +53,16 @@ def test_regularization_and_large_n(backend, dtype, kind):
 
 
 @pytest.mark.parametrize("kind", LOSSES)
-def test_subset_gathers_minibatches(backend, dtype, kind):
-    W, X, y = make_problem(5, 20, 700, dtype, seed=4, order="F")
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_subset_gathers_minibatches(backend, dtype, kind, order):
+    W, X, y = make_problem(5, 20, 700, dtype, seed=4, order=order)
     idx = np.random.default_rng(0).integers(0, 700, 333)  # with repeats, like the assignment's sampling
     assert_matches_reference(kind, W, X, y, backend, reg=0.1, idx=idx)
+    edge = np.arange(16)
+    edge[4] = 697  # indices near the end of X inside a tile
+    assert_matches_reference(kind, W, X, y, backend, reg=0.1, idx=edge)
+    np.testing.assert_allclose(LOSSES[kind][2](X, y, backend=backend).subset(edge).scores(W),
+                               (W.astype(np.float64) @ X.astype(np.float64))[:, edge], rtol=TOL[dtype][1], atol=TOL[dtype][1])
     nested = LOSSES[kind][2](X, y, backend=backend).subset(idx).subset(np.arange(10))
     assert nested.n == 10
     np.testing.assert_array_equal(nested.labels, y[idx[:10]])
