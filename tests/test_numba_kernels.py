@@ -309,3 +309,64 @@ def test_inputs_not_modified_and_read_only_accepted():
     nk.svm_fd(W, X, y, 0.1, 1.0, 1e-5, 2)
     for a, c in zip((W, X, y), copies):
         np.testing.assert_array_equal(a, c)
+
+
+# ----------------------------------------------------------------------------- grid building blocks
+def test_exp_nonpos_matches_numpy():
+    from steepest import _numba_tiles as nt
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([-np.abs(rng.standard_normal(997)) * 30, -rng.random(300) * 800,
+                        [0.0, -0.0, -1e-300, -708.0, -707.9, -745.2, -800.0, -np.inf, np.nan]])
+    out, kb = np.empty_like(x), np.empty_like(x)
+    nt.exp_nonpos(x, x.shape[0], out, kb)
+    ref = np.exp(x)
+    big = ref >= np.exp(-707.9)
+    np.testing.assert_allclose(out[big], ref[big], rtol=4e-16, atol=0)
+    assert np.all(out[~big & ~np.isnan(x)] <= np.exp(-707.9))  # tiny results: 0 or exact
+    assert np.isnan(out[-1]) and out[-2] == 0.0 and out[-3] == 0.0
+
+
+def test_fold_sum_is_a_fixed_order_sum():
+    from steepest import _numba_tiles as nt
+
+    L = np.random.default_rng(0).standard_normal(128)
+    expect = L.copy()
+    n = 128
+    while n > 1:
+        n //= 2
+        expect[:n] = expect[:n] + expect[n:2 * n]
+    assert nt.fold_sum(L.copy()) == expect[0]
+
+
+@pytest.mark.parametrize("with_s2", [True, False])
+def test_grids_several_blocks_and_beta_groups(with_s2):
+    """B over several grid blocks with a partial sub-block; betas in groups of four plus a rest;
+    bitwise equal across thread counts."""
+    rng = np.random.default_rng(9)
+    C, B = 10, 2 * 1024 + 301
+    S0, S1, S2 = (rng.standard_normal((C, B)) * 2 for _ in range(3))
+    y = rng.integers(0, C, B).astype(np.int64)
+    alphas = np.linspace(-1.5, 1.5, 3)
+    betas = np.linspace(-1, 1, 6) if with_s2 else np.zeros(1)
+    s2 = S2 if with_s2 else None
+    eye = np.eye(C)
+    svm = nk.svm_grid(S0, S1, s2, y, alphas, betas, 1.0, 1)
+    soft = nk.softmax_grid(S0, S1, s2, y, alphas, betas, 1)
+    for n in THREADS:
+        np.testing.assert_array_equal(nk.svm_grid(S0, S1, s2, y, alphas, betas, 1.0, n), svm)
+        np.testing.assert_array_equal(nk.softmax_grid(S0, S1, s2, y, alphas, betas, n), soft)
+    for a, al in enumerate(alphas):
+        for b, be in enumerate(betas):
+            S = S0 + al * S1 + (be * S2 if with_s2 else 0.0)
+            assert svm[a, b] == pytest.approx(ref_svm(eye, S, y, 0.0)[0], rel=1e-13)
+            assert soft[a, b] == pytest.approx(ref_softmax(eye, S, y, 0.0)[0], rel=1e-13)
+
+
+def test_softmax_grid_propagates_nan():
+    rng = np.random.default_rng(1)
+    S0, S1 = rng.standard_normal((3, 40)), rng.standard_normal((3, 40))
+    S0[1, 7] = np.nan
+    y = rng.integers(0, 3, 40).astype(np.int64)
+    out = nk.softmax_grid(S0, S1, None, y, np.array([0.0, 1.0]), np.zeros(1), 1)
+    assert np.all(np.isnan(out))

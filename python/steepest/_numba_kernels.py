@@ -10,8 +10,10 @@ them. Conventions (see KERNELS.md):
 - Determinism: the examples are cut into blocks of fixed size (``BLOCK``, ``FD_BLOCK``: constants,
   independent of the thread count); each block writes its own partial (loss, dW) slot and the slots
   are summed in block order. Results are bitwise identical for any ``n_threads`` and across calls.
-- No fast-math flags at all: every summation order is the one written in the source (see
-  ``_numba_tiles`` for how the loops still vectorize without reassociation).
+- No fast-math flags except ``reassoc``/``contract`` on the fixed-length dot products of
+  ``_numba_tiles.dot4``/``dot1`` (scores of F-ordered X): their lane split is fixed at compile time,
+  independent of the data and the thread count. Every other summation order is the one written in
+  the source (see ``_numba_tiles`` for how the loops still vectorize without reassociation).
 
 Cost: ``svm_loss_grad`` / ``softmax_loss_grad`` read X once; ``svm_fd`` / ``softmax_fd`` read it
 twice (scores, then the per-weight changes); the grids never touch X.
@@ -28,11 +30,14 @@ from numba import njit, prange
 from ._numba_fd import FD_BLOCK, softmax_fd_blocks, svm_fd_blocks
 from ._numba_tiles import (
     TILE,
-    fill_tiles,
+    exp_nonpos,
+    fold_sum,
+    gather_cols,
+    rows_grad,
+    rows_scores,
     softmax_tile,
     sum_blocks,
     svm_tile,
-    tile_grad,
     tile_scores,
 )
 
@@ -48,8 +53,10 @@ __all__ = [
 
 #: Examples per block of the loss / gradient kernels (one (C, D) float64 partial per block).
 BLOCK = 512
-#: Examples per lane group in the grid kernels.
-_LANES = 64
+#: Examples per partial-sum row of the grid kernels (a fixed block, whatever the thread count) ...
+_GRID_BLOCK = 1024
+#: ... processed in cache-resident sub-blocks (a power of two: the lanes are summed by fold_sum).
+_GRID_SUB = 128
 
 _SVM, _SOFTMAX = 0, 1
 
@@ -103,35 +110,45 @@ def _sumsq(W):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _scores_kernel(W64, Xc, Xr, c_order, ids_all, out):
+def _scores_kernel(W64, Xc, Xr, c_order, contig, ids_all, out):
     C, D = W64.shape
     B = ids_all.shape[0]
     nt = (B + TILE - 1) // TILE
     for b in prange(nt):
-        xc = np.empty((D, TILE))
-        xr = np.empty((0, D))
+        xc = np.empty((D if c_order else 0, TILE))
         St = np.empty((C, TILE))
         i0 = b * TILE
         t = min(TILE, B - i0)
-        fill_tiles(Xc, Xr, c_order, ids_all[i0:i0 + t], xc, xr, False)
-        tile_scores(W64, xc, t, St)
+        if c_order:
+            gather_cols(Xc, ids_all[i0:i0 + t], contig, xc, xc, False)
+            tile_scores(W64, xc, t, St)
+        else:
+            rows_scores(W64, Xr, ids_all[i0:i0 + t], t, St)
         for c in range(C):
             for k in range(t):
                 out[c, i0 + k] = St[c, k]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _loss_grad_kernel(W64, Xc, Xr, c_order, y, ids_all, kind, delta, want_grad):
-    """Per-block data-loss sums (nb,) and, if ``want_grad``, per-block dL/dW sums (nb, C, D)."""
+def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, want_grad):
+    """Per-block data-loss sums (nb,) and, if ``want_grad``, per-block dL/dW sums (nb, C, D).
+
+    F-ordered X (examples contiguous): scores are dot products of W's rows with X's columns read in
+    place, the gradient four axpys per pass over the block's dW; nothing is copied. C-ordered X:
+    a tile of TILE examples is gathered into ``xc`` (features x examples) for the scores and
+    transposed in panels into ``xr`` for the gradient.
+    """
     C, D = W64.shape
     B = ids_all.shape[0]
     nb = (B + BLOCK - 1) // BLOCK
     losses = np.zeros(nb)
     grads = np.zeros((nb if want_grad else 0, C, D))
-    nr = TILE if want_grad else 0
+    nr = TILE if want_grad and c_order else 0
+    nc = D if c_order else 0
     for b in prange(nb):
-        xc = np.empty((D, TILE))
+        xc = np.empty((nc, TILE))
         xr = np.empty((nr, D))
+        iota = np.arange(TILE)
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
         b1 = min(B, (b + 1) * BLOCK)
@@ -139,14 +156,20 @@ def _loss_grad_kernel(W64, Xc, Xr, c_order, y, ids_all, kind, delta, want_grad):
         for i0 in range(b * BLOCK, b1, TILE):
             t = min(TILE, b1 - i0)
             ids = ids_all[i0:i0 + t]
-            fill_tiles(Xc, Xr, c_order, ids, xc, xr, want_grad)
-            tile_scores(W64, xc, t, St)
+            if c_order:
+                gather_cols(Xc, ids, contig, xc, xr, want_grad)
+                tile_scores(W64, xc, t, St)
+            else:
+                rows_scores(W64, Xr, ids, t, St)
             if kind == _SVM:
                 total += svm_tile(St, y, ids, t, delta, coef)
             else:
                 total += softmax_tile(St, y, ids, t, coef)
             if want_grad:
-                tile_grad(coef, xr, t, grads[b])
+                if c_order:
+                    rows_grad(coef, xr, iota, t, grads[b])
+                else:
+                    rows_grad(coef, Xr, ids, t, grads[b])
         losses[b] = total
     return losses, grads
 
@@ -156,7 +179,7 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     Xc, Xr, c_order = _layout(X)
     ids = _ids(X, idx)
     B = ids.shape[0]
-    losses, grads = _run(_loss_grad_kernel, n_threads, W64, Xc, Xr, c_order, y, ids, kind,
+    losses, grads = _run(_loss_grad_kernel, n_threads, W64, Xc, Xr, c_order, idx is None, y, ids, kind,
                          float(delta), bool(want_grad), units=_blocks(B, BLOCK))
     total = 0.0
     for part in losses.tolist():  # block order
@@ -177,7 +200,7 @@ def scores(W, X, idx, n_threads):
     ids = _ids(X, idx)
     out = np.empty((W.shape[0], ids.shape[0]), dtype=W.dtype)
     _run(_scores_kernel, n_threads, np.ascontiguousarray(W, dtype=np.float64), Xc, Xr, c_order,
-         ids, out, units=_blocks(ids.shape[0], BLOCK))
+         idx is None, ids, out, units=_blocks(ids.shape[0], BLOCK))
     return out
 
 
@@ -242,67 +265,201 @@ def softmax_fd(W, X, y, reg, h, n_threads):
 
 
 @njit(cache=True, nogil=True)
-def _grid_scores(S0, S1, S2, has_s2, a, b, i0, t, s):
-    """``s[:, :t] = S0 + a S1 (+ b S2)`` for columns ``i0 .. i0 + t``."""
-    for j in range(S0.shape[0]):
-        r0 = S0[j, i0:i0 + t]
-        r1 = S1[j, i0:i0 + t]
-        out = s[j, :t]
+def _svm_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, delta, i0, t, M0, M1, M2, A, L, row):
+    """Add the SVM data loss of examples ``i0 .. i0 + t`` (t <= ``_GRID_SUB``) at the points
+    (a, b), ``a0 <= a < a1``, to ``row[a * nbeta + b]``.
+
+    Margins relative to the label score are formed once per sub-block and split by direction
+    (``M0 + alpha M1 + beta M2``); the label's own margin is ``M0 = -inf`` (``M1 = M2 = 0``), so it
+    never counts and the class loop has no branch. Per point, the hinge terms go elementwise into
+    the lanes ``L[q, k]`` (four betas per pass over the margins), then ``fold_sum`` in a fixed order.
+    """
+    C = S0.shape[0]
+    nbeta = betas.shape[0]
+    for k in range(t):
+        i = i0 + k
+        yk = y[i]
+        L[0, k] = S0[yk, i]
+        L[1, k] = S1[yk, i]
+        L[2, k] = S2[yk, i] if has_s2 else 0.0
+    for c in range(C):
+        r0 = S0[c, i0:i0 + t]
+        r1 = S1[c, i0:i0 + t]
+        m0 = M0[c]
+        m1 = M1[c]
+        for k in range(t):
+            m0[k] = (r0[k] - L[0, k]) + delta
+            m1[k] = r1[k] - L[1, k]
         if has_s2:
-            r2 = S2[j, i0:i0 + t]
+            r2 = S2[c, i0:i0 + t]
+            m2 = M2[c]
             for k in range(t):
-                out[k] = r0[k] + a * r1[k] + b * r2[k]
-        else:
+                m2[k] = r2[k] - L[2, k]
+    for k in range(t):
+        yk = y[i0 + k]
+        M0[yk, k] = -np.inf
+        M1[yk, k] = 0.0
+        if has_s2:
+            M2[yk, k] = 0.0
+    for a in range(a0, a1):
+        alpha = alphas[a]
+        for c in range(C):
+            m0 = M0[c]
+            m1 = M1[c]
+            ac = A[c]
             for k in range(t):
-                out[k] = r0[k] + a * r1[k]
+                ac[k] = m0[k] + alpha * m1[k]
+        if not has_s2:
+            l0 = L[0]
+            l0[:] = 0.0
+            for c in range(C):
+                ac = A[c]
+                for k in range(t):
+                    v = ac[k]
+                    l0[k] += v if v > 0.0 else 0.0
+            row[a * nbeta] += fold_sum(l0)
+            continue
+        b = 0
+        while b < nbeta:
+            if b + 4 <= nbeta:
+                b0, b1, b2, b3 = betas[b], betas[b + 1], betas[b + 2], betas[b + 3]
+                L[:, :] = 0.0
+                l0, l1, l2, l3 = L[0], L[1], L[2], L[3]
+                for c in range(C):
+                    ac = A[c]
+                    m2 = M2[c]
+                    for k in range(t):
+                        u = ac[k]
+                        w = m2[k]
+                        v0 = u + b0 * w
+                        v1 = u + b1 * w
+                        v2 = u + b2 * w
+                        v3 = u + b3 * w
+                        l0[k] += v0 if v0 > 0.0 else 0.0
+                        l1[k] += v1 if v1 > 0.0 else 0.0
+                        l2[k] += v2 if v2 > 0.0 else 0.0
+                        l3[k] += v3 if v3 > 0.0 else 0.0
+                for q in range(4):
+                    row[a * nbeta + b + q] += fold_sum(L[q])
+                b += 4
+            else:
+                b0 = betas[b]
+                l0 = L[0]
+                l0[:] = 0.0
+                for c in range(C):
+                    ac = A[c]
+                    m2 = M2[c]
+                    for k in range(t):
+                        v0 = ac[k] + b0 * m2[k]
+                        l0[k] += v0 if v0 > 0.0 else 0.0
+                row[a * nbeta + b] += fold_sum(l0)
+                b += 1
+
+
+@njit(cache=True, nogil=True)
+def _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, Sb, E, Ex, kb, L, row):
+    """Add the softmax data loss (``max + log(sum exp(s - max)) - s_y``) of examples
+    ``i0 .. i0 + t`` at the points (a, b), ``a0 <= a < a1``, to ``row[a * nbeta + b]``: the scores
+    of a point are formed in the (C, t) tile ``Sb``, exponentiated by the vectorized ``exp_nonpos``,
+    and the per-example losses summed by ``fold_sum``."""
+    C = S0.shape[0]
+    nbeta = betas.shape[0]
+    mx = L[1]
+    z = L[2]
+    for a in range(a0, a1):
+        alpha = alphas[a]
+        for c in range(C):
+            r0 = S0[c, i0:i0 + t]
+            r1 = S1[c, i0:i0 + t]
+            ac = A[c]
+            for k in range(t):
+                ac[k] = r0[k] + alpha * r1[k]
+        for b in range(nbeta):
+            beta = betas[b]
+            if has_s2:
+                for c in range(C):
+                    r2 = S2[c, i0:i0 + t]
+                    ac = A[c]
+                    sc = Sb[c]
+                    for k in range(t):
+                        sc[k] = ac[k] + beta * r2[k]
+                sv = Sb
+            else:
+                sv = A
+            s = sv[0]
+            for k in range(t):
+                mx[k] = s[k]
+            for c in range(1, C):
+                s = sv[c]
+                for k in range(t):
+                    mx[k] = s[k] if s[k] > mx[k] else mx[k]
+            for c in range(C):
+                s = sv[c]
+                e = E[c]
+                for k in range(t):
+                    e[k] = s[k] - mx[k]
+            exp_nonpos(E.reshape(-1), C * E.shape[1], Ex.reshape(-1), kb)
+            z[:t] = Ex[0, :t]
+            for c in range(1, C):
+                e = Ex[c]
+                for k in range(t):
+                    z[k] += e[k]
+            lk = L[0]
+            lk[:] = 0.0
+            for k in range(t):
+                lk[k] = (mx[k] + np.log(z[k])) - sv[y[i0 + k], k]
+            row[a * nbeta + b] += fold_sum(lk)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _grid_kernel(S0, S1, S2, has_s2, y, alphas, betas, kind, delta):
-    """Average data loss at every grid point; one point per parallel iteration, its examples summed
-    in a fixed order (per-example losses into ``_LANES`` lanes, then the lanes in order)."""
+def _grid_kernel(S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_step):
+    """Data loss summed per block of ``_GRID_BLOCK`` examples at every grid point:
+    (n_blocks, n_points). Parallel over (block, range of ``a_step`` alphas) pairs; a point's block
+    sum does not depend on which pair computed it, and the blocks are summed in order by the caller.
+    """
     C, B = S0.shape
     na, nbeta = alphas.shape[0], betas.shape[0]
-    out = np.empty((na, nbeta))
-    for g in prange(na * nbeta):
-        a = alphas[g // nbeta]
-        b = betas[g % nbeta]
-        s = np.empty((C, _LANES))
-        lanes = np.zeros(_LANES)
-        for i0 in range(0, B, _LANES):
-            t = min(_LANES, B - i0)
-            _grid_scores(S0, S1, S2, has_s2, a, b, i0, t, s)
-            for k in range(t):
-                yk = y[i0 + k]
-                loss = 0.0
-                if kind == _SVM:
-                    sy = s[yk, k]
-                    for j in range(C):
-                        m = s[j, k] - sy + delta
-                        if j != yk and m > 0.0:
-                            loss += m
-                else:
-                    smax = s[0, k]
-                    for j in range(1, C):
-                        smax = max(smax, s[j, k])
-                    z = 0.0
-                    for j in range(C):
-                        z += np.exp(s[j, k] - smax)
-                    loss = (smax + np.log(z)) - s[yk, k]
-                lanes[k] += loss
-        total = 0.0
-        for k in range(_LANES):
-            total += lanes[k]
-        out[g // nbeta, g % nbeta] = total / B
-    return out
+    nblk = (B + _GRID_BLOCK - 1) // _GRID_BLOCK
+    nas = (na + a_step - 1) // a_step
+    part = np.zeros((nblk, na * nbeta))
+    for task in prange(nblk * nas):
+        blk = task // nas
+        a0 = (task % nas) * a_step
+        a1 = min(na, a0 + a_step)
+        row = part[blk]
+        A = np.empty((C, _GRID_SUB))
+        M0 = np.empty((C, _GRID_SUB))
+        M1 = np.empty((C, _GRID_SUB))
+        M2 = np.empty((C, _GRID_SUB))
+        kb = np.empty(C * _GRID_SUB)
+        L = np.zeros((4, _GRID_SUB))
+        e1 = min(B, (blk + 1) * _GRID_BLOCK)
+        for i0 in range(blk * _GRID_BLOCK, e1, _GRID_SUB):
+            t = min(_GRID_SUB, e1 - i0)
+            if kind == _SVM:
+                _svm_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, delta, i0, t, M0, M1, M2,
+                              A, L, row)
+            else:
+                _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, M0, M1, M2,
+                                  kb, L, row)
+    return part
 
 
 def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
     has_s2 = S2 is not None
     S2a = S2 if has_s2 else np.zeros((1, 1))
-    work = alphas.shape[0] * betas.shape[0] * S0.size
-    return _run(_grid_kernel, n_threads, S0, S1, S2a, has_s2, y, alphas, betas, kind, float(delta),
-                units=alphas.shape[0] * betas.shape[0] if work > 1 << 16 else 1)
+    na, nbeta = alphas.shape[0], betas.shape[0]
+    B = S0.shape[1]
+    nblk = _blocks(B, _GRID_BLOCK)
+    # split the alphas too when there are few blocks (any split gives the same bits)
+    a_step = max(1, -(-na // max(1, 16 // nblk)))
+    tasks = nblk * _blocks(na, a_step)
+    work = na * nbeta * S0.size
+    part = _run(_grid_kernel, n_threads, S0, S1, S2a, has_s2, y, alphas, betas, kind, float(delta),
+                a_step, units=tasks if work > 1 << 16 else 1)
+    out = np.empty(na * nbeta)
+    sum_blocks(part, out, 1.0 / B)
+    return out.reshape(na, nbeta)
 
 
 def svm_grid(S0, S1, S2, y, alphas, betas, delta, n_threads):

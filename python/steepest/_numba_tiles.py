@@ -4,7 +4,8 @@ Why the loops look the way they do
 ----------------------------------
 Numba runs LLVM's loop vectorizer but not its SLP vectorizer, and the loop vectorizer only turns
 a floating-point *reduction* into SIMD code when reassociation is allowed. We do not allow it (no
-``fastmath``: the summation order is part of the result, and we want it fixed by the source, not by
+``fastmath``, except ``reassoc``/``contract`` on the small dot-product helpers ``dot4``/``dot1``,
+see the note above them: the summation order is part of the result, and we want it fixed by the source, not by
 the compiler or the vector width of the CPU). So every hot loop here is an *elementwise* update
 along a contiguous axis (``out[k] += a * x[k] + b * y[k] ...``): that vectorizes without changing a
 single rounding. Dot products are never written as reductions over the contiguous axis.
@@ -26,39 +27,6 @@ from numba import njit
 
 #: Examples per tile: two float64 tiles of TILE x 3073 stay in a 1-2 MiB L2 cache.
 TILE = 32
-
-
-@njit(cache=True, nogil=True)
-def fill_tiles(Xc, Xr, c_order, ids, xc, xr, want_rows):
-    """Copy the examples ``ids`` of X into ``xc[:, :t]`` (features x examples) and, if ``want_rows``,
-    ``xr[:t, :]`` (examples x features), converting to float64.
-
-    ``Xc`` is X when X is C-ordered (D, N); ``Xr`` is ``X.T`` (N, D) when X is F-ordered; the
-    other one is an unused empty array. Reading is row by row in X's own order (cache friendly).
-    """
-    t = ids.shape[0]
-    if c_order:
-        D = Xc.shape[0]
-        for d in range(D):
-            row = Xc[d]
-            dst = xc[d]
-            for k in range(t):
-                dst[k] = row[ids[k]]
-        if want_rows:
-            for k in range(t):
-                dst = xr[k]
-                for d in range(D):
-                    dst[d] = xc[d, k]
-    else:
-        D = Xr.shape[1]
-        for k in range(t):
-            src = Xr[ids[k]]
-            if want_rows:
-                dst = xr[k]
-                for d in range(D):
-                    dst[d] = src[d]
-            for d in range(D):
-                xc[d, k] = src[d]
 
 
 @njit(cache=True, nogil=True)
@@ -87,34 +55,6 @@ def tile_scores(W, xc, t, S):
             s = S[c, :t]
             for k in range(t):
                 s[k] += w0 * x0[k]
-
-
-@njit(cache=True, nogil=True)
-def tile_grad(coef, xr, t, G):
-    """``G += coef[:, :t] @ xr[:t, :]`` (float64), four examples per pass over ``G``."""
-    C = coef.shape[0]
-    D = xr.shape[1]
-    t4 = t - t % 4
-    for k in range(0, t4, 4):
-        r0 = xr[k]
-        r1 = xr[k + 1]
-        r2 = xr[k + 2]
-        r3 = xr[k + 3]
-        for c in range(C):
-            a0 = coef[c, k]
-            a1 = coef[c, k + 1]
-            a2 = coef[c, k + 2]
-            a3 = coef[c, k + 3]
-            g = G[c]
-            for d in range(D):
-                g[d] += (a0 * r0[d] + a1 * r1[d]) + (a2 * r2[d] + a3 * r3[d])
-    for k in range(t4, t):
-        r0 = xr[k]
-        for c in range(C):
-            a0 = coef[c, k]
-            g = G[c]
-            for d in range(D):
-                g[d] += a0 * r0[d]
 
 
 @njit(cache=True, nogil=True)
@@ -196,3 +136,180 @@ def fill_rows(Xc, Xr, c_order, ids, xr):
             dst = xr[k]
             for d in range(D):
                 dst[d] = src[d]
+
+
+# ----------------------------------------------------------------------------- grid building blocks
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact for |k| < 2^11
+_LN2_LO = 1.90821492927058770002e-10
+_SHIFT = 6755399441055744.0  # 1.5 * 2^52: v + _SHIFT rounds v to an integer held in the low bits
+_EXP_MIN = -708.0  # exp(-708) ~ 3.3e-308 is the last normal result; below it we return 0
+
+
+@njit(cache=True, nogil=True)
+def exp_nonpos(x, n, out, kb):
+    """``out[:n] = exp(x[:n])`` for ``x <= 0`` (used on ``s - max(s)``), vectorizable; ``x``, ``out``
+    and ``kb`` must not overlap.
+
+    Numba calls the scalar libm ``exp`` in a loop (no SVML here), which dominates the softmax grid.
+    This is the textbook range reduction ``x = k ln2 + r`` (``|r| <= ln2 / 2``, Cody-Waite split of
+    ln2) with the degree-13 Taylor polynomial of ``exp(r)`` (truncation below 2e-17 relative) and
+    ``2^k`` built from its bits through the int64 view of ``kb`` (scratch, >= n). Error below
+    ~1.5 ulp (checked against ``np.exp`` in the tests). Results below ``exp(-708)`` are returned as 0:
+    they are only ever added to a sum that contains ``exp(0) = 1``, where they are below its ulp.
+    Every loop is elementwise (no reduction), so no fast-math flag is needed to vectorize it.
+    """
+    ki = kb.view(np.int64)
+    for i in range(n):
+        v = x[i]
+        v = v if v > _EXP_MIN else _EXP_MIN
+        kd = v * _LOG2E + _SHIFT
+        kb[i] = kd
+        kd = kd - _SHIFT
+        r = (v - kd * _LN2_HI) - kd * _LN2_LO
+        out[i] = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (
+            1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0 + r * (
+                1.0 / 362880.0 + r * (1.0 / 3628800.0 + r * (1.0 / 39916800.0 + r * (
+                    1.0 / 479001600.0 + r * (1.0 / 6227020800.0)))))))))))))
+    for i in range(n):
+        # low 12 bits of the shifted integer are k (two's complement): bits of 2^k = (k + 1023) << 52
+        ki[i] = (ki[i] + 1023) << 52
+    for i in range(n):
+        v = x[i]
+        out[i] = out[i] * kb[i] if v > _EXP_MIN else (0.0 if v <= _EXP_MIN else v)  # NaN stays NaN
+
+
+@njit(cache=True, nogil=True)
+def fold_sum(L):
+    """Sum of ``L`` (length a power of two) by pairwise halving, destroying ``L``. Every step is an
+    elementwise add (vectorizes with no reassociation), so the order is the source's, always."""
+    n = L.shape[0]
+    while n > 1:
+        n //= 2
+        for k in range(n):
+            L[k] += L[k + n]
+    return L[0]
+
+
+# ----------------------------------------------------------------------------- row-wise loss tiles
+# Dot products are the one place where we let LLVM reassociate: ``fastmath={"reassoc", "contract"}``
+# on these small helpers only (never blanket fastmath: no "nnan"/"ninf"/"nsz"/"arcp"/"afn", so NaN,
+# inf and signed zeros behave as in IEEE arithmetic). Reassociation lets the loop vectorizer split
+# each sum into vector lanes; the split is chosen once at compile time from the loop alone (vector
+# width, interleave count) and does not depend on the data, the thread count or which block runs
+# where, so a given compiled binary still gives bitwise identical results for any ``n_threads``
+# and across calls. (The order may differ between CPUs with different vector units: results are
+# reproducible per machine, as with any BLAS.)
+_DOT_MATH = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_DOT_MATH)
+def dot4(w, r0, r1, r2, r3):
+    """The four float64 dot products ``w . r_q`` (``r_q`` float32 or float64 rows), one pass over w."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    for d in range(w.shape[0]):
+        wd = w[d]
+        s0 += wd * np.float64(r0[d])
+        s1 += wd * np.float64(r1[d])
+        s2 += wd * np.float64(r2[d])
+        s3 += wd * np.float64(r3[d])
+    return s0, s1, s2, s3
+
+
+@njit(cache=True, nogil=True, fastmath=_DOT_MATH)
+def dot1(w, r0):
+    """The float64 dot product ``w . r0``."""
+    s0 = 0.0
+    for d in range(w.shape[0]):
+        s0 += w[d] * np.float64(r0[d])
+    return s0
+
+
+@njit(cache=True, nogil=True)
+def rows_scores(W, R, ids, t, S):
+    """``S[:, k] = W @ R[ids[k]]`` for ``k < t``: X's examples read in place as rows of ``R`` (X.T of
+    an F-ordered X), four examples per pass over ``W``; no copy, no transpose."""
+    C = W.shape[0]
+    t4 = t - t % 4
+    for k in range(0, t4, 4):
+        r0 = R[ids[k]]
+        r1 = R[ids[k + 1]]
+        r2 = R[ids[k + 2]]
+        r3 = R[ids[k + 3]]
+        for c in range(C):
+            s0, s1, s2, s3 = dot4(W[c], r0, r1, r2, r3)
+            S[c, k] = s0
+            S[c, k + 1] = s1
+            S[c, k + 2] = s2
+            S[c, k + 3] = s3
+    for k in range(t4, t):
+        r0 = R[ids[k]]
+        for c in range(C):
+            S[c, k] = dot1(W[c], r0)
+
+
+@njit(cache=True, nogil=True)
+def rows_grad(coef, R, ids, t, G):
+    """``G += coef[:, :t] @ R[ids[:t]]`` (float64 G; R float32 or float64 rows), four examples per
+    pass over ``G`` (elementwise along the features: no reassociation)."""
+    C = coef.shape[0]
+    D = R.shape[1]
+    t4 = t - t % 4
+    for k in range(0, t4, 4):
+        r0 = R[ids[k]]
+        r1 = R[ids[k + 1]]
+        r2 = R[ids[k + 2]]
+        r3 = R[ids[k + 3]]
+        for c in range(C):
+            a0 = coef[c, k]
+            a1 = coef[c, k + 1]
+            a2 = coef[c, k + 2]
+            a3 = coef[c, k + 3]
+            g = G[c]
+            for d in range(D):
+                g[d] += (a0 * np.float64(r0[d]) + a1 * np.float64(r1[d])) + (
+                    a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))
+    for k in range(t4, t):
+        r0 = R[ids[k]]
+        for c in range(C):
+            a0 = coef[c, k]
+            g = G[c]
+            for d in range(D):
+                g[d] += a0 * np.float64(r0[d])
+
+
+@njit(cache=True, nogil=True)
+def gather_cols(Xc, ids, contig, xc, xr, want_rows):
+    """C-ordered X: ``xc[:, :t] = X[:, ids]`` (float64) and, if ``want_rows``, its transpose
+    ``xr[:t, :]``, transposed in 8 x t panels (8 feature rows of xc stay in L1 while the t rows of xr
+    get one cache line each) instead of one strided column at a time. ``contig``: the ids are
+    ``ids[0], ids[0] + 1, ...`` (no idx), read as plain vector loads instead of a gather."""
+    t = ids.shape[0]
+    D = Xc.shape[0]
+    if contig:
+        i0 = ids[0]
+        for d in range(D):
+            row = Xc[d, i0:i0 + t]
+            dst = xc[d]
+            for k in range(t):
+                dst[k] = row[k]
+    else:
+        for d in range(D):
+            row = Xc[d]
+            dst = xc[d]
+            for k in range(t):
+                dst[k] = row[ids[k]]
+    if want_rows:
+        D8 = D - D % 8
+        for d0 in range(0, D8, 8):
+            for k in range(t):
+                dst = xr[k]
+                for dd in range(8):
+                    dst[d0 + dd] = xc[d0 + dd, k]
+        for k in range(t):
+            dst = xr[k]
+            for d in range(D8, D):
+                dst[d] = xc[d, k]
