@@ -1,0 +1,152 @@
+// Shared plumbing of the drivers: how examples are cut into tiles and chunks, how tiles of X are
+// presented to the kernels (both memory orders, optional index gathering), and the cancellation
+// signal.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "steepest/kernel_table.hpp"
+#include "steepest/thread_pool.hpp"
+
+namespace steepest {
+
+using StopFn = std::function<bool()>;
+
+// Thrown by a driver when should_stop() asked it to stop; every worker has finished by then.
+struct Cancelled {};
+
+// X is (D, N): F-order (each example column contiguous) or C-order (each feature row contiguous).
+// idx == nullptr: the examples are 0..N-1 (B == N); otherwise idx[0..B) (repeats allowed).
+template <class T>
+struct Examples {
+    const T* X;
+    i64 D, N;
+    bool fortran;
+    const i64* idx;
+    i64 B;
+    i64 at(i64 k) const { return idx ? idx[k] : k; }
+};
+
+// Examples are cut into tiles of kTile; consecutive tiles form chunks, each processed by one
+// worker into its own partial result. Chunk boundaries depend only on the problem size (never on
+// the thread count), and partials are combined in chunk order: results are bitwise reproducible.
+struct Chunking {
+    i64 ntiles = 0, tiles_per_chunk = 1, nchunks = 0;
+    i64 tile_begin(i64 chunk) const { return chunk * tiles_per_chunk; }
+    i64 tile_end(i64 chunk) const { return std::min(ntiles, (chunk + 1) * tiles_per_chunk); }
+};
+
+// max_chunks bounds the partial buffers; min_tiles keeps tiny problems in few chunks.
+inline Chunking make_chunking(i64 B, i64 partial_doubles, i64 max_chunks = 32, i64 min_tiles = 4) {
+    constexpr i64 kPartialBudget = i64(64) << 20;  // bytes of per-chunk partials, at most
+    Chunking ch;
+    ch.ntiles = (B + kTile - 1) / kTile;
+    i64 by_memory = std::max<i64>(1, kPartialBudget / std::max<i64>(1, partial_doubles * 8));
+    i64 most = std::max<i64>(1, std::min(max_chunks, by_memory));
+    ch.tiles_per_chunk = std::max(min_tiles, (ch.ntiles + most - 1) / most);
+    ch.nchunks = (ch.ntiles + ch.tiles_per_chunk - 1) / ch.tiles_per_chunk;
+    return ch;
+}
+
+// Presents tile after tile of examples as kTile pointers to contiguous columns of D values:
+// in place for F-order X; for C-order X gathered (transposed) into a private buffer, kGroup tiles
+// at a time when the examples are consecutive, so every feature row is read in long runs.
+template <class T>
+class TileReader {
+  public:
+    static constexpr int kGroup = 4;
+    // Tiles are loaded in increasing order below `tile_end` (the end of the caller's chunk).
+    TileReader(const Examples<T>& ex, const TileKernels<T>& kern, i64 tile_end)
+        : ex_(ex), kern_(kern), end_(tile_end) {
+        if (!ex_.fortran) buf_.reset(new T[static_cast<std::size_t>(kGroup * kTile * ex_.D)]);
+    }
+    // Loads tile `t`; returns the number of examples in it (kTile except for the last tile).
+    int load(i64 t) {
+        const i64 k0 = t * kTile;
+        const int nk = static_cast<int>(std::min<i64>(kTile, ex_.B - k0));
+        for (int k = 0; k < nk; ++k) index_[k] = ex_.at(k0 + k);
+        if (ex_.fortran) {
+            for (int k = 0; k < nk; ++k) cols_[k] = ex_.X + index_[k] * ex_.D;
+        } else if (ex_.idx == nullptr) {
+            if (t < g0_ || t >= g1_) {  // gather the group of tiles starting at t
+                g0_ = t;
+                g1_ = std::min(t + kGroup, end_);
+                const i64 e1 = std::min(ex_.B, g1_ * kTile);
+                i64 all[kGroup * kTile];
+                for (i64 e = k0; e < e1; ++e) all[e - k0] = e;
+                kern_.gather_rows(ex_.X, ex_.N, ex_.D, all, static_cast<int>(e1 - k0), buf_.get());
+            }
+            const T* base = buf_.get() + (t - g0_) * kTile * ex_.D;
+            for (int k = 0; k < nk; ++k) cols_[k] = base + k * ex_.D;
+        } else {
+            kern_.gather_rows(ex_.X, ex_.N, ex_.D, index_, nk, buf_.get());
+            for (int k = 0; k < nk; ++k) cols_[k] = buf_.get() + k * ex_.D;
+        }
+        return nk;
+    }
+    const T* const* cols() const { return cols_; }
+    const i64* index() const { return index_; }
+
+  private:
+    const Examples<T>& ex_;
+    const TileKernels<T>& kern_;
+    const i64 end_;
+    i64 g0_ = 0, g1_ = 0;
+    std::unique_ptr<T[]> buf_;
+    i64 index_[kTile] = {};
+    const T* cols_[kTile] = {};
+};
+
+// Runs fn(chunk) for every chunk on the pool; throws Cancelled if should_stop() asked to stop.
+inline void run_blocks(i64 nblocks, int n_threads, const std::function<void(i64)>& fn, const StopFn& stop) {
+    if (!ThreadPool::instance().parallel_for(nblocks, n_threads, fn, stop)) throw Cancelled();
+}
+
+// out[j] = sum_b parts[b * stride + j] for j < n, summed in b order (parallel over j segments).
+inline void reduce_partials(const double* parts, i64 nparts, i64 stride, i64 n, double* out, int n_threads,
+                            const StopFn& stop) {
+    constexpr i64 kSegment = 8192;
+    const i64 nseg = (n + kSegment - 1) / kSegment;
+    run_blocks(
+        nseg, n_threads,
+        [&](i64 s) {
+            const i64 j0 = s * kSegment, j1 = std::min(n, j0 + kSegment);
+            for (i64 j = j0; j < j1; ++j) out[j] = parts[j];
+            for (i64 b = 1; b < nparts; ++b) {
+                const double* p = parts + b * stride;
+                for (i64 j = j0; j < j1; ++j) out[j] += p[j];
+            }
+        },
+        stop);
+}
+
+// W as doubles: a view for double, a converted copy for float.
+template <class T>
+class DoubleView {
+  public:
+    DoubleView(const T* p, i64 n) {
+        copy_.resize(static_cast<std::size_t>(n));
+        for (i64 j = 0; j < n; ++j) copy_[j] = static_cast<double>(p[j]);
+        ptr_ = copy_.data();
+    }
+    const double* get() const { return ptr_; }
+
+  private:
+    std::vector<double> copy_;
+    const double* ptr_;
+};
+template <>
+class DoubleView<double> {
+  public:
+    DoubleView(const double* p, i64) : ptr_(p) {}
+    const double* get() const { return ptr_; }
+
+  private:
+    const double* ptr_;
+};
+
+}  // namespace steepest

@@ -1,0 +1,24 @@
+// Builds the KernelSet of one instruction-set level. Included once by each cpp/src/isa_*.cpp after
+// it defines STEEPEST_ISA_LEVEL and STEEPEST_ISA_NS.
+#pragma once
+
+#include "steepest/grid_kernels.hpp"
+#include "steepest/kernel_table.hpp"
+#include "steepest/tile_kernels.hpp"
+
+namespace steepest {
+namespace STEEPEST_ISA_NS {
+
+inline const KernelSet& make_kernel_set(const char* name) {
+    static const KernelSet set = {
+        name,
+        {&tile_scores<float>, &tile_rank_update<float>, &gather_rows<float>, &tile_absmax<float>},
+        {&tile_scores<double>, &tile_rank_update<double>, &gather_rows<double>, &tile_absmax<double>},
+        {&tile_moments},
+        {&svm_points, &softmax_points},
+    };
+    return set;
+}
+
+}  // namespace STEEPEST_ISA_NS
+}  // namespace steepest

@@ -1,0 +1,79 @@
+// The table of SIMD kernels one instruction-set level provides.
+//
+// Drivers (linear_losses.hpp, finite_differences.hpp, grid_losses.hpp) are plain C++ compiled for
+// baseline x86-64; they do the blocking, threading and reductions and call the hot inner kernels
+// through this table, which cpp/src/isa_{baseline,avx2,avx512}.cpp fill in with code compiled for
+// their level. The table for the path chosen at import is returned by `kernels<T>()`.
+#pragma once
+
+#include <cstdint>
+
+namespace steepest {
+
+using i64 = std::int64_t;
+
+// Examples per tile: a tile of X (kTile columns of D values) stays in L2 while it is read for the
+// scores and again for the gradient. Fixed, so results never depend on the thread count.
+constexpr int kTile = 16;
+// Highest power in the exact finite-difference series of softmax_fd.
+constexpr int kMaxMoments = 10;
+
+template <class T>
+struct TileKernels {
+    // S[c * kTile + k] = sum_d W[c, d] * cols[k][d] for k < nk; W is (C, D) double, row-major.
+    void (*scores)(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S);
+    // G[c, d] += sum_{k < nk} coef[c * kTile + k] * cols[k][d]   (k in order, for each (c, d))
+    void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk);
+    // buf[k * D + d] = X[d * N + ex[k]]: the columns ex[0..nk) of a C-order (D, N) X, made contiguous.
+    void (*gather_rows)(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf);
+    // out[k] = max_d |cols[k][d]|
+    void (*absmax)(const T* const* cols, int nk, i64 D, double* out);
+};
+
+struct GridKernels {
+    // For one block of nb examples (arrays with row stride ld, C rows):
+    // out[a * nbeta + b] += sum_{c, i} max(0, M0[c,i] + alphas[a] * M1[c,i] + betas[b] * M2[c,i])
+    // (M2 == nullptr: no beta term, nbeta == 1). Label entries of M0 are -inf. scratch: C * nb.
+    void (*svm_points)(const double* M0, const double* M1, const double* M2, i64 C, i64 nb, i64 ld,
+                       const double* alphas, i64 na, const double* betas, i64 nbeta, double* out,
+                       double* scratch);
+    // out[a * nbeta + b] += sum_i (logsumexp_c(s_ci) - s_{y_i, i}), s = S0 + a S1 + b S2, with the
+    // label scores T0, T1, T2 (length nb) given separately. scratch: (C + 1) * nb.
+    void (*softmax_points)(const double* S0, const double* S1, const double* S2, const double* T0,
+                           const double* T1, const double* T2, i64 C, i64 nb, i64 ld, const double* alphas,
+                           i64 na, const double* betas, i64 nbeta, double* out, double* scratch);
+};
+
+struct MomentKernels {
+    // G[(n * C + c) * D + d] += sum_{k < nk} coef[(n * C + c) * kTile + k] * cols[k][d]^(n+1), n < K
+    void (*moments)(double* G, int K, i64 C, i64 D, const double* coef, const double* const* cols, int nk);
+};
+
+struct KernelSet {
+    const char* name;
+    TileKernels<float> f32;
+    TileKernels<double> f64;
+    MomentKernels moments;
+    GridKernels grid;
+};
+
+const KernelSet& kernel_set_baseline();
+const KernelSet& kernel_set_avx2();
+const KernelSet& kernel_set_avx512();
+
+// The set chosen at import (set_active_kernels is called once by the module's init).
+const KernelSet& active_kernels();
+void set_active_kernels(const KernelSet* set);
+
+template <class T>
+const TileKernels<T>& kernels();
+template <>
+inline const TileKernels<float>& kernels<float>() {
+    return active_kernels().f32;
+}
+template <>
+inline const TileKernels<double>& kernels<double>() {
+    return active_kernels().f64;
+}
+
+}  // namespace steepest

@@ -1,0 +1,160 @@
+// Scores, multiclass SVM and softmax loss + gradient of a linear classifier (notes/KERNELS.md).
+//
+// One pass over X: for each tile of kTile examples, the scores W x_i, then the per-example loss
+// and gradient coefficients, then dW += coef x_i^T while the tile is still in cache. X is read in
+// place in both memory orders (C-order tiles are gathered into a small contiguous buffer), and
+// idx gathers mini-batch columns without copying X. Sums accumulate in double for both dtypes.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "steepest/blocking.hpp"
+#include "steepest/kernel_table.hpp"
+
+namespace steepest {
+
+inline double relu(double m) { return m < 0.0 ? 0.0 : m; }  // max(0, m) that keeps a NaN
+
+// Per-example loss and gradient coefficients from the scores S[c * kTile + k].
+struct SvmRule {
+    double delta;
+    // Returns the loss of example k (label yk); writes coef[c * kTile + k].
+    double operator()(const double* S, i64 C, int k, i64 yk, double* coef) const {
+        const double sy = S[yk * kTile + k];
+        double loss = 0.0, count = 0.0;
+        for (i64 c = 0; c < C; ++c) {
+            if (c == yk) continue;
+            const double m = S[c * kTile + k] - sy + delta;
+            loss += relu(m);
+            const double on = m > 0.0 ? 1.0 : 0.0;
+            coef[c * kTile + k] = on;
+            count += on;
+        }
+        coef[yk * kTile + k] = -count;
+        return loss;
+    }
+};
+
+struct SoftmaxRule {
+    // loss = logsumexp(s) - s_y (max-subtracted); coef = softmax(s) - onehot(y)
+    double operator()(const double* S, i64 C, int k, i64 yk, double* coef) const {
+        double mx = -INFINITY;
+        for (i64 c = 0; c < C; ++c) mx = S[c * kTile + k] > mx ? S[c * kTile + k] : mx;
+        double sum = 0.0;
+        for (i64 c = 0; c < C; ++c) {
+            const double e = std::exp(S[c * kTile + k] - mx);
+            coef[c * kTile + k] = e;
+            sum += e;
+        }
+        for (i64 c = 0; c < C; ++c) coef[c * kTile + k] /= sum;
+        coef[yk * kTile + k] -= 1.0;
+        return (mx - S[yk * kTile + k]) + std::log(sum);
+    }
+};
+
+// S (C, B) in T: S = W @ X[:, idx].
+template <class T>
+void scores(const T* W, i64 C, const Examples<T>& ex, T* S, int n_threads, const StopFn& stop) {
+    const TileKernels<T>& kern = kernels<T>();
+    DoubleView<T> Wd(W, C * ex.D);
+    const Chunking ch = make_chunking(ex.B, 0);
+    run_blocks(
+        ch.nchunks, n_threads,
+        [&](i64 chunk) {
+            TileReader<T> reader(ex, kern, ch.tile_end(chunk));
+            std::vector<double> tile(static_cast<std::size_t>(C * kTile));
+            for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
+                const int nk = reader.load(t);
+                kern.scores(Wd.get(), C, ex.D, reader.cols(), nk, tile.data());
+                for (i64 c = 0; c < C; ++c)
+                    for (int k = 0; k < nk; ++k) S[c * ex.B + t * kTile + k] = static_cast<T>(tile[c * kTile + k]);
+            }
+        },
+        stop);
+}
+
+// The un-normalized data loss sum_i L_i and, if G != nullptr, G = sum_i coef_i x_i^T (C, D).
+// Every further per-tile step (finite differences) hooks in through `extra(chunk, tile, nk, reader,
+// S, coef)`, called after the scores and coefficients of each tile are known.
+template <class T, class Rule, class Extra>
+double loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double* G,
+                 int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra) {
+    const TileKernels<T>& kern = kernels<T>();
+    const i64 CD = C * ex.D;
+    std::vector<double> chunk_loss(static_cast<std::size_t>(ch.nchunks), 0.0);
+    std::unique_ptr<double[]> parts;
+    if (G != nullptr && ch.nchunks > 1) parts.reset(new double[static_cast<std::size_t>(ch.nchunks * CD)]);
+    run_blocks(
+        ch.nchunks, n_threads,
+        [&](i64 chunk) {
+            TileReader<T> reader(ex, kern, ch.tile_end(chunk));
+            std::vector<double> S(static_cast<std::size_t>(C * kTile)), coef(static_cast<std::size_t>(C * kTile));
+            double* g = nullptr;
+            if (G != nullptr) {
+                g = ch.nchunks > 1 ? parts.get() + chunk * CD : G;
+                std::fill(g, g + CD, 0.0);
+            }
+            double loss = 0.0;
+            for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
+                if (block_cancelled()) return;
+                const int nk = reader.load(t);
+                kern.scores(Wd, C, ex.D, reader.cols(), nk, S.data());
+                for (int k = 0; k < nk; ++k) loss += rule(S.data(), C, k, y[reader.index()[k]], coef.data());
+                if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk);
+                extra(chunk, t, nk, reader, S.data(), coef.data());
+            }
+            chunk_loss[chunk] = loss;
+        },
+        stop);
+    if (G != nullptr && ch.nchunks > 1) reduce_partials(parts.get(), ch.nchunks, CD, CD, G, n_threads, stop);
+    double total = 0.0;
+    for (double l : chunk_loss) total += l;
+    return total;
+}
+
+struct NoExtra {
+    template <class... A>
+    void operator()(A&&...) const {}
+};
+
+// reg * sum(W * W), accumulated in double in index order.
+template <class T>
+double l2_penalty(const T* W, i64 n, double reg) {
+    double s = 0.0;
+    for (i64 j = 0; j < n; ++j) s += static_cast<double>(W[j]) * static_cast<double>(W[j]);
+    return reg * s;
+}
+
+// loss = data loss / B + reg sum W^2; if dW: dW = G / B + 2 reg W (in T).
+template <class T, class Rule>
+double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double reg, T* dW,
+                 int n_threads, const StopFn& stop) {
+    const i64 CD = C * ex.D;
+    DoubleView<T> Wd(W, CD);
+    std::vector<double> G;
+    if (dW != nullptr) G.resize(static_cast<std::size_t>(CD));
+    const Chunking ch = make_chunking(ex.B, dW != nullptr ? CD : 0);
+    const double data =
+        loss_pass(Wd.get(), C, ex, y, rule, dW != nullptr ? G.data() : nullptr, n_threads, stop, ch, NoExtra());
+    const double B = static_cast<double>(ex.B);
+    if (dW != nullptr)
+        for (i64 j = 0; j < CD; ++j) dW[j] = static_cast<T>(G[j] / B + 2.0 * reg * static_cast<double>(W[j]));
+    return data / B + l2_penalty(W, CD, reg);
+}
+
+template <class T>
+double svm_loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, double reg, double delta, T* dW,
+                     int n_threads, const StopFn& stop) {
+    return loss_grad(W, C, ex, y, SvmRule{delta}, reg, dW, n_threads, stop);
+}
+
+template <class T>
+double softmax_loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, double reg, T* dW, int n_threads,
+                         const StopFn& stop) {
+    return loss_grad(W, C, ex, y, SoftmaxRule{}, reg, dW, n_threads, stop);
+}
+
+}  // namespace steepest

@@ -1,0 +1,284 @@
+// The hot inner kernels, written once against simd.hpp and compiled once per instruction-set
+// level (see cpp/src/isa_*.cpp). Everything here lives in the level's own namespace.
+//
+// Register blocking: scores are NC classes x NE examples of dot products over D held in vector
+// accumulators; the gradient update keeps NC classes x ND vectors of dW in registers while it
+// streams the kNE tile's examples. For every output element the order of the floating-point
+// operations is fixed by the loop structure alone (never by the thread count).
+#pragma once
+
+#include <cmath>
+
+#include "steepest/kernel_table.hpp"
+#include "steepest/simd.hpp"
+
+namespace steepest {
+namespace STEEPEST_ISA_NS {
+
+constexpr int kClassBlock = 5;                                 // classes per register block
+constexpr int kScoreExamples = kVectorRegisters >= 32 ? 4 : 2;  // examples per register block
+constexpr int kUpdateVectors = kVectorRegisters >= 32 ? 4 : 2;  // dW vectors per class
+constexpr int kAccumulators = kVectorRegisters >= 32 ? 20 : 10;
+
+inline double to_double(double v) { return v; }
+inline double to_double(float v) { return static_cast<double>(v); }
+
+// Calls f(c0, nc) for consecutive class blocks of near-equal size nc <= max_block covering [0, C).
+template <class F>
+inline void for_class_blocks(i64 C, i64 max_block, F&& f) {
+    i64 nblk = (C + max_block - 1) / max_block;
+    for (i64 b = 0; b < nblk; ++b) {
+        i64 c0 = C * b / nblk, c1 = C * (b + 1) / nblk;
+        f(c0, static_cast<int>(c1 - c0));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scores: S[c * kTile + e] = W[c, :] . cols[e][:]
+
+template <int NE, int NC, class T>
+inline void dot_block(const double* W, i64 D, const T* const* cols, double* S) {
+    vd acc[NC][NE];
+#pragma GCC unroll 8
+    for (int c = 0; c < NC; ++c)
+#pragma GCC unroll 8
+        for (int e = 0; e < NE; ++e) acc[c][e] = vzero();
+    const T* x[NE];
+#pragma GCC unroll 8
+    for (int e = 0; e < NE; ++e) x[e] = cols[e];
+    i64 d = 0;
+    for (; d + kLanes <= D; d += kLanes) {
+        vd xv[NE];
+#pragma GCC unroll 8
+        for (int e = 0; e < NE; ++e) xv[e] = vload(x[e] + d);
+#pragma GCC unroll 8
+        for (int c = 0; c < NC; ++c) {
+            vd w = vload(W + c * D + d);
+#pragma GCC unroll 8
+            for (int e = 0; e < NE; ++e) acc[c][e] = vfmadd(w, xv[e], acc[c][e]);
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int e = 0; e < NE; ++e) {
+            double s = vhsum(acc[c][e]);
+            for (i64 t = d; t < D; ++t) s = sfmadd(W[c * D + t], to_double(x[e][t]), s);
+            S[c * kTile + e] = s;
+        }
+}
+
+template <int NE, class T>
+inline void dot_classes(int nc, const double* W, i64 D, const T* const* cols, double* S) {
+    switch (nc) {
+        case 1: return dot_block<NE, 1>(W, D, cols, S);
+        case 2: return dot_block<NE, 2>(W, D, cols, S);
+        case 3: return dot_block<NE, 3>(W, D, cols, S);
+        case 4: return dot_block<NE, 4>(W, D, cols, S);
+        default: return dot_block<NE, 5>(W, D, cols, S);
+    }
+}
+
+// One sweep over D per register block: the first sweep streams the tile's columns in from memory
+// in long sequential runs (the hardware prefetchers' best case).
+template <class T>
+void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S) {
+    for_class_blocks(C, kClassBlock, [&](i64 c0, int nc) {
+        int e = 0;
+        for (; e + kScoreExamples <= nk; e += kScoreExamples)
+            dot_classes<kScoreExamples>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e);
+        for (; e < nk; ++e) dot_classes<1>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// rank update: G[c, d] += sum_k coef[c * kTile + k] * cols[k][d]
+
+template <int NC, int ND, class T>
+inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk) {
+    vd acc[NC][ND];
+#pragma GCC unroll 8
+    for (int c = 0; c < NC; ++c)
+#pragma GCC unroll 8
+        for (int j = 0; j < ND; ++j) acc[c][j] = vload(G + c * D + d + j * kLanes);
+    for (int k = 0; k < nk; ++k) {
+        const T* x = cols[k] + d;
+        vd xv[ND];
+#pragma GCC unroll 8
+        for (int j = 0; j < ND; ++j) xv[j] = vload(x + j * kLanes);
+#pragma GCC unroll 8
+        for (int c = 0; c < NC; ++c) {
+            vd b = vset1(coef[c * kTile + k]);
+#pragma GCC unroll 8
+            for (int j = 0; j < ND; ++j) acc[c][j] = vfmadd(b, xv[j], acc[c][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < NC; ++c)
+#pragma GCC unroll 8
+        for (int j = 0; j < ND; ++j) vstore(G + c * D + d + j * kLanes, acc[c][j]);
+}
+
+template <int NC, class T>
+inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef, const T* const* cols, int nk) {
+    i64 d = d0;
+    for (; d + kUpdateVectors * kLanes <= d1; d += kUpdateVectors * kLanes)
+        update_block<NC, kUpdateVectors>(G, D, d, coef, cols, nk);
+    for (; d + kLanes <= d1; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk);
+    for (; d < d1; ++d)
+        for (int c = 0; c < NC; ++c) {
+            double g = G[c * D + d];
+            for (int k = 0; k < nk; ++k) g = sfmadd(coef[c * kTile + k], to_double(cols[k][d]), g);
+            G[c * D + d] = g;
+        }
+}
+
+template <class T>
+void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk) {
+    // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order.
+    for_class_blocks(C, kClassBlock, [&](i64 c0, int nc) {
+        double* g = G + c0 * D;
+        const double* cf = coef + c0 * kTile;
+        switch (nc) {
+            case 1: return update_classes<1>(g, D, 0, D, cf, cols, nk);
+            case 2: return update_classes<2>(g, D, 0, D, cf, cols, nk);
+            case 3: return update_classes<3>(g, D, 0, D, cf, cols, nk);
+            case 4: return update_classes<4>(g, D, 0, D, cf, cols, nk);
+            default: return update_classes<5>(g, D, 0, D, cf, cols, nk);
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather: buf[k * D + d] = X[d * N + ex[k]] (C-order X: each feature row is contiguous)
+
+template <class T>
+void gather_rows(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf) {
+    constexpr int kLine = 64 / static_cast<int>(sizeof(T));
+    constexpr int TB = transpose_width(static_cast<T*>(nullptr));
+    bool contiguous = true;  // consecutive examples (a sweep, not a gathered mini-batch)?
+    for (int k = 1; k < nk && contiguous; ++k) contiguous = ex[k] == ex[0] + k;
+    if (!contiguous) {  // a mini-batch: gather column by column
+        for (i64 d = 0; d < D; ++d) {
+            const T* row = X + d * N;
+            for (int k = 0; k < nk; ++k) buf[k * D + d] = row[ex[k]];
+        }
+        return;
+    }
+    const i64 e0 = ex[0];
+    const i64 next = e0 + nk;  // where the following gather of the sweep starts: prefetch it
+    const bool prefetch = next + nk <= N;
+    const int kfull = nk - nk % TB;
+    i64 d = 0;
+    for (; d + TB <= D; d += TB) {
+        const T* src = X + d * N + e0;
+        if (prefetch)
+            for (int r = 0; r < TB; ++r) {
+                const char* p = reinterpret_cast<const char*>(X + (d + r) * N + next);
+                for (int l = 0; l < nk; l += kLine) _mm_prefetch(p + l * sizeof(T), _MM_HINT_T2);
+            }
+        for (int k = 0; k < kfull; k += TB) transpose_block(src + k, N, buf + k * D + d, D);
+        for (int k = kfull; k < nk; ++k)
+            for (int r = 0; r < TB; ++r) buf[k * D + d + r] = src[r * N + k];
+    }
+    for (; d < D; ++d)
+        for (int k = 0; k < nk; ++k) buf[k * D + d] = X[d * N + e0 + k];
+}
+
+template <class T>
+void tile_absmax(const T* const* cols, int nk, i64 D, double* out) {
+    for (int k = 0; k < nk; ++k) {
+        const T* x = cols[k];
+        vd vm = vzero();
+        i64 d = 0;
+        for (; d + kLanes <= D; d += kLanes) vm = vmax(vabs(vload(x + d)), vm);
+        double lanes[kLanes];
+        vstore(lanes, vm);
+        double m = 0.0;
+        for (int l = 0; l < kLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
+        for (; d < D; ++d) {
+            double a = std::fabs(to_double(x[d]));
+            m = a > m ? a : m;
+        }
+        out[k] = m;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// moments: G[(n * C + c) * D + d] += sum_k coef[(n * C + c) * kTile + k] * cols[k][d]^(n+1)
+
+template <int NP, int NC>
+inline void moment_block(double* G, i64 C, i64 D, i64 d, const double* coef, const double* const* cols, int nk,
+                         int lanes) {
+    // lanes == kLanes: a full vector at d; lanes == 1: one scalar column (the tail), same order.
+    if (lanes == kLanes) {
+        vd acc[NP][NC];
+        for (int n = 0; n < NP; ++n)
+            for (int c = 0; c < NC; ++c) acc[n][c] = vload(G + (n * C + c) * D + d);
+        for (int k = 0; k < nk; ++k) {
+            vd x = vload(cols[k] + d);
+            vd xp = x;
+#pragma GCC unroll 10
+            for (int n = 0; n < NP; ++n) {
+#pragma GCC unroll 8
+                for (int c = 0; c < NC; ++c)
+                    acc[n][c] = vfmadd(vset1(coef[(n * C + c) * kTile + k]), xp, acc[n][c]);
+                xp = vmul(xp, x);
+            }
+        }
+        for (int n = 0; n < NP; ++n)
+            for (int c = 0; c < NC; ++c) vstore(G + (n * C + c) * D + d, acc[n][c]);
+    } else {
+        double acc[NP][NC];
+        for (int n = 0; n < NP; ++n)
+            for (int c = 0; c < NC; ++c) acc[n][c] = G[(n * C + c) * D + d];
+        for (int k = 0; k < nk; ++k) {
+            double x = cols[k][d], xp = x;
+            for (int n = 0; n < NP; ++n) {
+                for (int c = 0; c < NC; ++c) acc[n][c] = sfmadd(coef[(n * C + c) * kTile + k], xp, acc[n][c]);
+                xp = xp * x;
+            }
+        }
+        for (int n = 0; n < NP; ++n)
+            for (int c = 0; c < NC; ++c) G[(n * C + c) * D + d] = acc[n][c];
+    }
+}
+
+template <int NP, int NC>
+inline void moment_classes(double* G, i64 C, i64 D, const double* coef, const double* const* cols, int nk) {
+    i64 d = 0;
+    for (; d + kLanes <= D; d += kLanes) moment_block<NP, NC>(G, C, D, d, coef, cols, nk, kLanes);
+    for (; d < D; ++d) moment_block<NP, NC>(G, C, D, d, coef, cols, nk, 1);
+}
+
+template <int NP>
+inline void moment_powers(double* G, i64 C, i64 D, const double* coef, const double* const* cols, int nk) {
+    constexpr int kMaxNC = kAccumulators / NP < 1 ? 1 : (kAccumulators / NP > 5 ? 5 : kAccumulators / NP);
+    for_class_blocks(C, kMaxNC, [&](i64 c0, int nc) {
+        double* g = G + c0 * D;
+        const double* cf = coef + c0 * kTile;
+        switch (nc) {
+            case 1: return moment_classes<NP, 1>(g, C, D, cf, cols, nk);
+            case 2: return moment_classes<NP, (kMaxNC >= 2 ? 2 : 1)>(g, C, D, cf, cols, nk);
+            case 3: return moment_classes<NP, (kMaxNC >= 3 ? 3 : 1)>(g, C, D, cf, cols, nk);
+            case 4: return moment_classes<NP, (kMaxNC >= 4 ? 4 : 1)>(g, C, D, cf, cols, nk);
+            default: return moment_classes<NP, kMaxNC>(g, C, D, cf, cols, nk);
+        }
+    });
+}
+
+inline void tile_moments(double* G, int K, i64 C, i64 D, const double* coef, const double* const* cols, int nk) {
+    switch (K) {
+        case 1: return moment_powers<1>(G, C, D, coef, cols, nk);
+        case 2: return moment_powers<2>(G, C, D, coef, cols, nk);
+        case 3: return moment_powers<3>(G, C, D, coef, cols, nk);
+        case 4: return moment_powers<4>(G, C, D, coef, cols, nk);
+        case 5: return moment_powers<5>(G, C, D, coef, cols, nk);
+        case 6: return moment_powers<6>(G, C, D, coef, cols, nk);
+        case 7: return moment_powers<7>(G, C, D, coef, cols, nk);
+        case 8: return moment_powers<8>(G, C, D, coef, cols, nk);
+        case 9: return moment_powers<9>(G, C, D, coef, cols, nk);
+        default: return moment_powers<10>(G, C, D, coef, cols, nk);
+    }
+}
+
+}  // namespace STEEPEST_ISA_NS
+}  // namespace steepest

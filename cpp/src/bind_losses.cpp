@@ -1,0 +1,108 @@
+// Bindings of scores, svm_loss_grad and softmax_loss_grad (notes/KERNELS.md).
+#include "pybind11.hpp"
+#include "steepest/linear_losses.hpp"
+
+namespace steepest {
+namespace bind {
+namespace {
+
+struct Problem {
+    Float kind;
+    i64 C, D, N;
+};
+
+// W (C, D) C-contiguous and X (D, N) C- or F-contiguous, same float dtype.
+Problem check_w_x(const py::array& W, const py::array& X) {
+    Problem p;
+    p.kind = float_array(W, "W", 2, false);
+    float_array(X, "X", 2, true);
+    same_dtype(W, "W", X, "X");
+    p.C = W.shape(0);
+    p.D = W.shape(1);
+    p.N = X.shape(1);
+    if (X.shape(0) != p.D)
+        throw py::value_error("X must have shape (D, N) with D = W.shape[1] = " + std::to_string(p.D) + "; got X.shape[0] = " +
+                              std::to_string(X.shape(0)) + " (did you pass X as (N, D)? use X.T)");
+    return p;
+}
+
+template <class T>
+py::array scores_impl(const py::array& W, const py::array& X, const py::object& idx, int n_threads, const Problem& p) {
+    Examples<T> ex = examples<T>(X, idx);
+    py::array_t<T> S({p.C, ex.B});
+    const T* w = static_cast<const T*>(W.data());
+    T* s = S.mutable_data();
+    run_without_gil([&](const StopFn& stop) { scores(w, p.C, ex, s, n_threads, stop); });
+    return std::move(S);
+}
+
+py::array scores_py(const py::array& W, const py::array& X, const py::object& idx, int n_threads) {
+    Problem p = check_w_x(W, X);
+    n_threads = thread_count(n_threads);
+    if (p.kind == Float::f64) return scores_impl<double>(W, X, idx, n_threads, p);
+    return scores_impl<float>(W, X, idx, n_threads, p);
+}
+
+template <class T, class Call>
+py::tuple loss_impl(const py::array& W, const py::array& X, const py::array& y, const py::object& idx, bool want_grad,
+                    const Problem& p, Call&& call) {
+    Examples<T> ex = examples<T>(X, idx);
+    const i64* labels = index_array(y, "y", p.N, p.C, "one label per column of X");
+    py::object grad = py::none();
+    T* g = nullptr;
+    if (want_grad) {
+        py::array_t<T> dW({p.C, p.D});
+        g = dW.mutable_data();
+        grad = std::move(dW);
+    }
+    const T* w = static_cast<const T*>(W.data());
+    double loss = 0.0;
+    run_without_gil([&](const StopFn& stop) { loss = call(w, ex, labels, g, stop); });
+    return py::make_tuple(loss, grad);
+}
+
+py::tuple svm_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx, double reg,
+                 double delta, bool want_grad, int n_threads) {
+    Problem p = check_w_x(W, X);
+    n_threads = thread_count(n_threads);
+    if (p.kind == Float::f64)
+        return loss_impl<double>(W, X, y, idx, want_grad, p, [&](const double* w, const Examples<double>& ex,
+                                                                  const i64* labels, double* g, const StopFn& stop) {
+            return svm_loss_grad(w, p.C, ex, labels, reg, delta, g, n_threads, stop);
+        });
+    return loss_impl<float>(W, X, y, idx, want_grad, p,
+                            [&](const float* w, const Examples<float>& ex, const i64* labels, float* g,
+                                const StopFn& stop) { return svm_loss_grad(w, p.C, ex, labels, reg, delta, g, n_threads, stop); });
+}
+
+py::tuple softmax_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx, double reg,
+                     bool want_grad, int n_threads) {
+    Problem p = check_w_x(W, X);
+    n_threads = thread_count(n_threads);
+    if (p.kind == Float::f64)
+        return loss_impl<double>(W, X, y, idx, want_grad, p, [&](const double* w, const Examples<double>& ex,
+                                                                  const i64* labels, double* g, const StopFn& stop) {
+            return softmax_loss_grad(w, p.C, ex, labels, reg, g, n_threads, stop);
+        });
+    return loss_impl<float>(W, X, y, idx, want_grad, p,
+                            [&](const float* w, const Examples<float>& ex, const i64* labels, float* g,
+                                const StopFn& stop) { return softmax_loss_grad(w, p.C, ex, labels, reg, g, n_threads, stop); });
+}
+
+}  // namespace
+
+void bind_losses(py::module_& m) {
+    m.def("scores", &scores_py, py::arg("W").noconvert(), py::arg("X").noconvert(), py::arg("idx").none(true),
+          py::arg("n_threads"),
+          "S = W @ X[:, idx] (idx None: all columns), (C, B) in W's dtype, accumulated in float64.");
+    m.def("svm_loss_grad", &svm_py, py::arg("W").noconvert(), py::arg("X").noconvert(), py::arg("y").noconvert(),
+          py::arg("idx").none(true), py::arg("reg"), py::arg("delta"), py::arg("want_grad"), py::arg("n_threads"),
+          "Multiclass SVM loss (mean over the examples + reg * sum(W*W)) and gradient (or None): one pass over X.");
+    m.def("softmax_loss_grad", &softmax_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
+          py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("reg"), py::arg("want_grad"),
+          py::arg("n_threads"),
+          "Softmax cross-entropy loss (log-sum-exp form, mean + reg * sum(W*W)) and gradient (or None).");
+}
+
+}  // namespace bind
+}  // namespace steepest

@@ -1,0 +1,75 @@
+// cpu_features(), simd_path() and the choice of the kernel set at import.
+#include <cstdlib>
+#include <stdexcept>
+
+#include "pybind11.hpp"
+#include "steepest/cpu_dispatch.hpp"
+
+namespace steepest {
+
+namespace {
+const KernelSet* g_active = nullptr;
+SimdPath g_path = SimdPath::baseline;
+}  // namespace
+
+const KernelSet& active_kernels() { return *g_active; }
+void set_active_kernels(const KernelSet* set) { g_active = set; }
+
+namespace bind {
+
+void bind_system(py::module_& m) {
+    const CpuFeatures f = detect_cpu_features();
+    const char* env = std::getenv("STEEPEST_SIMD");
+    try {
+        g_path = choose_path(f, env ? std::string(env) : std::string());
+    } catch (const std::invalid_argument& e) {
+        throw py::import_error(e.what());
+    }
+    switch (g_path) {
+        case SimdPath::avx512: set_active_kernels(&kernel_set_avx512()); break;
+        case SimdPath::avx2: set_active_kernels(&kernel_set_avx2()); break;
+        default: set_active_kernels(&kernel_set_baseline()); break;
+    }
+
+    m.def(
+        "cpu_features",
+        [f]() {
+            py::dict d;
+            d["sse2"] = f.sse2;
+            d["sse3"] = f.sse3;
+            d["ssse3"] = f.ssse3;
+            d["sse4_1"] = f.sse41;
+            d["sse4_2"] = f.sse42;
+            d["popcnt"] = f.popcnt;
+            d["avx"] = f.avx;
+            d["avx2"] = f.avx2;
+            d["fma"] = f.fma;
+            d["bmi2"] = f.bmi2;
+            d["avx512f"] = f.avx512f;
+            d["avx512dq"] = f.avx512dq;
+            d["avx512cd"] = f.avx512cd;
+            d["avx512bw"] = f.avx512bw;
+            d["avx512vl"] = f.avx512vl;
+            return d;
+        },
+        "The CPU features relevant to the SIMD paths, as detected at run time (dict of bools).");
+    m.def(
+        "simd_path", []() { return std::string(path_name(g_path)); },
+        "The SIMD code path in use: 'baseline', 'avx2' or 'avx512' (STEEPEST_SIMD forces a lower one).");
+    m.def(
+        "supported_simd_paths",
+        [f]() {
+            py::list out;
+            for (SimdPath p : {SimdPath::baseline, SimdPath::avx2, SimdPath::avx512})
+                if (path_supported(p, f)) out.append(path_name(p));
+            return out;
+        },
+        "The SIMD paths this CPU can run, lowest first.");
+    m.def(
+        "pool_size", []() { return ThreadPool::instance().size(); },
+        "Number of worker threads the persistent pool has started so far.");
+    m.attr("block_size") = kTile;
+}
+
+}  // namespace bind
+}  // namespace steepest
