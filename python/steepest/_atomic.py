@@ -1,28 +1,55 @@
-"""Atomic file writes: a temporary file in the same folder, fsync, then os.replace.
+"""Atomic file writes: a temporary file in the same folder, fsync, os.replace, then fsync the folder.
 
-A reader never sees a half-written file, and a crash leaves either the old file or the new one.
+A reader never sees a half-written file, and a crash or Ctrl-C leaves either the old file or the
+new one (never a temporary file: it is removed on any error). Used by checkpoints, saved networks,
+figures and the tour's tables.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from typing import IO, Iterator
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+def fsync_folder(folder: str) -> None:
+    """Make a rename inside ``folder`` durable, where the platform allows opening folders."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory file descriptors
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[IO[bytes]]:
+    """``with atomic_open(path) as handle: handle.write(...)``: ``path`` appears only when the block
+    finishes without an error, with all its bytes on disk."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".steepest-", suffix=suffix, dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    fsync_folder(folder)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_open(path) as handle:
+        handle.write(data)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -8,10 +8,9 @@ given, the drawing goes there and its figure is returned. PNG files are written 
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Sequence
 
-import numpy as np
+from ._atomic import atomic_open
 
 INSTALL_HINT = "pip install steepest[plot]"
 
@@ -63,17 +62,8 @@ def save(fig: Any, path: Any, dpi: int = 120) -> None:
         raise ValueError(f"path {target!r}: folder {folder!r} cannot be created: {exc.strerror}") from None
     suffix = os.path.splitext(target)[1].lower().lstrip(".")
     fmt = suffix if suffix in ("png", "pdf", "svg") else "png"
-    fd, tmp = tempfile.mkstemp(prefix=".steepest-", suffix="." + fmt, dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format=fmt, dpi=dpi)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(target, suffix="." + fmt) as handle:
+        fig.savefig(handle, format=fmt, dpi=dpi)
 
 
 def plot_line(sl: Any, ax: Any = None, path: Any = None, title: str | None = None):

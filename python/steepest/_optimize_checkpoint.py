@@ -10,14 +10,15 @@ leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
+import os
 import zipfile
 from typing import Any
 
 import numpy as np
 
 from . import _validate
+from ._atomic import atomic_open
 
 FORMAT = "steepest-checkpoint-1"
 META = "__meta__"
@@ -70,29 +71,11 @@ def _from_json(value: Any) -> Any:
 
 def save(path: str, arrays: dict[str, np.ndarray], meta: dict) -> None:
     """Write ``arrays`` and ``meta`` to ``path`` atomically (temporary file, fsync, os.replace)."""
-    folder = os.path.dirname(os.path.abspath(path))
     doc = json.dumps(_jsonable(dict(meta, format=FORMAT)))
     payload = dict(arrays)
     payload[META] = np.frombuffer(doc.encode("utf-8"), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=".steepest-ckpt-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # pragma: no cover - folders that cannot be opened (some platforms)
-        pass
+    with atomic_open(path) as handle:
+        np.savez(handle, **payload)
 
 
 def load(path: Any, name: str = "resume") -> tuple[dict[str, np.ndarray], dict]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _backend, _validate
 from ._table import key_values, table
-from .losses import LinearLoss, SoftmaxLoss, SVMLoss
+from .losses import LinearLoss, SVMLoss
 
 __all__ = [
     "eval_numerical_gradient",

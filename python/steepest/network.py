@@ -51,10 +51,11 @@ import math
 import numbers
 import os
 import signal
-import tempfile
 import threading
 import time
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
+
+from ._atomic import write_text
 
 import numpy as np
 
@@ -884,7 +885,6 @@ class Network:
         continues to shuffle exactly as this one would). Atomic: a temporary file in the same
         folder, flushed and fsynced, then ``os.replace``. Floats are written exactly (repr)."""
         path = _check_path("path", path)
-        folder = os.path.dirname(os.path.abspath(path))
         doc = {
             "format": _FORMAT,
             "sizes": self.sizes,
@@ -895,30 +895,7 @@ class Network:
             "init": self.init,
             "rng": self.rng.bit_generator.state,
         }
-        text = json.dumps(doc, allow_nan=False)
-        fd, tmp = tempfile.mkstemp(prefix=".network-", suffix=".json.tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        try:  # make the rename itself durable where the platform allows it
-            dfd = os.open(folder, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dfd)
-        except OSError:
-            pass
-        finally:
-            os.close(dfd)
+        write_text(path, json.dumps(doc, allow_nan=False))
 
     @classmethod
     def load(cls, path: Any) -> "Network":

@@ -63,7 +63,7 @@ def run_tour(data_spec: str = "digits", *, backend: str | None = None, seed: int
     """Walk the notes' story on ``data_spec`` and print it; return what was measured."""
     from .datasets import load_dataset
     from .gradients import grad_check
-    from .losses import SoftmaxLoss, SVMLoss
+    from .losses import SVMLoss
     from .optimize import random_local_search, random_search, step_size_sweep, train_linear_classifier
 
     name = _backend.resolve(backend)
@@ -216,7 +216,7 @@ def _sparkline_rows(curves: dict) -> str:
 
 def _write(out: str, tour: Tour, curves: dict) -> None:
     """JSON of every step, CSV of the summary and the loss curves, PNG curves with matplotlib."""
-    from ._atomic import write_text
+    from ._atomic import atomic_open, write_text
 
     write_text(os.path.join(out, "tour.json"), json.dumps({"data": tour.data, "backend": tour.backend, "steps": tour.steps}, indent=2, default=float))
     lines = [["strategy", "loss", "test_accuracy", "nfev", "seconds"]] + [list(r) for r in tour.summary]
@@ -241,8 +241,8 @@ def _write(out: str, tour: Tour, curves: dict) -> None:
     ax.legend()
     fig.tight_layout()
     path = os.path.join(out, "loss_curves.png")
-    fig.savefig(path + ".tmp.png", dpi=110)
-    os.replace(path + ".tmp.png", path)
+    with atomic_open(path, suffix=".png") as handle:
+        fig.savefig(handle, format="png", dpi=110)
     plt.close(fig)
     tour.figures.append(path)
 
