@@ -313,7 +313,7 @@ def test_preprocess_mean_from_train_bias_and_layout():
     A, B = ds.preprocess(tr, te)
     mean = tr.reshape(20, -1).astype(np.float64).mean(axis=0)
     assert A.shape == (49, 20) and B.shape == (49, 7)
-    assert A.dtype == np.float64 and A.flags.c_contiguous and B.flags.c_contiguous
+    assert A.dtype == np.float64 and A.flags.f_contiguous and B.flags.f_contiguous  # examples contiguous
     np.testing.assert_allclose(A[:-1], (tr.reshape(20, -1) - mean).T, rtol=0, atol=1e-12)
     np.testing.assert_allclose(B[:-1], (te.reshape(7, -1) - mean).T, rtol=0, atol=1e-12)  # the TRAIN mean
     assert np.all(A[-1] == 1) and np.all(B[-1] == 1)
@@ -497,7 +497,7 @@ def _check_split(data, sizes, D, dtype=np.float64):
     got = data.shapes()
     assert [got[k][0][1] for k in ("train", "val", "test")] == list(sizes)
     for X, y in ((data.X_train, data.y_train), (data.X_val, data.y_val), (data.X_test, data.y_test)):
-        assert X.shape[0] == D and X.dtype == dtype and X.flags.c_contiguous
+        assert X.shape[0] == D and X.dtype == dtype and (X.flags.f_contiguous or X.flags.c_contiguous)
         assert y.dtype == np.int64 and y.shape == (X.shape[1],) and (y.size == 0 or 0 <= y.min() <= y.max() < data.classes)
         assert np.all(X[-1] == 1)
     assert data.classes == 10 and data.n_features == D

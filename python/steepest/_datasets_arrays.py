@@ -104,22 +104,20 @@ def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> None:
 
 
 def center(rows: np.ndarray, mean: np.ndarray, dt: np.dtype, bias: bool, layout: str, name: str) -> np.ndarray:
-    """(rows - mean) in float64, rounded once to ``dt``, plus the bias feature, in one pass over rows."""
+    """(rows - mean) in float64, rounded once to ``dt``, plus the bias feature, in one pass over rows.
+
+    Built as (N, D) rows; ``layout="columns"`` returns their transpose, the (D, N) F-ordered view in
+    which every example is a contiguous column (the fastest order for every backend's kernels).
+    """
     n, F = rows.shape
     D = F + bias
-    out = np.empty((D, n) if layout == "columns" else (n, D), dtype=dt)
+    out = np.empty((n, D), dtype=dt)
     step = max(1, (1 << 19) // F)  # examples per block; the ufunc writes straight into the result
     for j in range(0, n, step):
         blk = rows[j:j + step]
         check_finite(blk, name, j)
         # Computed in float64 (the float64 loop), rounded once into `out` when dtype is float32.
-        if layout == "columns":
-            np.subtract(blk.T, mean[:, None], out=out[:F, j:j + len(blk)], dtype=np.float64, casting="same_kind")
-        else:
-            np.subtract(blk, mean, out=out[j:j + len(blk), :F], dtype=np.float64, casting="same_kind")
+        np.subtract(blk, mean, out=out[j:j + len(blk), :F], dtype=np.float64, casting="same_kind")
     if bias:
-        if layout == "columns":
-            out[F] = 1
-        else:
-            out[:, F] = 1
-    return out
+        out[:, F] = 1
+    return out.T if layout == "columns" else out

@@ -182,8 +182,9 @@ def preprocess(X_train: Any, *others: Any, dtype: Any = np.float64, bias: bool =
     Each input has one example per row, of any shape after the first axis (images (n, 32, 32, 3)
     are flattened to (n, 3072)) and any integer or float dtype. The mean of ``X_train`` is computed
     in float64 and subtracted from every set (never each set's own mean); with ``bias=True`` a
-    constant-1 feature is appended last. ``layout="columns"`` (default) returns C-contiguous
-    (D, N) arrays, one example per column as the losses take them; ``layout="rows"`` returns (N, D).
+    constant-1 feature is appended last. ``layout="columns"`` (default) returns (D, N) arrays, one
+    example per column as the losses take them, F-ordered (each example contiguous: the transpose
+    of the (N, D) rows, the fastest order for the kernels); ``layout="rows"`` returns (N, D).
 
     Returns one array when only ``X_train`` is given, else a tuple (train, *others), like
     ``np.atleast_2d``. Inputs are never modified (read-only arrays and memmaps are fine); an input
@@ -352,7 +353,8 @@ def load_dataset(spec: str = "digits", dtype: Any = np.float64, seed: Any = 0, n
 
     ``n_train`` caps the training set (ValueError if more than available); ``n_val`` and ``n_test``
     override the other two sizes. ``seed`` fixes the split (and the synthetic data). Arrays are
-    (D, N) C-contiguous of ``dtype``, labels int64. Unknown specs raise ValueError listing the forms;
+    (D, N) of ``dtype`` (the image sets F-ordered, each example a contiguous column; synthetic data
+    C-ordered), labels int64. Unknown specs raise ValueError listing the forms;
     nothing is downloaded (see ``download_cifar10`` / ``download_mnist``).
     """
     if not isinstance(spec, str):
