@@ -79,6 +79,15 @@ class LinearLoss:
         other._idx = idx if self._idx is None else self._idx[idx]
         return other
 
+    def with_backend(self, backend: str | None) -> "LinearLoss":
+        """The same loss evaluated on another backend (nothing is copied)."""
+        if backend is not None:
+            _backend._check_name(backend)
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.backend = backend
+        return other
+
     def with_reg(self, reg: float) -> "LinearLoss":
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
