@@ -185,7 +185,7 @@ def test_svm_fd_kinks_exact_on_integer_data(order):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("scale", [1.0, 3e3])  # 3e3: |e x| > ZTAYLOR, the library fallback
+@pytest.mark.parametrize("scale", [1.0, 3e3])  # 3e3: |e x| too large for the series (moment_terms 0): the library fallback
 def test_softmax_fd_matches_brute_force(order, scale):
     W, X, y = problem(3, 5, 17, order=order, seed=7, scale=scale)
     h, reg = 1e-5, 0.05

@@ -1,25 +1,35 @@
 """Numba kernels for the exact finite differences of every weight (KERNELS.md, ``svm_fd`` /
 ``softmax_fd``): for weight (c, d) and step e, ``L(W + e E_cd) - L(W)`` as a sum of per-example
-changes, for all C*D weights in one pass over X after one pass for the scores.
+changes, for all C*D weights in ONE pass over X (the same algorithm as the C++
+``finite_differences.hpp``).
 
-Perturbing W[c, d] by e moves only score c of example i, by ``z = e * X[d, i]``. The per-example
-changes are evaluated for a whole row of weights ``W[c, :]`` at once (vectorized over d, see
-``_numba_tiles``), four examples per statement for the SVM.
+Perturbing W[c, d] by e moves only score c of example i, by ``z = e * X[d, i]``.
 
-SVM. With ``m = s_j - s_y + delta`` write ``a = -max(0, m)`` and ``b = min(0, m)``; then
-``max(0, m + z) - max(0, m) = max(a, b + z)`` exactly in real arithmetic, and in floating point it
-is ``z`` itself (no cancellation) whenever the hinge stays active. The label's own margin is stored
-as ``m = -inf`` (a = -0, b = -inf), so its term is 0 with no branch.
+SVM. Every hinge term is linear in e except where it crosses its kink, so
+``sum_i Delta_i(e) = e * G[c, d] + (corrections of the few terms within |e x| of their kink)``,
+with ``G = sum_i coef_i x_i^T`` the (un-normalized) SVM gradient from the same pass (scores, then
+``coef``, then ``G += coef @ x``, as in the loss kernel). A term with margin ``m`` moved by ``t``
+needs a correction only if ``|t| >= |m|``, and counts as a kink only if ``|m| <= h |x|``: both need
+``|m| <= max(|e|, h) * max|x|``, checked per term from the example's ``max|x|``. Such terms are
+corrected exactly, feature by feature, with ``max(min(m, 0) + t, -max(m, 0)) - [m > 0] t`` (the
+exact ``max(0, m + t) - max(0, m)`` without its cancellation, minus the linear part already in G),
+and give the kink counts. Corrections go to per-block arrays that are zeroed (touched at all) only
+by the blocks that have such a term.
 
-Softmax. ``log1p(p * expm1(z)) - [c == y] z`` is the cumulant generating function of a Bernoulli(p)
-variable (minus z at the label). For ``|z| <= ZTAYLOR`` it is evaluated as its Taylor series
-``sum_n kappa_n z^n / n!`` up to n = 7, with the Bernoulli cumulants written in ``u = p q``,
-``v = q - p``, ``q = 1 - p`` (q summed from the other probabilities, so no ``1 - p`` cancellation):
-kappa_1 = p (-q at the label), kappa_2 = u, kappa_3 = u v, kappa_4 = u (1 - 6u),
-kappa_5 = u v (1 - 12u), kappa_6 = u (1 - 30u + 120u^2), kappa_7 = u v (1 - 60u + 360u^2).
-Every term carries the factor p (or q at the label), so the truncation error relative to the result
-is below ``17 * ZTAYLOR^7 / 8! < 1e-17``: exact to double precision. An example whose largest
-``|e x|`` is above ZTAYLOR falls back to ``np.log1p(p * np.expm1(z))``.
+Softmax. ``Delta_i(e) = K_ci(e x) - [c == y_i] e x`` with ``K(u) = log1p(p expm1(u))`` the
+cumulant generating function of a Bernoulli(p): ``K(u) = sum_n kappa_n u^n / n!``, so
+``sum_i Delta_i(e) = sum_n e^n G_n[c, d]`` with the moment sums
+``G_n[c, d] = sum_i (kappa_n(p_ci) - [n == 1][c == y_i]) / n! * x_di^n``. The cumulants up to
+n = 7 are written in ``u = p q``, ``v = q - p``, ``q = 1 - p`` (q summed from the other
+probabilities, no ``1 - p`` cancellation): kappa_1 = p (-q at the label), kappa_2 = u,
+kappa_3 = u v, kappa_4 = u (1 - 6u), kappa_5 = u v (1 - 12u), kappa_6 = u (1 - 30u + 120u^2),
+kappa_7 = u v (1 - 60u + 360u^2). Per tile, the series is truncated at the first n where the
+remainder is below ``2^-55 |u|`` for ``|u| <= max|e| * max|x|`` (``moment_terms``, as in the C++);
+a tile that would need more than 7 terms is evaluated term by term with ``np.log1p`` /
+``np.expm1`` instead. A block's moment sums only grow to the number of terms its tiles need.
+
+Determinism: fixed blocks of FD_BLOCK examples (independent of the thread count), one set of
+partials per block, summed in block order by the wrappers in ``_numba_kernels``.
 """
 
 from __future__ import annotations
@@ -27,129 +37,148 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._numba_tiles import TILE, fill_rows
+from ._numba_tiles import TILE, gather_cols, rows_grad, rows_scores, svm_tile, tile_scores
 
-#: Examples per block of the finite-difference kernels (each block owns 2-3 (C, D) partials).
+#: Examples per block of the finite-difference kernels (each block owns its (C, D) partials).
 FD_BLOCK = 1024
-#: Largest |e * x| evaluated by the degree-7 series in ``softmax_fd``.
-ZTAYLOR = 1e-2
+#: Most moment sums of the softmax series (kappa_1 .. kappa_7); tiles needing more use the library.
+KMAX = 7
 
 
 @njit(cache=True, nogil=True)
-def _svm_fd_tile(S, y, ids, t, delta, h, xr, eP, eM, P, M, K, A, Bm, Am, hx):
-    C, D = eP.shape
-    Cp = A.shape[1]
-    # per-example margin constants (padding classes: a = -0, b = -inf, |m| = inf: contribute 0)
-    for k in range(t):
-        i = ids[k]
-        yk = y[i]
-        sy = S[yk, i]
-        for j in range(Cp):
-            if j < C and j != yk:
-                m = S[j, i] - sy + delta
-                A[k, j] = -max(0.0, m)
-                Bm[k, j] = min(0.0, m)
-                Am[k, j] = abs(m)
-            else:
-                A[k, j] = -0.0
-                Bm[k, j] = -np.inf
-                Am[k, j] = np.inf
-        x = xr[k]
-        hk = hx[k]
-        for d in range(D):
-            hk[d] = h * abs(x[d]) if x[d] != 0.0 else -1.0  # x == 0 touches no kink
-    # terms (i, c) for c != y_i: hinge of class c moves by +z
-    t4 = t - t % 4
-    for k in range(0, t4, 4):
-        x0 = xr[k]
-        x1 = xr[k + 1]
-        x2 = xr[k + 2]
-        x3 = xr[k + 3]
-        h0 = hx[k]
-        h1 = hx[k + 1]
-        h2 = hx[k + 2]
-        h3 = hx[k + 3]
-        for c in range(C):
-            a0, a1, a2, a3 = A[k, c], A[k + 1, c], A[k + 2, c], A[k + 3, c]
-            b0, b1, b2, b3 = Bm[k, c], Bm[k + 1, c], Bm[k + 2, c], Bm[k + 3, c]
-            m0, m1, m2, m3 = Am[k, c], Am[k + 1, c], Am[k + 2, c], Am[k + 3, c]
-            ep = eP[c]
-            em = eM[c]
-            p = P[c]
-            q = M[c]
-            n = K[c]
-            for d in range(D):
-                e = ep[d]
-                f = em[d]
-                p[d] += (max(a0, b0 + e * x0[d]) + max(a1, b1 + e * x1[d])) + (
-                    max(a2, b2 + e * x2[d]) + max(a3, b3 + e * x3[d]))
-                q[d] += (max(a0, b0 - f * x0[d]) + max(a1, b1 - f * x1[d])) + (
-                    max(a2, b2 - f * x2[d]) + max(a3, b3 - f * x3[d]))
-                n[d] += ((1 if m0 <= h0[d] else 0) + (1 if m1 <= h1[d] else 0)) + (
-                    (1 if m2 <= h2[d] else 0) + (1 if m3 <= h3[d] else 0))
-    for k in range(t4, t):
-        x0 = xr[k]
-        h0 = hx[k]
-        for c in range(C):
-            a0, b0, m0 = A[k, c], Bm[k, c], Am[k, c]
-            ep = eP[c]
-            em = eM[c]
-            p = P[c]
-            q = M[c]
-            n = K[c]
-            for d in range(D):
-                p[d] += max(a0, b0 + ep[d] * x0[d])
-                q[d] += max(a0, b0 - em[d] * x0[d])
-                n[d] += 1 if m0 <= h0[d] else 0
-    # terms (i, j), j != y_i, for c == y_i: every margin of the example moves by -z
-    for k in range(t):
-        g = y[ids[k]]
-        x0 = xr[k]
-        h0 = hx[k]
-        ep = eP[g]
-        em = eM[g]
-        p = P[g]
-        q = M[g]
-        n = K[g]
-        for j in range(0, Cp, 4):
-            a0, a1, a2, a3 = A[k, j], A[k, j + 1], A[k, j + 2], A[k, j + 3]
-            b0, b1, b2, b3 = Bm[k, j], Bm[k, j + 1], Bm[k, j + 2], Bm[k, j + 3]
-            m0, m1, m2, m3 = Am[k, j], Am[k, j + 1], Am[k, j + 2], Am[k, j + 3]
-            for d in range(D):
-                zp = ep[d] * x0[d]
-                zm = em[d] * x0[d]
-                hd = h0[d]
-                p[d] += (max(a0, b0 - zp) + max(a1, b1 - zp)) + (max(a2, b2 - zp) + max(a3, b3 - zp))
-                q[d] += (max(a0, b0 + zm) + max(a1, b1 + zm)) + (max(a2, b2 + zm) + max(a3, b3 + zm))
-                n[d] += ((1 if m0 <= hd else 0) + (1 if m1 <= hd else 0)) + (
-                    (1 if m2 <= hd else 0) + (1 if m3 <= hd else 0))
+def moment_terms(u_max):
+    """Terms of the cumulant series so that the remainder is below ``2^-55 |u|`` for
+    ``|u| <= u_max`` (``|kappa_n / n!| <= M / rho^n`` on ``|u| = rho < pi``; rho = 2.5 keeps M about
+    1); 0 when more than KMAX terms would be needed."""
+    r = u_max / 2.5
+    if r == 0.0:
+        return 1
+    rk = r
+    for k in range(1, KMAX + 1):
+        if rk <= 2.0 ** -55:
+            return k
+        rk *= r
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def _absmax(x):
+    m = 0.0
+    for d in range(x.shape[0]):
+        a = abs(x[d])
+        m = a if a > m else m
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _count_ge(x, thr):
+    """How many ``|x[d]| >= thr`` (an integer sum: vectorizes with no reassociation flag)."""
+    n = 0
+    for d in range(x.shape[0]):
+        n += 1 if abs(x[d]) >= thr else 0
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St):
+    """Scores ``St[:, :t]`` of the examples ``ids``; returns the rows (R, rid) to read them from:
+    ``R[rid[k]]`` is example k's column of X (the gathered tile, or X's F-ordered columns in place)."""
+    if c_order:
+        gather_cols(Xc, ids, True, xc, xr, True)
+        tile_scores(W, xc, t, St)
+        return xr, iota
+    rows_scores(W, Xr, ids, t, St)
+    return Xr, ids
+
+
+@njit(cache=True, nogil=True)
+def _svm_term(m, j, yi, x, h, eP, eM, P, M, K):
+    """Exact corrections (minus the linear part in G) and kink counts of the hinge term with margin
+    m of example column x: weights (j, d) move it by +e x, weights (yi, d) by -e x."""
+    D = x.shape[0]
+    neg_pos = -(m if m > 0.0 else 0.0)
+    neg_part = m if m < 0.0 else 0.0
+    on = 1.0 if m > 0.0 else 0.0
+    am = abs(m)
+    epj, emj, epy, emy = eP[j], eM[j], eP[yi], eM[yi]
+    pj, mj, py, my = P[j], M[j], P[yi], M[yi]
+    kj, ky = K[j], K[yi]
+    for d in range(D):
+        xd = x[d]
+        if xd == 0.0:
+            continue
+        t = epj[d] * xd
+        v = neg_part + t
+        pj[d] += (v if v > neg_pos else neg_pos) - on * t
+        t = -emj[d] * xd
+        v = neg_part + t
+        mj[d] += (v if v > neg_pos else neg_pos) - on * t
+        t = -(epy[d] * xd)
+        v = neg_part + t
+        py[d] += (v if v > neg_pos else neg_pos) - on * t
+        t = emy[d] * xd
+        v = neg_part + t
+        my[d] += (v if v > neg_pos else neg_pos) - on * t
+        if am <= h * abs(xd):
+            kj[d] += 1
+            ky[d] += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def svm_fd_blocks(S, Xc, Xr, c_order, y, delta, h, eP, eM):
-    """Per-block sums of the SVM per-example changes: (plus, minus, kinks), each (nb, C, D)."""
-    C, D = eP.shape
+def svm_fd_blocks(W, Xc, Xr, c_order, y, delta, h, reach, eP, eM):
+    """Per-block SVM gradient sums G (nb, C, D), corrections P, M (nb, C, D) and kink counts K
+    (nb, C, D) int64, and ``used`` (nb,): P[b], M[b], K[b] are only valid (zeroed, then summed)
+    where ``used[b]``; elsewhere they are untouched memory."""
+    C, D = W.shape
     N = y.shape[0]
     nb = (N + FD_BLOCK - 1) // FD_BLOCK
-    Cp = (C + 3) // 4 * 4
-    P = np.zeros((nb, C, D))
-    M = np.zeros((nb, C, D))
-    K = np.zeros((nb, C, D), dtype=np.int64)
+    G = np.zeros((nb, C, D))
+    P = np.empty((nb, C, D))
+    M = np.empty((nb, C, D))
+    K = np.empty((nb, C, D), dtype=np.int64)
+    used = np.zeros(nb, dtype=np.bool_)
+    nc = D if c_order else 0
+    nr = TILE if c_order else 0
     for b in prange(nb):
-        xr = np.empty((TILE, D))
-        hx = np.empty((TILE, D))
-        A = np.empty((TILE, Cp))
-        Bm = np.empty((TILE, Cp))
-        Am = np.empty((TILE, Cp))
-        ids = np.empty(TILE, dtype=np.int64)
-        b1 = min(N, (b + 1) * FD_BLOCK)
-        for i0 in range(b * FD_BLOCK, b1, TILE):
-            t = min(TILE, b1 - i0)
+        xc = np.empty((nc, TILE))
+        xr = np.empty((nr, D))
+        iota = np.arange(TILE)
+        ids_all = np.arange(b * FD_BLOCK, min(N, (b + 1) * FD_BLOCK))
+        St = np.empty((C, TILE))
+        coef = np.empty((C, TILE))
+        Pb, Mb, Kb = P[b], M[b], K[b]
+        for i0 in range(0, ids_all.shape[0], TILE):
+            t = min(TILE, ids_all.shape[0] - i0)
+            ids = ids_all[i0:i0 + t]
+            R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St)
+            svm_tile(St, y, ids, t, delta, coef)
+            rows_grad(coef, R, rid, t, G[b])
             for k in range(t):
-                ids[k] = i0 + k
-            fill_rows(Xc, Xr, c_order, ids[:t], xr)
-            _svm_fd_tile(S, y, ids, t, delta, h, xr, eP, eM, P[b], M[b], K[b], A, Bm, Am, hx)
-    return P, M, K
+                x = R[rid[k]]
+                yk = y[ids[k]]
+                sy = St[yk, k]
+                # cheap screen first: the smallest |m| of the example against the |x| it needs
+                # (an integer count, which vectorizes; an exact max |x| only if it passes)
+                mmin = np.inf
+                for j in range(C):
+                    if j != yk:
+                        mmin = min(mmin, abs(St[j, k] - sy + delta))
+                if _count_ge(x, (mmin / reach) * (1.0 - 1e-9)) == 0:  # margin for rounding
+                    continue
+                limit = reach * _absmax(x)
+                for j in range(C):
+                    if j == yk:
+                        continue
+                    m = St[j, k] - sy + delta  # exactly svm_tile's margin
+                    if not (abs(m) <= limit):
+                        continue
+                    if not used[b]:
+                        Pb[:, :] = 0.0
+                        Mb[:, :] = 0.0
+                        Kb[:, :] = 0
+                        used[b] = True
+                    _svm_term(m, j, yk, x, h, eP, eM, Pb, Mb, Kb)
+    return G, P, M, K, used
 
 
 @njit(cache=True, nogil=True)
@@ -186,58 +215,119 @@ def _softmax_coefs(S, i, yi, out):
     return p
 
 
+
 @njit(cache=True, nogil=True)
-def _softmax_fd_tile(S, y, ids, t, xr, eP, eM, emax, P, M, cf):
-    C, D = eP.shape
-    for k in range(t):
-        i = ids[k]
-        yi = y[i]
-        _softmax_coefs(S, i, yi, cf)
-        x = xr[k]
-        xmax = 0.0
+def _moments4(Gm, nt, mc, k, x0, x1, x2, x3, pw):
+    """``Gm[n, c, :] += sum_q mc[k+q, c, n] * x_q^(n+1)`` for n < nt, four examples per statement
+    (elementwise along the features: no reassociation)."""
+    C = Gm.shape[1]
+    D = x0.shape[0]
+    for d in range(D):
+        pw[0, 0, d] = x0[d]
+        pw[0, 1, d] = x1[d]
+        pw[0, 2, d] = x2[d]
+        pw[0, 3, d] = x3[d]
+    for n in range(1, nt):
+        a = pw[n - 1]
+        o = pw[n]
         for d in range(D):
-            xmax = max(xmax, abs(x[d]))
-        if emax * xmax <= ZTAYLOR:
-            for c in range(C):
-                k1, k2, k3, k4 = cf[c, 0], cf[c, 1], cf[c, 2], cf[c, 3]
-                k5, k6, k7 = cf[c, 4], cf[c, 5], cf[c, 6]
-                ep = eP[c]
-                em = eM[c]
-                p = P[c]
-                q = M[c]
-                for d in range(D):
-                    z = ep[d] * x[d]
-                    p[d] += z * (k1 + z * (k2 + z * (k3 + z * (k4 + z * (k5 + z * (k6 + z * k7))))))
-                    z = -(em[d] * x[d])
-                    q[d] += z * (k1 + z * (k2 + z * (k3 + z * (k4 + z * (k5 + z * (k6 + z * k7))))))
-        else:
-            for c in range(C):
-                pc = cf[c, 7]
-                own = 1.0 if c == yi else 0.0
-                for d in range(D):
-                    z = eP[c, d] * x[d]
-                    P[c, d] += np.log1p(pc * np.expm1(z)) - own * z
-                    z = -(eM[c, d] * x[d])
-                    M[c, d] += np.log1p(pc * np.expm1(z)) - own * z
+            o[0, d] = a[0, d] * x0[d]
+            o[1, d] = a[1, d] * x1[d]
+            o[2, d] = a[2, d] * x2[d]
+            o[3, d] = a[3, d] * x3[d]
+    for n in range(nt):
+        p0 = pw[n, 0]
+        p1 = pw[n, 1]
+        p2 = pw[n, 2]
+        p3 = pw[n, 3]
+        for c in range(C):
+            a0 = mc[k, c, n]
+            a1 = mc[k + 1, c, n]
+            a2 = mc[k + 2, c, n]
+            a3 = mc[k + 3, c, n]
+            g = Gm[n, c]
+            for d in range(D):
+                g[d] += (a0 * p0[d] + a1 * p1[d]) + (a2 * p2[d] + a3 * p3[d])
+
+
+@njit(cache=True, nogil=True)
+def _moments1(Gm, nt, mc, k, x0, pw):
+    C = Gm.shape[1]
+    D = x0.shape[0]
+    p = pw[0, 0]
+    for d in range(D):
+        p[d] = x0[d]
+    for n in range(nt):
+        if n > 0:
+            for d in range(D):
+                p[d] = p[d] * x0[d]
+        for c in range(C):
+            a0 = mc[k, c, n]
+            g = Gm[n, c]
+            for d in range(D):
+                g[d] += a0 * p[d]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def softmax_fd_blocks(S, Xc, Xr, c_order, y, eP, eM, emax):
-    """Per-block sums of the softmax per-example changes: (plus, minus), each (nb, C, D)."""
-    C, D = eP.shape
+def softmax_fd_blocks(W, Xc, Xr, c_order, y, emax, eP, eM):
+    """Per-block moment sums Gm (nb, KMAX, C, D) (rows n < terms[b] valid), and term-by-term sums
+    DP, DM (nb, C, D) of the tiles too large for the series (valid where ``used[b]``); untouched
+    memory elsewhere."""
+    C, D = W.shape
     N = y.shape[0]
     nb = (N + FD_BLOCK - 1) // FD_BLOCK
-    P = np.zeros((nb, C, D))
-    M = np.zeros((nb, C, D))
+    Gm = np.empty((nb, KMAX, C, D))
+    DP = np.empty((nb, C, D))
+    DM = np.empty((nb, C, D))
+    terms = np.zeros(nb, dtype=np.int64)
+    used = np.zeros(nb, dtype=np.bool_)
+    nc = D if c_order else 0
+    nr = TILE if c_order else 0
     for b in prange(nb):
-        xr = np.empty((TILE, D))
-        cf = np.empty((C, 8))
-        ids = np.empty(TILE, dtype=np.int64)
-        b1 = min(N, (b + 1) * FD_BLOCK)
-        for i0 in range(b * FD_BLOCK, b1, TILE):
-            t = min(TILE, b1 - i0)
+        xc = np.empty((nc, TILE))
+        xr = np.empty((nr, D))
+        iota = np.arange(TILE)
+        ids_all = np.arange(b * FD_BLOCK, min(N, (b + 1) * FD_BLOCK))
+        St = np.empty((C, TILE))
+        mc = np.empty((TILE, C, 8))
+        pw = np.empty((KMAX, 4, D))
+        Gb, DPb, DMb = Gm[b], DP[b], DM[b]
+        for i0 in range(0, ids_all.shape[0], TILE):
+            t = min(TILE, ids_all.shape[0] - i0)
+            ids = ids_all[i0:i0 + t]
+            R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St)
+            tile_max = 0.0
             for k in range(t):
-                ids[k] = i0 + k
-            fill_rows(Xc, Xr, c_order, ids[:t], xr)
-            _softmax_fd_tile(S, y, ids, t, xr, eP, eM, emax, P[b], M[b], cf)
-    return P, M
+                tile_max = max(tile_max, _absmax(R[rid[k]]))
+                _softmax_coefs(St, k, y[ids[k]], mc[k])
+            nt = moment_terms(emax * tile_max)
+            if nt == 0:  # |e x| too large for the series: term by term
+                if not used[b]:
+                    DPb[:, :] = 0.0
+                    DMb[:, :] = 0.0
+                    used[b] = True
+                for k in range(t):
+                    x = R[rid[k]]
+                    yk = y[ids[k]]
+                    for c in range(C):
+                        pc = mc[k, c, 7]
+                        lab = 1.0 if c == yk else 0.0
+                        ep = eP[c]
+                        em = eM[c]
+                        dp = DPb[c]
+                        dm = DMb[c]
+                        for d in range(D):
+                            up = ep[d] * x[d]
+                            um = -em[d] * x[d]
+                            dp[d] += np.log1p(pc * np.expm1(up)) - lab * up
+                            dm[d] += np.log1p(pc * np.expm1(um)) - lab * um
+                continue
+            while terms[b] < nt:  # grow the moment sums (new powers start at zero)
+                Gb[terms[b]] = 0.0
+                terms[b] += 1
+            t4 = t - t % 4
+            for k in range(0, t4, 4):
+                _moments4(Gb, nt, mc, k, R[rid[k]], R[rid[k + 1]], R[rid[k + 2]], R[rid[k + 3]], pw)
+            for k in range(t4, t):
+                _moments1(Gb, nt, mc, k, R[rid[k]], pw)
+    return Gm, terms, DP, DM, used

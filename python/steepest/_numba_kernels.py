@@ -15,8 +15,9 @@ them. Conventions (see KERNELS.md):
   independent of the data and the thread count. Every other summation order is the one written in
   the source (see ``_numba_tiles`` for how the loops still vectorize without reassociation).
 
-Cost: ``svm_loss_grad`` / ``softmax_loss_grad`` read X once; ``svm_fd`` / ``softmax_fd`` read it
-twice (scores, then the per-weight changes); the grids never touch X.
+Cost: ``svm_loss_grad`` / ``softmax_loss_grad`` and ``svm_fd`` / ``softmax_fd`` read X once (the
+finite differences from the gradient sum plus kink corrections, or from moment sums: ``_numba_fd``);
+the grids never touch X.
 """
 
 from __future__ import annotations
@@ -229,39 +230,63 @@ def _reg_change(W, reg, e):
 def svm_fd(W, X, y, reg, delta, h, n_threads):
     """Exact ``L(W + e_plus E_cd) - L(W)`` and ``L(W - e_minus E_cd) - L(W)`` of the SVM for every
     weight, and the number of hinge terms each weight moves across its kink within ``[-h, h]``.
-    float64; two passes over X. Returns (plus, minus, kinks int64)."""
-    W = np.asarray(W, dtype=np.float64)
+    float64; one pass over X: ``e * G`` (G the gradient sum) plus exact corrections of the terms
+    within reach of their kink (``_numba_fd``). Returns (plus, minus, kinks int64)."""
+    W = np.ascontiguousarray(W, dtype=np.float64)
     C, D = W.shape
     N = y.shape[0]
     eP, eM = _steps(W, h)
-    S = scores(W, X, None, n_threads).astype(np.float64, copy=False)
+    # a term can change non-linearly, or count as a kink, only if |m| <= max(|e|, h) |x|
+    reach = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))), float(h)) * (1.0 + 1e-12)
     Xc, Xr, c_order = _layout(X)
-    P, M, K = _run(svm_fd_blocks, n_threads, S, Xc, Xr, c_order, y, float(delta), float(h), eP, eM,
-                   units=_blocks(N, FD_BLOCK))
-    plus, minus, kinks = np.empty(C * D), np.empty(C * D), np.empty(C * D, dtype=np.int64)
-    sum_blocks(P.reshape(P.shape[0], C * D), plus, 1.0 / N)
-    sum_blocks(M.reshape(M.shape[0], C * D), minus, 1.0 / N)
-    sum_blocks(K.reshape(K.shape[0], C * D), kinks, 1)
-    plus = plus.reshape(C, D) + _reg_change(W, reg, eP)
-    minus = minus.reshape(C, D) + _reg_change(W, reg, -eM)
+    G, P, M, K, used = _run(svm_fd_blocks, n_threads, W, Xc, Xr, c_order, y, float(delta), float(h), reach,
+                            eP, eM, units=_blocks(N, FD_BLOCK))
+    CD = C * D
+    g = np.empty(CD)
+    sum_blocks(G.reshape(G.shape[0], CD), g, 1.0)
+    cp, cm, kinks = np.zeros(CD), np.zeros(CD), np.zeros(CD, dtype=np.int64)
+    ub = np.flatnonzero(used)  # block order
+    if ub.size:
+        sum_blocks(np.ascontiguousarray(P[ub].reshape(ub.size, CD)), cp, 1.0)
+        sum_blocks(np.ascontiguousarray(M[ub].reshape(ub.size, CD)), cm, 1.0)
+        sum_blocks(np.ascontiguousarray(K[ub].reshape(ub.size, CD)), kinks, 1)
+    g = g.reshape(C, D)
+    plus = (eP * g + cp.reshape(C, D)) / N + _reg_change(W, reg, eP)
+    minus = (-eM * g + cm.reshape(C, D)) / N + _reg_change(W, reg, -eM)
     return plus, minus, kinks.reshape(C, D)
 
 
 def softmax_fd(W, X, y, reg, h, n_threads):
     """Exact ``L(W + e_plus E_cd) - L(W)`` and ``L(W - e_minus E_cd) - L(W)`` of the softmax loss
-    for every weight (float64; two passes over X). Returns (plus, minus)."""
-    W = np.asarray(W, dtype=np.float64)
+    for every weight (float64; one pass over X: per-block moment sums of the cumulant series, see
+    ``_numba_fd``). Returns (plus, minus)."""
+    W = np.ascontiguousarray(W, dtype=np.float64)
     C, D = W.shape
     N = y.shape[0]
     eP, eM = _steps(W, h)
-    emax = float(max(np.max(eP), np.max(eM)))
-    S = scores(W, X, None, n_threads).astype(np.float64, copy=False)
+    emax = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))))
     Xc, Xr, c_order = _layout(X)
-    P, M = _run(softmax_fd_blocks, n_threads, S, Xc, Xr, c_order, y, eP, eM, emax, units=_blocks(N, FD_BLOCK))
-    plus, minus = np.empty(C * D), np.empty(C * D)
-    sum_blocks(P.reshape(P.shape[0], C * D), plus, 1.0 / N)
-    sum_blocks(M.reshape(M.shape[0], C * D), minus, 1.0 / N)
-    return plus.reshape(C, D) + _reg_change(W, reg, eP), minus.reshape(C, D) + _reg_change(W, reg, -eM)
+    Gm, terms, DP, DM, used = _run(softmax_fd_blocks, n_threads, W, Xc, Xr, c_order, y, emax, eP, eM,
+                                   units=_blocks(N, FD_BLOCK))
+    CD = C * D
+    nt = int(terms.max()) if terms.size else 0
+    moments = np.zeros((nt, CD))
+    for b in range(Gm.shape[0]):  # block order
+        for n in range(int(terms[b])):
+            moments[n] += Gm[b, n].reshape(CD)
+    dp, dm = np.zeros(CD), np.zeros(CD)
+    ub = np.flatnonzero(used)
+    if ub.size:
+        sum_blocks(np.ascontiguousarray(DP[ub].reshape(ub.size, CD)), dp, 1.0)
+        sum_blocks(np.ascontiguousarray(DM[ub].reshape(ub.size, CD)), dm, 1.0)
+    ep, em = eP.reshape(CD), -eM.reshape(CD)
+    sp, sm = np.zeros(CD), np.zeros(CD)
+    for n in range(nt - 1, -1, -1):  # Horner in e over the moment sums
+        sp = sp * ep + moments[n]
+        sm = sm * em + moments[n]
+    plus = ((sp * ep + dp) / N).reshape(C, D) + _reg_change(W, reg, eP)
+    minus = ((sm * em + dm) / N).reshape(C, D) + _reg_change(W, reg, -eM)
+    return plus, minus
 
 
 @njit(cache=True, nogil=True)
