@@ -215,57 +215,70 @@ def _softmax_coefs(S, i, yi, out):
     return p
 
 
-
-@njit(cache=True, nogil=True)
-def _moments4(Gm, nt, mc, k, x0, x1, x2, x3, pw):
-    """``Gm[n, c, :] += sum_q mc[k+q, c, n] * x_q^(n+1)`` for n < nt, four examples per statement
-    (elementwise along the features: no reassociation)."""
-    C = Gm.shape[1]
-    D = x0.shape[0]
-    for d in range(D):
-        pw[0, 0, d] = x0[d]
-        pw[0, 1, d] = x1[d]
-        pw[0, 2, d] = x2[d]
-        pw[0, 3, d] = x3[d]
-    for n in range(1, nt):
-        a = pw[n - 1]
-        o = pw[n]
-        for d in range(D):
-            o[0, d] = a[0, d] * x0[d]
-            o[1, d] = a[1, d] * x1[d]
-            o[2, d] = a[2, d] * x2[d]
-            o[3, d] = a[3, d] * x3[d]
-    for n in range(nt):
-        p0 = pw[n, 0]
-        p1 = pw[n, 1]
-        p2 = pw[n, 2]
-        p3 = pw[n, 3]
-        for c in range(C):
-            a0 = mc[k, c, n]
-            a1 = mc[k + 1, c, n]
-            a2 = mc[k + 2, c, n]
-            a3 = mc[k + 3, c, n]
-            g = Gm[n, c]
-            for d in range(D):
-                g[d] += (a0 * p0[d] + a1 * p1[d]) + (a2 * p2[d] + a3 * p3[d])
+#: Features per chunk of ``_moments_tile``: the chunk's moment sums (<= KMAX * C * FD_CHUNK float64)
+#: and the tile's powers stay in L1/L2 while all the tile's examples are added to them.
+FD_CHUNK = 128
 
 
 @njit(cache=True, nogil=True)
-def _moments1(Gm, nt, mc, k, x0, pw):
+def _moments_tile(Gm, nt, mc, R, rid, t, pw):
+    """``Gm[n, c, :] += sum_k mc[k, c, n] * R[rid[k]]^(n+1)`` for n < nt over the tile's t examples,
+    feature chunk by feature chunk (the chunk's sums stay in cache for the whole tile instead of
+    streaming all of Gm once per four examples). Per feature, the examples are added in tile order,
+    four per statement (elementwise along the features: no reassociation), so the rounding does not
+    depend on the chunk size."""
     C = Gm.shape[1]
-    D = x0.shape[0]
-    p = pw[0, 0]
-    for d in range(D):
-        p[d] = x0[d]
-    for n in range(nt):
-        if n > 0:
-            for d in range(D):
-                p[d] = p[d] * x0[d]
-        for c in range(C):
-            a0 = mc[k, c, n]
-            g = Gm[n, c]
-            for d in range(D):
-                g[d] += a0 * p[d]
+    D = Gm.shape[2]
+    t4 = t - t % 4
+    for d0 in range(0, D, FD_CHUNK):
+        d1 = min(D, d0 + FD_CHUNK)
+        L = d1 - d0
+        for k in range(0, t4, 4):
+            x0 = R[rid[k], d0:d1]
+            x1 = R[rid[k + 1], d0:d1]
+            x2 = R[rid[k + 2], d0:d1]
+            x3 = R[rid[k + 3], d0:d1]
+            q = pw[0]
+            for d in range(L):
+                q[0, d] = x0[d]
+                q[1, d] = x1[d]
+                q[2, d] = x2[d]
+                q[3, d] = x3[d]
+            for n in range(1, nt):
+                a = pw[n - 1]
+                o = pw[n]
+                for d in range(L):
+                    o[0, d] = a[0, d] * x0[d]
+                    o[1, d] = a[1, d] * x1[d]
+                    o[2, d] = a[2, d] * x2[d]
+                    o[3, d] = a[3, d] * x3[d]
+            for n in range(nt):
+                p0 = pw[n, 0]
+                p1 = pw[n, 1]
+                p2 = pw[n, 2]
+                p3 = pw[n, 3]
+                for c in range(C):
+                    a0 = mc[k, c, n]
+                    a1 = mc[k + 1, c, n]
+                    a2 = mc[k + 2, c, n]
+                    a3 = mc[k + 3, c, n]
+                    g = Gm[n, c, d0:d1]
+                    for d in range(L):
+                        g[d] += (a0 * p0[d] + a1 * p1[d]) + (a2 * p2[d] + a3 * p3[d])
+        for k in range(t4, t):
+            x0 = R[rid[k], d0:d1]
+            p = pw[0, 0]
+            for d in range(L):
+                p[d] = x0[d]
+            for n in range(nt):
+                if n > 0:
+                    for d in range(L):
+                        p[d] = p[d] * x0[d]
+                for c in range(C):
+                    a0 = mc[k, c, n]
+                    g = Gm[n, c, d0:d1]
+                    for d in range(L):
+                        g[d] += a0 * p[d]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -290,7 +303,7 @@ def softmax_fd_blocks(W, Xc, Xr, c_order, y, emax, eP, eM):
         ids_all = np.arange(b * FD_BLOCK, min(N, (b + 1) * FD_BLOCK))
         St = np.empty((C, TILE))
         mc = np.empty((TILE, C, 8))
-        pw = np.empty((KMAX, 4, D))
+        pw = np.empty((KMAX, 4, FD_CHUNK))
         Gb, DPb, DMb = Gm[b], DP[b], DM[b]
         for i0 in range(0, ids_all.shape[0], TILE):
             t = min(TILE, ids_all.shape[0] - i0)
@@ -325,9 +338,5 @@ def softmax_fd_blocks(W, Xc, Xr, c_order, y, emax, eP, eM):
             while terms[b] < nt:  # grow the moment sums (new powers start at zero)
                 Gb[terms[b]] = 0.0
                 terms[b] += 1
-            t4 = t - t % 4
-            for k in range(0, t4, 4):
-                _moments4(Gb, nt, mc, k, R[rid[k]], R[rid[k + 1]], R[rid[k + 2]], R[rid[k + 3]], pw)
-            for k in range(t4, t):
-                _moments1(Gb, nt, mc, k, R[rid[k]], pw)
+            _moments_tile(Gb, nt, mc, R, rid, t, pw)
     return Gm, terms, DP, DM, used
