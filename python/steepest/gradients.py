@@ -423,7 +423,4 @@ def h_sweep(loss: LinearLoss, W: Any, hs: Any = None, *, method: str = "centered
 
 
 def _as_float64(loss: LinearLoss) -> LinearLoss:
-    other = object.__new__(type(loss))
-    other.__dict__.update(loss.__dict__)
-    other.X = loss.X.astype(np.float64)
-    return other
+    return loss._replace(X=loss.X.astype(np.float64))

@@ -68,31 +68,29 @@ class LinearLoss:
     def _options(self) -> dict:
         return {"reg": self.reg}
 
+    def _replace(self, **attributes: Any) -> "LinearLoss":
+        """A shallow copy with some attributes replaced (X, y and the validation are shared)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.__dict__.update(attributes)
+        return other
+
     def subset(self, idx: Any) -> "LinearLoss":
         """The same loss on the examples ``idx`` (positions in this loss's examples, repeats allowed).
 
         Nothing is copied: the kernels gather the columns themselves (mini-batches).
         """
         idx = _validate.indices(idx, self.n)
-        other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__)
-        other._idx = idx if self._idx is None else self._idx[idx]
-        return other
+        return self._replace(_idx=idx if self._idx is None else self._idx[idx])
 
     def with_backend(self, backend: str | None) -> "LinearLoss":
         """The same loss evaluated on another backend (nothing is copied)."""
         if backend is not None:
             _backend._check_name(backend)
-        other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__)
-        other.backend = backend
-        return other
+        return self._replace(backend=backend)
 
     def with_reg(self, reg: float) -> "LinearLoss":
-        other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__)
-        other.reg = _validate.reg(reg)
-        return other
+        return self._replace(reg=_validate.reg(reg))
 
     # -- shape facts -----------------------------------------------------------------------------
     @property

@@ -71,12 +71,7 @@ def _evaluator(loss: Any, name: str) -> Callable[[np.ndarray], float]:
 
 def _bound_loss(loss: LinearLoss, name: str) -> Callable[[np.ndarray], float]:
     """loss(W) on backend ``name`` (the loss object's own backend is left as it is)."""
-    if loss.backend == name:
-        return loss.loss
-    other = object.__new__(type(loss))
-    other.__dict__.update(loss.__dict__)
-    other.backend = name
-    return other.loss
+    return loss.loss if loss.backend == name else loss.with_backend(name).loss
 
 
 # --- strategy 1 -------------------------------------------------------------------------------------
@@ -312,10 +307,7 @@ def step_size_sweep(loss: Any, W: Any, dW: Any = None, exponents: Any = range(-1
 
 
 def _bound_loss_grad(loss: LinearLoss, name: str):
-    other = object.__new__(type(loss))
-    other.__dict__.update(loss.__dict__)
-    other.backend = name
-    return other.loss_grad
+    return loss.with_backend(name).loss_grad
 
 
 # --- descent loops ----------------------------------------------------------------------------------
