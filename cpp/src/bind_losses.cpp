@@ -47,7 +47,7 @@ template <class T, class Call>
 py::tuple loss_impl(const py::array& W, const py::array& X, const py::array& y, const py::object& idx, bool want_grad,
                     const Problem& p, Call&& call) {
     Examples<T> ex = examples<T>(X, idx);
-    const i64* labels = index_array(y, "y", p.N, p.C, "one label per column of X");
+    const i64* labels = labels_for(y, p.C, ex);
     py::object grad = py::none();
     T* g = nullptr;
     if (want_grad) {

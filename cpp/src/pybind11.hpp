@@ -75,7 +75,7 @@ inline void float64_array(const py::array& a, const char* name, py::ssize_t ndim
                              dtype_str(a));
 }
 
-// A contiguous 1-D int64 array whose values lie in [0, bound).
+// A contiguous 1-D int64 array whose values lie in [0, bound) (bound < 0: values not checked).
 inline const i64* index_array(const py::array& a, const char* name, i64 length, i64 bound, const char* what) {
     if (!is_dtype(a, py::dtype::of<std::int64_t>()))
         throw py::type_error(std::string(name) + " must be an int64 array (native byte order); got dtype " +
@@ -87,11 +87,27 @@ inline const i64* index_array(const py::array& a, const char* name, i64 length, 
         throw py::value_error(std::string(name) + " must have length " + std::to_string(length) + " (" + what +
                               "); got " + std::to_string(a.shape(0)));
     const i64* p = static_cast<const i64*>(a.data());
+    if (bound < 0) return p;  // the caller checks the values it uses
     for (i64 k = 0; k < a.shape(0); ++k)
         if (p[k] < 0 || p[k] >= bound)
             throw py::value_error(std::string(name) + " values must lie in [0, " + std::to_string(bound) +
                                   "); got " + std::to_string(p[k]) + " at index " + std::to_string(k));
     return p;
+}
+
+// Labels y (N,) int64 in [0, C) for the examples of `ex`. With a mini-batch only the labels it
+// uses are read (a step's cost must not grow with N); all of them otherwise.
+template <class T>
+inline const i64* labels_for(const py::array& y, i64 C, const Examples<T>& ex) {
+    if (ex.idx == nullptr) return index_array(y, "y", ex.N, C, "one label per column of X");
+    const i64* labels = index_array(y, "y", ex.N, -1, "one label per column of X");  // layout only
+    for (i64 k = 0; k < ex.B; ++k) {
+        const i64 v = labels[ex.idx[k]];
+        if (v < 0 || v >= C)
+            throw py::value_error("y values must lie in [0, " + std::to_string(C) + "); got " + std::to_string(v) +
+                                  " at index " + std::to_string(ex.idx[k]));
+    }
+    return labels;
 }
 
 inline int thread_count(int n_threads) {

@@ -1,8 +1,9 @@
 """Update rules and learning-rate schedules of the descent loops (the CS231n ``optim.py`` formulas).
 
-Each rule is a pure function ``(W, dW, lr, state, t) -> (W_new, state_new)``: nothing is modified in
-place, so a step interrupted half-way leaves the previous state intact, and a saved state resumes
-to bitwise the same numbers. ``t`` is the number of steps already taken (0 for the first step).
+Each rule is a function ``(W, dW, lr, state, t) -> (W_new, state_new)`` that modifies neither W nor
+the state in place, so a step interrupted half-way leaves the previous state intact, and a saved
+state resumes to bitwise the same numbers. ``dW`` is the loop's own fresh gradient: the plain step
+writes W_new into its memory (no allocation per step; the numbers are those of ``W - lr * dW``). ``t`` is the number of steps already taken (0 for the first step).
 Arrays keep W's dtype.
 
     sgd:       W <- W - lr dW
@@ -31,7 +32,8 @@ def init_state(update: str, W: np.ndarray) -> dict[str, np.ndarray]:
 
 def step(update: str, W: np.ndarray, dW: np.ndarray, lr: float, state: dict, t: int, hp: dict) -> tuple[np.ndarray, dict]:
     if update == "sgd":
-        return W - lr * dW, state
+        np.multiply(dW, lr, out=dW)
+        return np.subtract(W, dW, out=dW), state
     if update == "momentum":
         v = hp["momentum"] * state["v"] - lr * dW
         return W + v, {"v": v}

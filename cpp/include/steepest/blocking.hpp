@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "steepest/kernel_table.hpp"
+#include "steepest/scratch.hpp"
 #include "steepest/thread_pool.hpp"
 
 namespace steepest {
@@ -62,7 +63,7 @@ class TileReader {
     // Tiles are loaded in increasing order below `tile_end` (the end of the caller's chunk).
     TileReader(const Examples<T>& ex, const TileKernels<T>& kern, i64 tile_end)
         : ex_(ex), kern_(kern), end_(tile_end) {
-        if (!ex_.fortran) buf_.reset(new T[static_cast<std::size_t>(kGroup * kTile * ex_.D)]);
+        if (!ex_.fortran) buf_.reset(static_cast<std::size_t>(kGroup * kTile * ex_.D));
     }
     // Loads tile `t`; returns the number of examples in it (kTile except for the last tile).
     int load(i64 t) {
@@ -88,6 +89,18 @@ class TileReader {
         }
         return nk;
     }
+    // Which lines to prefetch while tile t - 1 is computed: tile t's columns when they are read in
+    // place (F-order); a C-order gather prefetches its own rows.
+    PrefetchPlan* plan(i64 t) {
+        next_ = PrefetchPlan();
+        if (!ex_.fortran || t >= end_) return nullptr;
+        const i64 k0 = t * kTile;
+        next_.ncols = static_cast<int>(std::min<i64>(kTile, ex_.B - k0));
+        next_.bytes = ex_.D * static_cast<i64>(sizeof(T));
+        for (int k = 0; k < next_.ncols; ++k)
+            next_.cols[k] = reinterpret_cast<const char*>(ex_.X + ex_.at(k0 + k) * ex_.D);
+        return &next_;
+    }
     const T* const* cols() const { return cols_; }
     const i64* index() const { return index_; }
 
@@ -96,9 +109,10 @@ class TileReader {
     const TileKernels<T>& kern_;
     const i64 end_;
     i64 g0_ = 0, g1_ = 0;
-    std::unique_ptr<T[]> buf_;
+    Scratch<T> buf_;
     i64 index_[kTile] = {};
     const T* cols_[kTile] = {};
+    PrefetchPlan next_;
 };
 
 // Runs fn(chunk) for every chunk on the pool; throws Cancelled if should_stop() asked to stop.

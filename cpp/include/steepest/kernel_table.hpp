@@ -18,12 +18,25 @@ constexpr int kTile = 16;
 // Highest power in the exact finite-difference series of softmax_fd.
 constexpr int kMaxMoments = 10;
 
+// The next tile's columns, to be brought into L2 while the current tile is computed. The tile
+// kernels issue one prefetch per inner-loop iteration (a burst would stall the core instead), so
+// the memory traffic of tile t + 1 overlaps the arithmetic of tile t: a mini-batch's randomly
+// placed columns then cost little more than columns already in cache. nullptr or ncols == 0: none.
+struct PrefetchPlan {
+    const char* cols[kTile];
+    int ncols = 0;
+    i64 bytes = 0;  // of each column
+    int col = 0;    // progress: the next line to fetch is cols[col] + off
+    i64 off = 0;
+};
+
 template <class T>
 struct TileKernels {
     // S[c * kTile + k] = sum_d W[c, d] * cols[k][d] for k < nk; W is (C, D) double, row-major.
-    void (*scores)(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S);
+    void (*scores)(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* next);
     // G[c, d] += sum_{k < nk} coef[c * kTile + k] * cols[k][d]   (k in order, for each (c, d))
-    void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk);
+    void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk,
+                        PrefetchPlan* next);
     // buf[k * D + d] = X[d * N + ex[k]]: the columns ex[0..nk) of a C-order (D, N) X, made contiguous.
     void (*gather_rows)(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf);
     // out[k] = max_d |cols[k][d]|

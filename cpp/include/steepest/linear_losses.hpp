@@ -13,6 +13,7 @@
 
 #include "steepest/blocking.hpp"
 #include "steepest/kernel_table.hpp"
+#include "steepest/scratch.hpp"
 
 namespace steepest {
 
@@ -68,7 +69,7 @@ void scores(const T* W, i64 C, const Examples<T>& ex, T* S, int n_threads, const
             std::vector<double> tile(static_cast<std::size_t>(C * kTile));
             for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
                 const int nk = reader.load(t);
-                kern.scores(Wd.get(), C, ex.D, reader.cols(), nk, tile.data());
+                kern.scores(Wd.get(), C, ex.D, reader.cols(), nk, tile.data(), reader.plan(t + 1));
                 for (i64 c = 0; c < C; ++c)
                     for (int k = 0; k < nk; ++k) S[c * ex.B + t * kTile + k] = static_cast<T>(tile[c * kTile + k]);
             }
@@ -85,8 +86,8 @@ double loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, c
     const TileKernels<T>& kern = kernels<T>();
     const i64 CD = C * ex.D;
     std::vector<double> chunk_loss(static_cast<std::size_t>(ch.nchunks), 0.0);
-    std::unique_ptr<double[]> parts;
-    if (G != nullptr && ch.nchunks > 1) parts.reset(new double[static_cast<std::size_t>(ch.nchunks * CD)]);
+    Scratch<double> parts;
+    if (G != nullptr && ch.nchunks > 1) parts.reset(static_cast<std::size_t>(ch.nchunks * CD));
     run_blocks(
         ch.nchunks, n_threads,
         [&](i64 chunk) {
@@ -101,9 +102,10 @@ double loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, c
             for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
                 if (block_cancelled()) return;
                 const int nk = reader.load(t);
-                kern.scores(Wd, C, ex.D, reader.cols(), nk, S.data());
+                PrefetchPlan* next = reader.plan(t + 1);
+                kern.scores(Wd, C, ex.D, reader.cols(), nk, S.data(), next);
                 for (int k = 0; k < nk; ++k) loss += rule(S.data(), C, k, y[reader.index()[k]], coef.data());
-                if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk);
+                if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk, next);
                 extra(chunk, t, nk, reader, S.data(), coef.data());
             }
             chunk_loss[chunk] = loss;
@@ -120,11 +122,18 @@ struct NoExtra {
     void operator()(A&&...) const {}
 };
 
-// reg * sum(W * W), accumulated in double in index order.
+// reg * sum(W * W) in double: 8 interleaved partial sums (a fixed order, so deterministic) keep
+// the adds independent instead of one long chain of dependent adds.
 template <class T>
 double l2_penalty(const T* W, i64 n, double reg) {
+    constexpr int kWays = 8;
+    double part[kWays] = {};
+    i64 j = 0;
+    for (; j + kWays <= n; j += kWays)
+        for (int w = 0; w < kWays; ++w) part[w] += static_cast<double>(W[j + w]) * static_cast<double>(W[j + w]);
+    for (; j < n; ++j) part[0] += static_cast<double>(W[j]) * static_cast<double>(W[j]);
     double s = 0.0;
-    for (i64 j = 0; j < n; ++j) s += static_cast<double>(W[j]) * static_cast<double>(W[j]);
+    for (double p : part) s += p;
     return reg * s;
 }
 
@@ -134,14 +143,13 @@ double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const R
                  int n_threads, const StopFn& stop) {
     const i64 CD = C * ex.D;
     DoubleView<T> Wd(W, CD);
-    std::vector<double> G;
-    if (dW != nullptr) G.resize(static_cast<std::size_t>(CD));
+    Scratch<double> G;
+    if (dW != nullptr) G.reset(static_cast<std::size_t>(CD));
     const Chunking ch = make_chunking(ex.B, dW != nullptr ? CD : 0);
-    const double data =
-        loss_pass(Wd.get(), C, ex, y, rule, dW != nullptr ? G.data() : nullptr, n_threads, stop, ch, NoExtra());
-    const double B = static_cast<double>(ex.B);
-    if (dW != nullptr)
-        for (i64 j = 0; j < CD; ++j) dW[j] = static_cast<T>(G[j] / B + 2.0 * reg * static_cast<double>(W[j]));
+    const double data = loss_pass(Wd.get(), C, ex, y, rule, G.get(), n_threads, stop, ch, NoExtra());
+    const double B = static_cast<double>(ex.B), inv_B = 1.0 / B, two_reg = 2.0 * reg;
+    if (dW != nullptr)  // a multiply, not a divide per weight: this runs after every mini-batch step
+        for (i64 j = 0; j < CD; ++j) dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
     return data / B + l2_penalty(W, CD, reg);
 }
 

@@ -1,12 +1,15 @@
 // A persistent std::thread pool with a deterministic parallel-for.
 //
 // parallel_for(nblocks, n_threads, fn, should_stop) runs fn(b) for every block b in [0, nblocks)
-// on at most n_threads workers. Which worker runs which block varies; callers make results
-// independent of that by giving every block its own output and combining outputs in block order.
-// The calling thread does not compute: it waits, and every `poll` interval (<= 50 ms) calls
-// should_stop(); when that returns true the job's cancel flag is set, workers stop taking new
-// blocks (each finishes the block it is on), the caller waits for them and parallel_for returns
-// false. Several threads may submit jobs at once; jobs are served in submission order.
+// on at most n_threads threads: the calling thread and up to n_threads - 1 pool workers. Which
+// thread runs which block varies; callers make results independent of that by giving every block
+// its own output and combining outputs in block order. The calling thread computes too (a small
+// job costs no hand-off, and n_threads = 1 runs inline), and every `poll` interval (<= 50 ms) it
+// calls should_stop(): between its blocks, inside long blocks that check block_cancelled(), and
+// while it waits for the workers. When should_stop() returns true the job's cancel flag is set,
+// every thread stops taking new blocks (long blocks stop early at their next block_cancelled()),
+// the caller waits for the workers and parallel_for returns false. Several threads may submit jobs
+// at once; jobs are served in submission order.
 #pragma once
 
 #include <algorithm>
@@ -25,15 +28,51 @@
 
 namespace steepest {
 
-// True while the block being run belongs to a job that was cancelled: long blocks may poll it
-// to stop early (their partial results are discarded).
+// The cancel flag of the job whose block this thread is running (nullptr outside a job).
 inline const std::atomic<bool>*& current_cancel_flag() {
     static thread_local const std::atomic<bool>* flag = nullptr;
     return flag;
 }
+
+// On the thread that submitted a job (and computes blocks of it): polls should_stop() at most
+// once per interval and sets the job's cancel flag when it says stop.
+class StopPoller {
+  public:
+    using Clock = std::chrono::steady_clock;
+    StopPoller(const std::function<bool()>& stop, std::atomic<bool>& cancel, std::chrono::milliseconds every)
+        : stop_(stop), cancel_(cancel), every_(every), last_(Clock::now()) {}
+    void maybe_poll() {
+        if (!stop_ || stopped_) return;
+        const Clock::time_point now = Clock::now();
+        if (now - last_ < every_) return;
+        last_ = now;
+        if (stop_()) {
+            stopped_ = true;
+            cancel_.store(true, std::memory_order_relaxed);
+        }
+    }
+    bool stopped() const { return stopped_; }
+
+  private:
+    const std::function<bool()>& stop_;
+    std::atomic<bool>& cancel_;
+    const std::chrono::milliseconds every_;
+    Clock::time_point last_;
+    bool stopped_ = false;
+};
+inline StopPoller*& current_stop_poller() {
+    static thread_local StopPoller* poller = nullptr;
+    return poller;
+}
+
+// True while the block being run belongs to a job that was cancelled: long blocks may poll it
+// to stop early (their partial results are discarded). On the submitting thread it also gives
+// should_stop() its turn.
 inline bool block_cancelled() {
     const std::atomic<bool>* f = current_cancel_flag();
-    return f != nullptr && f->load(std::memory_order_relaxed);
+    if (f == nullptr) return false;
+    if (StopPoller* p = current_stop_poller()) p->maybe_poll();
+    return f->load(std::memory_order_relaxed);
 }
 
 class ThreadPool {
@@ -67,33 +106,31 @@ class ThreadPool {
         Job job;
         job.fn = &fn;
         job.nblocks = nblocks;
-        job.max_workers = static_cast<int>(std::min<std::int64_t>(n_threads, nblocks));
+        job.max_workers = static_cast<int>(std::min<std::int64_t>(n_threads, nblocks)) - 1;  // + this thread
+        if (job.max_workers > 0) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            grow(job.max_workers);
+            queue_.push_back(&job);
+            work_cv_.notify_all();
+        }
+        StopPoller poller(should_stop, job.cancel, poll);
+        take_blocks(job, &poller);
         std::unique_lock<std::mutex> lock(mutex_);
-        grow(job.max_workers);
-        queue_.push_back(&job);
-        work_cv_.notify_all();
-        bool polling = static_cast<bool>(should_stop);
-        bool stopped = false;
-        while (!finished(job)) {
-            if (!polling) {
+        while (!finished(job)) {  // the workers finish the blocks they took
+            if (!should_stop || poller.stopped()) {
                 job.done_cv.wait(lock);
                 continue;
             }
             job.done_cv.wait_for(lock, poll);
             if (finished(job)) break;
             lock.unlock();
-            bool stop = should_stop();
+            poller.maybe_poll();
             lock.lock();
-            if (stop) {
-                job.cancel.store(true, std::memory_order_relaxed);
-                stopped = true;
-                polling = false;
-            }
         }
         remove(&job);
         lock.unlock();
         if (job.error) std::rethrow_exception(job.error);
-        return !stopped;
+        return !poller.stopped();
     }
 
     int size() {
@@ -132,6 +169,31 @@ class ThreadPool {
         return nullptr;
     }
 
+    // Runs blocks of `job` on this thread until none is left or the job is cancelled. The
+    // submitting thread passes its poller: should_stop() gets its turn between blocks, and inside
+    // long blocks through block_cancelled().
+    void take_blocks(Job& job, StopPoller* poller = nullptr) {
+        const std::atomic<bool>* outer_flag = current_cancel_flag();  // a job may run inside a block
+        StopPoller* outer_poller = current_stop_poller();
+        current_cancel_flag() = &job.cancel;
+        current_stop_poller() = poller;
+        for (;;) {
+            if (poller != nullptr) poller->maybe_poll();
+            if (job.cancel.load(std::memory_order_relaxed)) break;
+            std::int64_t b = job.next.fetch_add(1, std::memory_order_relaxed);
+            if (b >= job.nblocks) break;
+            try {
+                (*job.fn)(b);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (!job.error) job.error = std::current_exception();
+                job.cancel.store(true, std::memory_order_relaxed);
+            }
+        }
+        current_cancel_flag() = outer_flag;
+        current_stop_poller() = outer_poller;
+    }
+
     void grow(int n) {  // with mutex_ held
         while (static_cast<int>(workers_.size()) < n) {
             workers_.emplace_back([this] { worker_loop(); });
@@ -146,21 +208,7 @@ class ThreadPool {
             work_cv_.wait(lock, [&] { return (job = find_job()) != nullptr; });
             ++job->active;
             lock.unlock();
-            current_cancel_flag() = &job->cancel;
-            for (;;) {
-                if (job->cancel.load(std::memory_order_relaxed)) break;
-                std::int64_t b = job->next.fetch_add(1, std::memory_order_relaxed);
-                if (b >= job->nblocks) break;
-                try {
-                    (*job->fn)(b);
-                } catch (...) {
-                    lock.lock();
-                    if (!job->error) job->error = std::current_exception();
-                    lock.unlock();
-                    job->cancel.store(true, std::memory_order_relaxed);
-                }
-            }
-            current_cancel_flag() = nullptr;
+            take_blocks(*job);
             lock.lock();
             --job->active;
             if (exhausted(*job)) {

@@ -33,11 +33,22 @@ inline void for_class_blocks(i64 C, i64 max_block, F&& f) {
     }
 }
 
+// One line of the next tile (see PrefetchPlan), into L2.
+inline void prefetch_step(PrefetchPlan* pf) {
+    if (pf == nullptr || pf->col >= pf->ncols) return;
+    _mm_prefetch(pf->cols[pf->col] + pf->off, _MM_HINT_T1);
+    pf->off += 64;
+    if (pf->off >= pf->bytes) {
+        pf->off = 0;
+        ++pf->col;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // scores: S[c * kTile + e] = W[c, :] . cols[e][:]
 
 template <int NE, int NC, class T>
-inline void dot_block(const double* W, i64 D, const T* const* cols, double* S) {
+inline void dot_block(const double* W, i64 D, const T* const* cols, double* S, PrefetchPlan* pf) {
     vd acc[NC][NE];
 #pragma GCC unroll 8
     for (int c = 0; c < NC; ++c)
@@ -48,6 +59,7 @@ inline void dot_block(const double* W, i64 D, const T* const* cols, double* S) {
     for (int e = 0; e < NE; ++e) x[e] = cols[e];
     i64 d = 0;
     for (; d + kLanes <= D; d += kLanes) {
+        prefetch_step(pf);
         vd xv[NE];
 #pragma GCC unroll 8
         for (int e = 0; e < NE; ++e) xv[e] = vload(x[e] + d);
@@ -67,25 +79,25 @@ inline void dot_block(const double* W, i64 D, const T* const* cols, double* S) {
 }
 
 template <int NE, class T>
-inline void dot_classes(int nc, const double* W, i64 D, const T* const* cols, double* S) {
+inline void dot_classes(int nc, const double* W, i64 D, const T* const* cols, double* S, PrefetchPlan* pf) {
     switch (nc) {
-        case 1: return dot_block<NE, 1>(W, D, cols, S);
-        case 2: return dot_block<NE, 2>(W, D, cols, S);
-        case 3: return dot_block<NE, 3>(W, D, cols, S);
-        case 4: return dot_block<NE, 4>(W, D, cols, S);
-        default: return dot_block<NE, 5>(W, D, cols, S);
+        case 1: return dot_block<NE, 1>(W, D, cols, S, pf);
+        case 2: return dot_block<NE, 2>(W, D, cols, S, pf);
+        case 3: return dot_block<NE, 3>(W, D, cols, S, pf);
+        case 4: return dot_block<NE, 4>(W, D, cols, S, pf);
+        default: return dot_block<NE, 5>(W, D, cols, S, pf);
     }
 }
 
 // One sweep over D per register block: the first sweep streams the tile's columns in from memory
 // in long sequential runs (the hardware prefetchers' best case).
 template <class T>
-void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S) {
+void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* next) {
     for_class_blocks(C, kClassBlock, [&](i64 c0, int nc) {
         int e = 0;
         for (; e + kScoreExamples <= nk; e += kScoreExamples)
-            dot_classes<kScoreExamples>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e);
-        for (; e < nk; ++e) dot_classes<1>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e);
+            dot_classes<kScoreExamples>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e, next);
+        for (; e < nk; ++e) dot_classes<1>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e, next);
     });
 }
 
@@ -93,13 +105,15 @@ void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, do
 // rank update: G[c, d] += sum_k coef[c * kTile + k] * cols[k][d]
 
 template <int NC, int ND, class T>
-inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk) {
+inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk,
+                         PrefetchPlan* pf) {
     vd acc[NC][ND];
 #pragma GCC unroll 8
     for (int c = 0; c < NC; ++c)
 #pragma GCC unroll 8
         for (int j = 0; j < ND; ++j) acc[c][j] = vload(G + c * D + d + j * kLanes);
     for (int k = 0; k < nk; ++k) {
+        prefetch_step(pf);
         const T* x = cols[k] + d;
         vd xv[ND];
 #pragma GCC unroll 8
@@ -118,11 +132,12 @@ inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* c
 }
 
 template <int NC, class T>
-inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef, const T* const* cols, int nk) {
+inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef, const T* const* cols, int nk,
+                           PrefetchPlan* pf) {
     i64 d = d0;
     for (; d + kUpdateVectors * kLanes <= d1; d += kUpdateVectors * kLanes)
-        update_block<NC, kUpdateVectors>(G, D, d, coef, cols, nk);
-    for (; d + kLanes <= d1; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk);
+        update_block<NC, kUpdateVectors>(G, D, d, coef, cols, nk, pf);
+    for (; d + kLanes <= d1; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk, pf);
     for (; d < d1; ++d)
         for (int c = 0; c < NC; ++c) {
             double g = G[c * D + d];
@@ -132,17 +147,18 @@ inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef,
 }
 
 template <class T>
-void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk) {
+void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk,
+                      PrefetchPlan* next) {
     // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order.
     for_class_blocks(C, kClassBlock, [&](i64 c0, int nc) {
         double* g = G + c0 * D;
         const double* cf = coef + c0 * kTile;
         switch (nc) {
-            case 1: return update_classes<1>(g, D, 0, D, cf, cols, nk);
-            case 2: return update_classes<2>(g, D, 0, D, cf, cols, nk);
-            case 3: return update_classes<3>(g, D, 0, D, cf, cols, nk);
-            case 4: return update_classes<4>(g, D, 0, D, cf, cols, nk);
-            default: return update_classes<5>(g, D, 0, D, cf, cols, nk);
+            case 1: return update_classes<1>(g, D, 0, D, cf, cols, nk, next);
+            case 2: return update_classes<2>(g, D, 0, D, cf, cols, nk, next);
+            case 3: return update_classes<3>(g, D, 0, D, cf, cols, nk, next);
+            case 4: return update_classes<4>(g, D, 0, D, cf, cols, nk, next);
+            default: return update_classes<5>(g, D, 0, D, cf, cols, nk, next);
         }
     });
 }
