@@ -7,8 +7,8 @@ them. Conventions (see KERNELS.md):
   kernels copy tiles of 32 examples into a small float64 buffer, never the whole of X).
 - All sums accumulate in float64, also for float32 inputs; losses are Python floats, gradients
   have W's dtype.
-- Determinism: the examples are cut into blocks of fixed size (``BLOCK``, ``FD_BLOCK``: constants,
-  independent of the thread count); each block writes its own partial (loss, dW) slot and the slots
+- Determinism: the examples are cut into blocks of fixed size (``BLOCK``, ``FD_BLOCK``, smaller
+  blocks for mini-batches: ``_block_size``; set by the problem size, never by the thread count); each block writes its own partial (loss, dW) slot and the slots
   are summed in block order. Results are bitwise identical for any ``n_threads`` and across calls.
 - No fast-math flags except ``reassoc``/``contract`` on the fixed-length dot products of
   ``_numba_tiles.dot4``/``dot1`` (scores of F-ordered X): their lane split is fixed at compile time,
@@ -87,6 +87,14 @@ def _blocks(n: int, size: int) -> int:
     return (int(n) + size - 1) // size
 
 
+def _block_size(B: int) -> int:
+    """Examples per block of a loss / gradient pass over B examples: BLOCK for long passes; for a
+    mini-batch about an eighth of it in whole tiles (B = 200: 7 blocks of 32), so that its few
+    blocks keep every thread busy instead of one block on one thread. Fixed by B alone, so the
+    result never depends on the thread count."""
+    return min(BLOCK, _blocks(_blocks(B, 8), TILE) * TILE)
+
+
 def _layout(X):
     """(Xc, Xr, c_order): X itself when C-ordered, else its transpose (N, D), C-ordered too."""
     empty = np.empty((0, 0), dtype=X.dtype)
@@ -101,13 +109,28 @@ def _ids(X, idx):
 
 @njit(cache=True, nogil=True)
 def _sumsq(W):
-    """``sum(W * W)`` in float64, in index order."""
-    total = 0.0
-    for c in range(W.shape[0]):
-        for d in range(W.shape[1]):
-            w = np.float64(W[c, d])
-            total += w * w
-    return total
+    """``sum(W * W)`` in float64: four interleaved partial sums over the flat index (a fixed order,
+    without one long chain of dependent adds)."""
+    flat = W.ravel()
+    n = flat.shape[0]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    n4 = n - n % 4
+    for j in range(0, n4, 4):
+        w0 = np.float64(flat[j])
+        w1 = np.float64(flat[j + 1])
+        w2 = np.float64(flat[j + 2])
+        w3 = np.float64(flat[j + 3])
+        s0 += w0 * w0
+        s1 += w1 * w1
+        s2 += w2 * w2
+        s3 += w3 * w3
+    for j in range(n4, n):
+        w0 = np.float64(flat[j])
+        s0 += w0 * w0
+    return (s0 + s1) + (s2 + s3)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -131,7 +154,7 @@ def _scores_kernel(W64, Xc, Xr, c_order, contig, ids_all, out):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, want_grad):
+def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, want_grad, block):
     """Per-block data-loss sums (nb,) and, if ``want_grad``, per-block dL/dW sums (nb, C, D).
 
     F-ordered X (examples contiguous): scores are dot products of W's rows with X's columns read in
@@ -141,7 +164,7 @@ def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, wan
     """
     C, D = W64.shape
     B = ids_all.shape[0]
-    nb = (B + BLOCK - 1) // BLOCK
+    nb = (B + block - 1) // block
     losses = np.zeros(nb)
     grads = np.zeros((nb if want_grad else 0, C, D))
     nr = TILE if want_grad and c_order else 0
@@ -152,9 +175,9 @@ def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, wan
         iota = np.arange(TILE)
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
-        b1 = min(B, (b + 1) * BLOCK)
+        b1 = min(B, (b + 1) * block)
         total = 0.0
-        for i0 in range(b * BLOCK, b1, TILE):
+        for i0 in range(b * block, b1, TILE):
             t = min(TILE, b1 - i0)
             ids = ids_all[i0:i0 + t]
             if c_order:
@@ -180,19 +203,34 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     Xc, Xr, c_order = _layout(X)
     ids = _ids(X, idx)
     B = ids.shape[0]
+    block = _block_size(B)
     losses, grads = _run(_loss_grad_kernel, n_threads, W64, Xc, Xr, c_order, idx is None, y, ids, kind,
-                         float(delta), bool(want_grad), units=_blocks(B, BLOCK))
+                         float(delta), bool(want_grad), block, units=_blocks(B, block))
     total = 0.0
     for part in losses.tolist():  # block order
         total += part
     loss = total / B + reg * _sumsq(W64)
     if not want_grad:
         return loss, None
-    C, D = W.shape
-    data = np.empty(C * D)
-    sum_blocks(grads.reshape(grads.shape[0], C * D), data, 1.0 / B)
-    dW = data.reshape(C, D) + (2.0 * reg) * W64
-    return loss, dW.astype(W.dtype, copy=False)
+    dW = np.empty(W.shape, dtype=W.dtype)
+    _finish_grad(grads, 1.0 / B, W64, 2.0 * reg, dW)
+    return loss, dW
+
+
+@njit(cache=True, nogil=True)
+def _finish_grad(parts, scale, W64, two_reg, dW):
+    """``dW = scale * sum_b parts[b] + two_reg * W`` (blocks summed in block order), in one pass."""
+    C, D = W64.shape
+    acc = np.empty(D)
+    for c in range(C):
+        for d in range(D):
+            acc[d] = parts[0, c, d]
+        for b in range(1, parts.shape[0]):
+            p = parts[b, c]
+            for d in range(D):
+                acc[d] += p[d]
+        for d in range(D):
+            dW[c, d] = acc[d] * scale + two_reg * W64[c, d]
 
 
 def scores(W, X, idx, n_threads):

@@ -253,12 +253,38 @@ def rows_scores(W, R, ids, t, S):
 
 @njit(cache=True, nogil=True)
 def rows_grad(coef, R, ids, t, G):
-    """``G += coef[:, :t] @ R[ids[:t]]`` (float64 G; R float32 or float64 rows), four examples per
-    pass over ``G`` (elementwise along the features: no reassociation)."""
+    """``G += coef[:, :t] @ R[ids[:t]]`` (float64 G; R float32 or float64 rows), eight examples per
+    pass over ``G`` (then four, then one), added as a fixed tree, elementwise along the features (no
+    reassociation): each pass reads and writes G once, so fewer passes move less memory."""
     C = coef.shape[0]
     D = R.shape[1]
+    t8 = t - t % 8
+    for k in range(0, t8, 8):
+        r0 = R[ids[k]]
+        r1 = R[ids[k + 1]]
+        r2 = R[ids[k + 2]]
+        r3 = R[ids[k + 3]]
+        r4 = R[ids[k + 4]]
+        r5 = R[ids[k + 5]]
+        r6 = R[ids[k + 6]]
+        r7 = R[ids[k + 7]]
+        for c in range(C):
+            a0 = coef[c, k]
+            a1 = coef[c, k + 1]
+            a2 = coef[c, k + 2]
+            a3 = coef[c, k + 3]
+            a4 = coef[c, k + 4]
+            a5 = coef[c, k + 5]
+            a6 = coef[c, k + 6]
+            a7 = coef[c, k + 7]
+            g = G[c]
+            for d in range(D):
+                g[d] += ((a0 * np.float64(r0[d]) + a1 * np.float64(r1[d])) + (
+                    a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))) + (
+                    (a4 * np.float64(r4[d]) + a5 * np.float64(r5[d])) + (
+                        a6 * np.float64(r6[d]) + a7 * np.float64(r7[d])))
     t4 = t - t % 4
-    for k in range(0, t4, 4):
+    for k in range(t8, t4, 4):
         r0 = R[ids[k]]
         r1 = R[ids[k + 1]]
         r2 = R[ids[k + 2]]

@@ -60,10 +60,11 @@ template <class T>
 class TileReader {
   public:
     static constexpr int kGroup = 4;
+    static constexpr i64 kLineValues = 64 / static_cast<i64>(sizeof(T));
     // Tiles are loaded in increasing order below `tile_end` (the end of the caller's chunk).
     TileReader(const Examples<T>& ex, const TileKernels<T>& kern, i64 tile_end)
         : ex_(ex), kern_(kern), end_(tile_end) {
-        if (!ex_.fortran) buf_.reset(static_cast<std::size_t>(kGroup * kTile * ex_.D));
+        if (!ex_.fortran) buf_.reset(static_cast<std::size_t>(kGroup * kTile * ld_));
     }
     // Loads tile `t`; returns the number of examples in it (kTile except for the last tile).
     int load(i64 t) {
@@ -79,26 +80,41 @@ class TileReader {
                 const i64 e1 = std::min(ex_.B, g1_ * kTile);
                 i64 all[kGroup * kTile];
                 for (i64 e = k0; e < e1; ++e) all[e - k0] = e;
-                kern_.gather_rows(ex_.X, ex_.N, ex_.D, all, static_cast<int>(e1 - k0), buf_.get());
+                kern_.gather_rows(ex_.X, ex_.N, ex_.D, all, static_cast<int>(e1 - k0), buf_.get(), ld_);
             }
-            const T* base = buf_.get() + (t - g0_) * kTile * ex_.D;
-            for (int k = 0; k < nk; ++k) cols_[k] = base + k * ex_.D;
+            const T* base = buf_.get() + (t - g0_) * kTile * ld_;
+            for (int k = 0; k < nk; ++k) cols_[k] = base + k * ld_;
         } else {
-            kern_.gather_rows(ex_.X, ex_.N, ex_.D, index_, nk, buf_.get());
-            for (int k = 0; k < nk; ++k) cols_[k] = buf_.get() + k * ex_.D;
+            kern_.gather_rows(ex_.X, ex_.N, ex_.D, index_, nk, buf_.get(), ld_);
+            for (int k = 0; k < nk; ++k) cols_[k] = buf_.get() + k * ld_;
         }
         return nk;
     }
-    // Which lines to prefetch while tile t - 1 is computed: tile t's columns when they are read in
-    // place (F-order); a C-order gather prefetches its own rows.
+    // Which lines to prefetch while the tile before t is computed. F-order: tile t's columns.
+    // C-order sweep: the row segments of the next group of tiles, a share of the rows per tile of
+    // the current group, so the next gather reads from cache. (A C-order mini-batch's scattered
+    // elements are left to the gather.)
     PrefetchPlan* plan(i64 t) {
         next_ = PrefetchPlan();
-        if (!ex_.fortran || t >= end_) return nullptr;
-        const i64 k0 = t * kTile;
-        next_.ncols = static_cast<int>(std::min<i64>(kTile, ex_.B - k0));
-        next_.bytes = ex_.D * static_cast<i64>(sizeof(T));
-        for (int k = 0; k < next_.ncols; ++k)
-            next_.cols[k] = reinterpret_cast<const char*>(ex_.X + ex_.at(k0 + k) * ex_.D);
+        if (t >= end_) return nullptr;
+        if (ex_.fortran) {
+            const i64 k0 = t * kTile;
+            next_.nruns = std::min<i64>(kTile, ex_.B - k0);
+            next_.bytes = ex_.D * static_cast<i64>(sizeof(T));
+            for (int k = 0; k < next_.nruns; ++k)
+                next_.cols[k] = reinterpret_cast<const char*>(ex_.X + ex_.at(k0 + k) * ex_.D);
+            return &next_;
+        }
+        if (ex_.idx != nullptr || t <= g0_) return nullptr;
+        const i64 share = t - 1 - g0_;  // the current tile's place in its group
+        const i64 next_g0 = g0_ + kGroup;
+        if (next_g0 >= end_) return nullptr;
+        const i64 e0 = next_g0 * kTile, e1 = std::min(ex_.B, std::min(next_g0 + kGroup, end_) * kTile);
+        const i64 r0 = ex_.D * share / kGroup, r1 = ex_.D * (share + 1) / kGroup;
+        next_.cols[0] = reinterpret_cast<const char*>(ex_.X + r0 * ex_.N + e0);
+        next_.stride = ex_.N * static_cast<i64>(sizeof(T));
+        next_.nruns = r1 - r0;
+        next_.bytes = (e1 - e0) * static_cast<i64>(sizeof(T));
         return &next_;
     }
     const T* const* cols() const { return cols_; }
@@ -108,6 +124,8 @@ class TileReader {
     const Examples<T>& ex_;
     const TileKernels<T>& kern_;
     const i64 end_;
+    // gathered columns start on whole cache lines (64 bytes): the transposes store whole lines
+    const i64 ld_ = (ex_.D + kLineValues - 1) / kLineValues * kLineValues;
     i64 g0_ = 0, g1_ = 0;
     Scratch<T> buf_;
     i64 index_[kTile] = {};

@@ -21,12 +21,15 @@ constexpr int kMaxMoments = 10;
 // The next tile's columns, to be brought into L2 while the current tile is computed. The tile
 // kernels issue one prefetch per inner-loop iteration (a burst would stall the core instead), so
 // the memory traffic of tile t + 1 overlaps the arithmetic of tile t: a mini-batch's randomly
-// placed columns then cost little more than columns already in cache. nullptr or ncols == 0: none.
+// placed columns then cost little more than columns already in cache. nullptr or nruns == 0: none.
+// Runs of `bytes` bytes each: at cols[r] (r < nruns <= kTile), or, when stride != 0, at
+// cols[0] + r * stride (the row segments of a C-order X).
 struct PrefetchPlan {
     const char* cols[kTile];
-    int ncols = 0;
-    i64 bytes = 0;  // of each column
-    int col = 0;    // progress: the next line to fetch is cols[col] + off
+    i64 nruns = 0;
+    i64 bytes = 0;
+    i64 stride = 0;
+    i64 run = 0;  // progress: the next line to fetch is at offset `off` of run `run`
     i64 off = 0;
 };
 
@@ -37,8 +40,9 @@ struct TileKernels {
     // G[c, d] += sum_{k < nk} coef[c * kTile + k] * cols[k][d]   (k in order, for each (c, d))
     void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk,
                         PrefetchPlan* next);
-    // buf[k * D + d] = X[d * N + ex[k]]: the columns ex[0..nk) of a C-order (D, N) X, made contiguous.
-    void (*gather_rows)(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf);
+    // buf[k * ldb + d] = X[d * N + ex[k]]: the columns ex[0..nk) of a C-order (D, N) X, made
+    // contiguous (ldb >= D; a multiple of 64 bytes keeps the transposes' stores on whole lines).
+    void (*gather_rows)(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf, i64 ldb);
     // out[k] = max_d |cols[k][d]|
     void (*absmax)(const T* const* cols, int nk, i64 D, double* out);
 };

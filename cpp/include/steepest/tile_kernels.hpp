@@ -35,12 +35,13 @@ inline void for_class_blocks(i64 C, i64 max_block, F&& f) {
 
 // One line of the next tile (see PrefetchPlan), into L2.
 inline void prefetch_step(PrefetchPlan* pf) {
-    if (pf == nullptr || pf->col >= pf->ncols) return;
-    _mm_prefetch(pf->cols[pf->col] + pf->off, _MM_HINT_T1);
+    if (pf == nullptr || pf->run >= pf->nruns) return;
+    const char* run = pf->stride != 0 ? pf->cols[0] + pf->run * pf->stride : pf->cols[pf->run];
+    _mm_prefetch(run + pf->off, _MM_HINT_T1);
     pf->off += 64;
     if (pf->off >= pf->bytes) {
         pf->off = 0;
-        ++pf->col;
+        ++pf->run;
     }
 }
 
@@ -164,39 +165,33 @@ void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* cons
 }
 
 // ---------------------------------------------------------------------------------------------
-// gather: buf[k * D + d] = X[d * N + ex[k]] (C-order X: each feature row is contiguous)
+// gather: buf[k * ldb + d] = X[d * N + ex[k]] (C-order X: each feature row is contiguous)
 
 template <class T>
-void gather_rows(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf) {
-    constexpr int kLine = 64 / static_cast<int>(sizeof(T));
+void gather_rows(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf, i64 ldb) {
     constexpr int TB = transpose_width(static_cast<T*>(nullptr));
     bool contiguous = true;  // consecutive examples (a sweep, not a gathered mini-batch)?
     for (int k = 1; k < nk && contiguous; ++k) contiguous = ex[k] == ex[0] + k;
     if (!contiguous) {  // a mini-batch: gather column by column
         for (i64 d = 0; d < D; ++d) {
             const T* row = X + d * N;
-            for (int k = 0; k < nk; ++k) buf[k * D + d] = row[ex[k]];
+            for (int k = 0; k < nk; ++k) buf[k * ldb + d] = row[ex[k]];
         }
         return;
     }
+    // (the rows of the next gather of a sweep are prefetched while this one is computed:
+    // TileReader::plan)
     const i64 e0 = ex[0];
-    const i64 next = e0 + nk;  // where the following gather of the sweep starts: prefetch it
-    const bool prefetch = next + nk <= N;
     const int kfull = nk - nk % TB;
     i64 d = 0;
     for (; d + TB <= D; d += TB) {
         const T* src = X + d * N + e0;
-        if (prefetch)
-            for (int r = 0; r < TB; ++r) {
-                const char* p = reinterpret_cast<const char*>(X + (d + r) * N + next);
-                for (int l = 0; l < nk; l += kLine) _mm_prefetch(p + l * sizeof(T), _MM_HINT_T2);
-            }
-        for (int k = 0; k < kfull; k += TB) transpose_block(src + k, N, buf + k * D + d, D);
+        for (int k = 0; k < kfull; k += TB) transpose_block(src + k, N, buf + k * ldb + d, ldb);
         for (int k = kfull; k < nk; ++k)
-            for (int r = 0; r < TB; ++r) buf[k * D + d + r] = src[r * N + k];
+            for (int r = 0; r < TB; ++r) buf[k * ldb + d + r] = src[r * N + k];
     }
     for (; d < D; ++d)
-        for (int k = 0; k < nk; ++k) buf[k * D + d] = X[d * N + e0 + k];
+        for (int k = 0; k < nk; ++k) buf[k * ldb + d] = X[d * N + e0 + k];
 }
 
 template <class T>
