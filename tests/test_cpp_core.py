@@ -292,6 +292,17 @@ def test_reference_simd_path_as_requested():
         assert path == want
 
 
+def test_reference_multiply_add_rate():
+    # the compute floor of `steepest bench`: a plausible rate on every SIMD path (runs per path)
+    one = core.multiply_add_rate(1, 0.02)
+    assert 1e8 < one < 1e12
+    assert 1e8 < core.multiply_add_rate(3, 0.02) < 1e13
+    with pytest.raises(ValueError, match="n_threads"):
+        core.multiply_add_rate(0)
+    with pytest.raises(ValueError, match="seconds"):
+        core.multiply_add_rate(1, 0.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # dispatch
 

@@ -1,5 +1,8 @@
 // cpu_features(), simd_path() and the choice of the kernel set at import.
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <vector>
 #include <stdexcept>
 
 #include "pybind11.hpp"
@@ -65,6 +68,44 @@ void bind_system(py::module_& m) {
             return out;
         },
         "The SIMD paths this CPU can run, lowest first.");
+    m.def(
+        "multiply_add_rate",
+        [](int n_threads, double seconds) {
+            n_threads = thread_count(n_threads);
+            if (!(seconds > 0.0 && seconds <= 60.0))
+                throw py::value_error("seconds must lie in (0, 60]; got " + std::to_string(seconds));
+            const KernelSet& k = active_kernels();
+            double sink = 0.0;
+            // calibrate: how many rounds take about 1 ms on one thread
+            i64 iters = 1 << 14;
+            for (;;) {
+                const auto t0 = std::chrono::steady_clock::now();
+                k.multiply_add_probe(iters, &sink);
+                const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                if (dt >= 1e-3 || iters >= (i64(1) << 40)) {
+                    iters = std::max<i64>(1, static_cast<i64>(iters * 1e-3 / std::max(dt, 1e-9)));
+                    break;
+                }
+                iters *= 4;
+            }
+            // many 1 ms blocks: every thread stays busy until the end, whoever takes which block
+            const i64 nblocks = std::max<i64>(n_threads, static_cast<i64>(seconds * 1e3) * n_threads);
+            std::vector<double> done(static_cast<std::size_t>(nblocks)), sinks(static_cast<std::size_t>(nblocks));
+            const auto t0 = std::chrono::steady_clock::now();
+            {
+                py::gil_scoped_release release;
+                ThreadPool::instance().parallel_for(nblocks, n_threads, [&](i64 b) {
+                    done[b] = k.multiply_add_probe(iters, &sinks[b]);
+                });
+            }
+            const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            double total = 0.0;
+            for (double d : done) total += d;
+            return total / dt;
+        },
+        py::arg("n_threads"), py::arg("seconds") = 0.2,
+        "Peak float64 multiply-adds per second on the active SIMD path with n_threads threads, measured\n"
+        "on registers only (no memory traffic): the compute floor of a kernel is its multiply-adds / rate.");
     m.def(
         "pool_size", []() { return ThreadPool::instance().size(); },
         "Number of worker threads the persistent pool has started so far.");

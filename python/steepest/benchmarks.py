@@ -42,7 +42,7 @@ class Row:
     target: str = ""
 
 
-RELATIVE = ("memory floor", "one NumPy loss+grad", "one NumPy SVM loss")
+RELATIVE = ("memory floor", "compute floor", "one NumPy loss+grad", "one NumPy SVM loss")
 
 
 def _ratio_text(row: Row) -> str:
@@ -102,8 +102,27 @@ def numpy_svm_rows(W, rows, y, reg=0.0):
     return loss, (rows.T @ coef / n + 2 * reg * Wt).T
 
 
+def multiply_add_rate(repeat: int = 5) -> float | None:
+    """The machine's peak float64 multiply-adds per second with the current thread count (median of
+    ``repeat`` probes on registers only), or None without the C++ core."""
+    if "cpp" not in _backend.backends():
+        return None
+    from . import _core
+
+    threads = _backend.get_num_threads()
+    return statistics.median(_core.multiply_add_rate(threads, 0.1) for _ in range(repeat))
+
+
+def compute_floor(n: int, d: int, c: int, rate: float) -> float:
+    """Seconds for the 2 N D C multiply-adds of a loss + gradient (scores, then dW) at ``rate``:
+    no kernel can be faster, whatever the memory (every multiply-add is in float64, also for
+    float32 data, whose sums are accumulated in float64)."""
+    return 2.0 * n * d * c / rate
+
+
 def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtypes=("float64", "float32")) -> None:
-    """Foundation figures: reading X, the NumPy reference in both layouts, each backend's kernels."""
+    """Foundation figures: reading X (the memory floor), the multiply-adds at the machine's peak
+    rate (the compute floor), the NumPy reference in both layouts, each backend's kernels."""
     from .losses import SoftmaxLoss, SVMLoss
 
     for dtype_name in dtypes:
@@ -113,6 +132,11 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
         XC = np.ascontiguousarray(XF)  # (D, N), C-ordered
         floor = median_time(lambda: XC.sum(), repeat)
         report.add("read X once (X.sum())", dtype_name, floor, target="memory floor")
+        rate = multiply_add_rate(repeat)
+        compute = compute_floor(n, XF.shape[0], W.shape[0], rate) if rate else None
+        if compute is not None:
+            report.add("2 N D C multiply-adds at peak rate", f"{rate / 1e9:.3g} G/s", compute, "memory floor",
+                       floor / compute, "compute floor")
         t_rows = median_time(lambda: numpy_svm_rows(W, rows, y), repeat)
         report.add("NumPy vectorized SVM loss+grad", f"{dtype_name}, X as (N, D) rows", t_rows, "memory floor", floor / t_rows)
         if dtype == np.float64:
@@ -127,9 +151,13 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
                 t = median_time(lambda: svm.loss_grad(W), repeat)
                 limit = "<= 1.3x floor" if name == "cpp" else ""
                 report.add(f"{name} svm_loss_grad", f"{dtype_name}, {order}-order", t, "memory floor", floor / t, limit)
+                if compute is not None:
+                    report.add(f"{name} svm_loss_grad", f"{dtype_name}, {order}-order", t, "compute floor", compute / t)
                 report.add(f"{name} svm_loss_grad", f"{dtype_name}, {order}-order", t, "NumPy on rows", t_rows / t, ">= 2.5x" if name == "cpp" else "")
                 t = median_time(lambda: soft.loss_grad(W), repeat)
                 report.add(f"{name} softmax_loss_grad", f"{dtype_name}, {order}-order", t, "memory floor", floor / t, "<= 1.5x floor" if name == "cpp" else "")
+                if compute is not None:
+                    report.add(f"{name} softmax_loss_grad", f"{dtype_name}, {order}-order", t, "compute floor", compute / t)
         rows = XC = XF = None
         gc.collect()
 

@@ -16,6 +16,7 @@ inline const KernelSet& make_kernel_set(const char* name) {
         {&tile_scores<double>, &tile_rank_update<double>, &gather_rows<double>, &tile_absmax<double>},
         {&tile_moments},
         {&svm_points, &softmax_points},
+        &multiply_add_probe,
     };
     return set;
 }

@@ -72,6 +72,9 @@ struct KernelSet {
     TileKernels<double> f64;
     MomentKernels moments;
     GridKernels grid;
+    // Runs `iters` rounds of register-only multiply-adds; returns how many were done (the
+    // compute floor of `steepest bench`). *sink depends on all of them.
+    double (*multiply_add_probe)(i64 iters, double* sink);
 };
 
 const KernelSet& kernel_set_baseline();

@@ -291,5 +291,24 @@ inline void tile_moments(double* G, int K, i64 C, i64 D, const double* coef, con
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The machine's peak multiply-add rate on this level's vector unit: independent chains of
+// multiply-adds on registers only (no memory traffic). Returns the number of multiply-adds done;
+// *sink receives a value that depends on every one of them (so none can be optimised away).
+
+inline double multiply_add_probe(i64 iters, double* sink) {
+    constexpr int kChains = 12;  // enough independent chains to cover the multiply-add latency
+    vd acc[kChains];
+    for (int j = 0; j < kChains; ++j) acc[j] = vset1(1e-3 * (j + 1));
+    const vd b = vset1(0.999999), c = vset1(1e-9);
+    for (i64 it = 0; it < iters; ++it)
+#pragma GCC unroll 12
+        for (int j = 0; j < kChains; ++j) acc[j] = vfmadd(acc[j], b, c);
+    double s = 0.0;
+    for (int j = 0; j < kChains; ++j) s += vhsum(acc[j]);
+    *sink = s;
+    return static_cast<double>(iters) * kChains * kLanes;
+}
+
 }  // namespace STEEPEST_ISA_NS
 }  // namespace steepest
