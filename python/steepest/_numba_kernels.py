@@ -11,7 +11,7 @@ them. Conventions (see KERNELS.md):
   blocks for mini-batches: ``_block_size``; set by the problem size, never by the thread count); each block writes its own partial (loss, dW) slot and the slots
   are summed in block order. Results are bitwise identical for any ``n_threads`` and across calls.
 - No fast-math flags except ``reassoc``/``contract`` on the fixed-length dot products of
-  ``_numba_tiles.dot4``/``dot1`` (scores of F-ordered X): their lane split is fixed at compile time,
+  ``_numba_tiles.dot8`` (scores of F-ordered X): their lane split is fixed at compile time,
   independent of the data and the thread count. Every other summation order is the one written in
   the source (see ``_numba_tiles`` for how the loops still vectorize without reassociation).
 

@@ -4,7 +4,7 @@ Why the loops look the way they do
 ----------------------------------
 Numba runs LLVM's loop vectorizer but not its SLP vectorizer, and the loop vectorizer only turns
 a floating-point *reduction* into SIMD code when reassociation is allowed. We do not allow it (no
-``fastmath``, except ``reassoc``/``contract`` on the small dot-product helpers ``dot4``/``dot1``,
+``fastmath``, except ``reassoc``/``contract`` on the small dot-product helper ``dot8``,
 see the note above them: the summation order is part of the result, and we want it fixed by the source, not by
 the compiler or the vector width of the CPU). So every hot loop here is an *elementwise* update
 along a contiguous axis (``out[k] += a * x[k] + b * y[k] ...``): that vectorizes without changing a
@@ -27,6 +27,9 @@ from numba import njit
 
 #: Examples per tile: two float64 tiles of TILE x 3073 stay in a 1-2 MiB L2 cache.
 TILE = 32
+#: Features per span of the gradient update: eight example rows of this span (16 KiB in float64)
+#: stay in L1 while every class's row of dW is updated.
+GRAD_SPAN = 256
 
 
 @njit(cache=True, nogil=True)
@@ -204,51 +207,63 @@ _DOT_MATH = {"reassoc", "contract"}
 
 
 @njit(cache=True, nogil=True, fastmath=_DOT_MATH)
-def dot4(w, r0, r1, r2, r3):
-    """The four float64 dot products ``w . r_q`` (``r_q`` float32 or float64 rows), one pass over w."""
+def dot8(v, w, r0, r1, r2, r3):
+    """The eight float64 dot products ``v . r_q`` and ``w . r_q`` (two rows of W against four
+    examples, ``r_q`` float32 or float64) in one pass: 6 loads per 8 multiply-adds. All eight sums
+    get the same lane split, so a score does not depend on which slot it was computed in."""
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     s3 = 0.0
+    u0 = 0.0
+    u1 = 0.0
+    u2 = 0.0
+    u3 = 0.0
     for d in range(w.shape[0]):
+        vd = v[d]
         wd = w[d]
-        s0 += wd * np.float64(r0[d])
-        s1 += wd * np.float64(r1[d])
-        s2 += wd * np.float64(r2[d])
-        s3 += wd * np.float64(r3[d])
-    return s0, s1, s2, s3
-
-
-@njit(cache=True, nogil=True, fastmath=_DOT_MATH)
-def dot1(w, r0):
-    """The float64 dot product ``w . r0``."""
-    s0 = 0.0
-    for d in range(w.shape[0]):
-        s0 += w[d] * np.float64(r0[d])
-    return s0
+        x0 = np.float64(r0[d])
+        x1 = np.float64(r1[d])
+        x2 = np.float64(r2[d])
+        x3 = np.float64(r3[d])
+        s0 += vd * x0
+        s1 += vd * x1
+        s2 += vd * x2
+        s3 += vd * x3
+        u0 += wd * x0
+        u1 += wd * x1
+        u2 += wd * x2
+        u3 += wd * x3
+    return s0, s1, s2, s3, u0, u1, u2, u3
 
 
 @njit(cache=True, nogil=True)
 def rows_scores(W, R, ids, t, S):
     """``S[:, k] = W @ R[ids[k]]`` for ``k < t``: X's examples read in place as rows of ``R`` (X.T of
-    an F-ordered X), four examples per pass over ``W``; no copy, no transpose."""
+    an F-ordered X), four examples and two classes per pass; no copy, no transpose. Every score comes
+    from the same ``dot8`` slot arithmetic (a short last group repeats its last example, an odd last
+    class pairs with itself), so a mini-batch gets bitwise the scores of the full pass."""
     C = W.shape[0]
-    t4 = t - t % 4
-    for k in range(0, t4, 4):
+    for k in range(0, t, 4):
         r0 = R[ids[k]]
-        r1 = R[ids[k + 1]]
-        r2 = R[ids[k + 2]]
-        r3 = R[ids[k + 3]]
-        for c in range(C):
-            s0, s1, s2, s3 = dot4(W[c], r0, r1, r2, r3)
+        r1 = R[ids[min(k + 1, t - 1)]]
+        r2 = R[ids[min(k + 2, t - 1)]]
+        r3 = R[ids[min(k + 3, t - 1)]]
+        n = min(4, t - k)
+        for c in range(0, C, 2):
+            c1 = min(c + 1, C - 1)
+            s0, s1, s2, s3, u0, u1, u2, u3 = dot8(W[c], W[c1], r0, r1, r2, r3)
             S[c, k] = s0
-            S[c, k + 1] = s1
-            S[c, k + 2] = s2
-            S[c, k + 3] = s3
-    for k in range(t4, t):
-        r0 = R[ids[k]]
-        for c in range(C):
-            S[c, k] = dot1(W[c], r0)
+            S[c1, k] = u0
+            if n > 1:
+                S[c, k + 1] = s1
+                S[c1, k + 1] = u1
+            if n > 2:
+                S[c, k + 2] = s2
+                S[c1, k + 2] = u2
+            if n > 3:
+                S[c, k + 3] = s3
+                S[c1, k + 3] = u3
 
 
 @njit(cache=True, nogil=True)
@@ -268,21 +283,23 @@ def rows_grad(coef, R, ids, t, G):
         r5 = R[ids[k + 5]]
         r6 = R[ids[k + 6]]
         r7 = R[ids[k + 7]]
-        for c in range(C):
-            a0 = coef[c, k]
-            a1 = coef[c, k + 1]
-            a2 = coef[c, k + 2]
-            a3 = coef[c, k + 3]
-            a4 = coef[c, k + 4]
-            a5 = coef[c, k + 5]
-            a6 = coef[c, k + 6]
-            a7 = coef[c, k + 7]
-            g = G[c]
-            for d in range(D):
-                g[d] += ((a0 * np.float64(r0[d]) + a1 * np.float64(r1[d])) + (
-                    a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))) + (
-                    (a4 * np.float64(r4[d]) + a5 * np.float64(r5[d])) + (
-                        a6 * np.float64(r6[d]) + a7 * np.float64(r7[d])))
+        for d0 in range(0, D, GRAD_SPAN):  # the eight rows' span stays in L1 for every class
+            d1 = min(D, d0 + GRAD_SPAN)
+            for c in range(C):
+                a0 = coef[c, k]
+                a1 = coef[c, k + 1]
+                a2 = coef[c, k + 2]
+                a3 = coef[c, k + 3]
+                a4 = coef[c, k + 4]
+                a5 = coef[c, k + 5]
+                a6 = coef[c, k + 6]
+                a7 = coef[c, k + 7]
+                g = G[c]
+                for d in range(d0, d1):
+                    g[d] += ((a0 * np.float64(r0[d]) + a1 * np.float64(r1[d])) + (
+                        a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))) + (
+                        (a4 * np.float64(r4[d]) + a5 * np.float64(r5[d])) + (
+                            a6 * np.float64(r6[d]) + a7 * np.float64(r7[d])))
     t4 = t - t % 4
     for k in range(t8, t4, 4):
         r0 = R[ids[k]]
