@@ -191,6 +191,24 @@ def test_bitwise_identical_for_any_thread_count(backend, dtype, kind):
         assert loss == loss1 and np.array_equal(dW, dW1)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_bitwise_identical_minibatches_for_any_thread_count(backend, order):
+    # mini-batches are cut into fewer, smaller blocks than full passes (so that every thread gets
+    # work): still by the batch size alone, never by the thread count
+    W, X, y = make_problem(10, 300, 5000, np.float64, seed=11, scale=0.1, order=order)
+    rng = np.random.default_rng(3)
+    for B in (1, 17, 200, 333):
+        idx = rng.integers(0, X.shape[1], B)
+        for cls in (steepest.SVMLoss, steepest.SoftmaxLoss):
+            batch = cls(X, y, 0.1, backend=backend).subset(idx)
+            with steepest.num_threads(1):
+                loss1, dW1 = batch.loss_grad(W)
+            for n in (2, 3, 8):
+                with steepest.num_threads(n):
+                    loss, dW = batch.loss_grad(W)
+                assert loss == loss1 and np.array_equal(dW, dW1), (cls.__name__, B, n)
+
+
 def test_concurrent_python_threads_match_serial(backend):
     problems = [make_problem(10, 50, 3001, seed=s, order="CF"[s % 2]) for s in range(8)]
     serial = [steepest.svm_loss_grad(W, X, y, backend=backend) for W, X, y in problems]
