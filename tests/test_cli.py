@@ -16,6 +16,8 @@ def test_info_self_check_passes_on_every_backend(capsys):
     for name in steepest.backends():
         assert out.count(f"\n{name} ") >= 2  # float64 and float32 rows
     assert " no\n" not in out
+    if "cpp" in steepest.backends():
+        assert "peak multiply-adds" in out and " G/s in float64" in out
 
 
 def test_python_dash_m_and_help():

@@ -67,6 +67,11 @@ def run(args) -> int:
         features = core.cpu_features()
         pairs.append(("CPU features", " ".join(k for k, v in features.items() if v) or "baseline only"))
         pairs.append(("C++ SIMD path", core.simd_path()))
+        from .benchmarks import multiply_add_rate
+
+        rate = multiply_add_rate(repeat=3)
+        pairs.append(("peak multiply-adds", f"{rate / 1e9:.1f} G/s in float64 on {_backend.get_num_threads()} threads, "
+                                            "measured now (the compute floor of `steepest bench`)"))
     if "numba" in available:
         import numba
 
