@@ -14,8 +14,8 @@ and the backends agree with each other. Synthetic data with a fixed seed. Numba 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import statistics
 import sys
 import time
 
@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 import steepest  # noqa: E402
-from steepest import reference  # noqa: E402
+from steepest import benchmarks, reference  # noqa: E402
 from steepest.landscape import centered_grid, loss_on_plane, random_direction  # noqa: E402
 
 
@@ -38,13 +38,8 @@ def svm_loss_numpy(W, X, y, reg, delta=1.0):
     return margins.sum() / X.shape[1] + reg * np.sum(W * W)
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+# median of `repeats` timed runs, no untimed warm-up (the callers warm up where it matters)
+median_time = functools.partial(benchmarks.median_time, warmup=0)
 
 
 def main(argv=None) -> int:

@@ -16,14 +16,14 @@ Run: ``PYTHONPATH=python python bench/bench_optimize.py [--quick]``.
 from __future__ import annotations
 
 import argparse
-import gc
+import functools
 import statistics
 import time
 
 import numpy as np
 
 import steepest
-from steepest import _backend, _optimize_search
+from steepest import _backend, _optimize_search, benchmarks
 from steepest import optimize as opt
 from steepest._table import table
 from steepest.datasets import make_synthetic
@@ -77,14 +77,8 @@ def notes_svm_loss(X, y, W):
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+# median of `repeats` timed runs, no untimed warm-up (the callers warm up where it matters)
+median_time = functools.partial(benchmarks.median_time, warmup=0)
 
 
 def check_loop_matches_reference(X, X_rows, y):

@@ -35,3 +35,22 @@ def make_problem(C=10, D=7, N=1000, dtype=np.float64, seed=0, order="C", scale=1
         X = np.asfortranarray(X)
     y = rng.integers(0, C, N)
     return W, X, y
+
+
+def ref_kinks(W, X, y, delta, h):
+    """Brute-force count of the SVM hinge terms each weight (c, d) moves across its kink under a
+    step h (KERNELS.md): terms (i, j), j != y_i, with x_di != 0 and |m_ji| <= h |x_di|; a term is
+    touched by W[j, d] and by W[y_i, d]."""
+    C, D = W.shape
+    N = X.shape[1]
+    S = W @ X
+    M = S - S[y, np.arange(N)] + delta
+    notlabel = np.ones_like(M, dtype=bool)
+    notlabel[y, np.arange(N)] = False
+    K = np.zeros((C, D), dtype=np.int64)
+    for d in range(D):
+        x = X[d]
+        near = (np.abs(M) <= h * np.abs(x)) & (x != 0) & notlabel  # (C, N) terms near their kink
+        for c in range(C):
+            K[c, d] = near[c].sum() + near[:, y == c].sum()
+    return K

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 core = pytest.importorskip("steepest._core", reason="the compiled extension steepest._core is not built")
+from conftest import ref_kinks  # noqa: E402
 from steepest import _cpp_kernels as kernels  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
@@ -97,21 +98,7 @@ def ref_fd(example_losses, W, X, y, reg, h, weights):
     return out
 
 
-def ref_kinks(W, X, y, delta, h):
-    """Hinge terms (i, j) touched by each weight (c, d) with x != 0 and |m_ji| <= h |x| (exact data)."""
-    C, D = W.shape
-    N = X.shape[1]
-    S = W @ X
-    M = S - S[y, np.arange(N)] + delta
-    notlabel = np.ones_like(M, dtype=bool)
-    notlabel[y, np.arange(N)] = False
-    K = np.zeros((C, D), dtype=np.int64)
-    for d in range(D):
-        x = X[d]
-        near = (np.abs(M) <= h * np.abs(x)) & (x != 0) & notlabel  # (C, N) terms near their kink
-        for c in range(C):
-            K[c, d] = near[c].sum() + near[:, y == c].sum()
-    return K
+
 
 
 def ref_grid(loss, S0, S1, S2, y, alphas, betas):

@@ -11,6 +11,7 @@ import pytest
 numba = pytest.importorskip("numba")
 nk = pytest.importorskip("steepest._numba_kernels")
 from steepest import _numba_fd  # noqa: E402
+from conftest import ref_kinks  # noqa: E402
 from steepest._numba_kernels import BLOCK  # noqa: E402
 
 THREADS = sorted({1, 2, numba.config.NUMBA_NUM_THREADS})
@@ -44,25 +45,7 @@ def ref_softmax(W, X, y, reg):
     return np.mean(lse - S[y, cols]) + reg * np.sum(W * W), P @ X.T / B + 2 * reg * W
 
 
-def ref_kinks(W, X, y, delta, h):
-    """Brute-force count of the hinge terms each weight moves across its kink (KERNELS.md)."""
-    C, D = W.shape
-    S = W @ X
-    K = np.zeros((C, D), dtype=np.int64)
-    for i in range(X.shape[1]):
-        yi = y[i]
-        for d in range(D):
-            x = X[d, i]
-            if x == 0:
-                continue
-            for j in range(C):
-                if j == yi:
-                    continue
-                m = S[j, i] - S[yi, i] + delta
-                if abs(m) <= h * abs(x):
-                    K[j, d] += 1  # term (i, j) is touched by W[j, d] (j != y_i) ...
-                    K[yi, d] += 1  # ... and by W[y_i, d]
-    return K
+
 
 
 def brute_fd(loss, W, X, y, h):

@@ -65,28 +65,22 @@ py::tuple svm_py(const py::array& W, const py::array& X, const py::array& y, con
                  double delta, bool want_grad, int n_threads) {
     Problem p = check_w_x(W, X);
     n_threads = thread_count(n_threads);
-    if (p.kind == Float::f64)
-        return loss_impl<double>(W, X, y, idx, want_grad, p, [&](const double* w, const Examples<double>& ex,
-                                                                  const i64* labels, double* g, const StopFn& stop) {
-            return svm_loss_grad(w, p.C, ex, labels, reg, delta, g, n_threads, stop);
-        });
-    return loss_impl<float>(W, X, y, idx, want_grad, p,
-                            [&](const float* w, const Examples<float>& ex, const i64* labels, float* g,
-                                const StopFn& stop) { return svm_loss_grad(w, p.C, ex, labels, reg, delta, g, n_threads, stop); });
+    auto call = [&](auto w, const auto& ex, const i64* labels, auto g, const StopFn& stop) {
+        return svm_loss_grad(w, p.C, ex, labels, reg, delta, g, n_threads, stop);
+    };
+    if (p.kind == Float::f64) return loss_impl<double>(W, X, y, idx, want_grad, p, call);
+    return loss_impl<float>(W, X, y, idx, want_grad, p, call);
 }
 
 py::tuple softmax_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx, double reg,
                      bool want_grad, int n_threads) {
     Problem p = check_w_x(W, X);
     n_threads = thread_count(n_threads);
-    if (p.kind == Float::f64)
-        return loss_impl<double>(W, X, y, idx, want_grad, p, [&](const double* w, const Examples<double>& ex,
-                                                                  const i64* labels, double* g, const StopFn& stop) {
-            return softmax_loss_grad(w, p.C, ex, labels, reg, g, n_threads, stop);
-        });
-    return loss_impl<float>(W, X, y, idx, want_grad, p,
-                            [&](const float* w, const Examples<float>& ex, const i64* labels, float* g,
-                                const StopFn& stop) { return softmax_loss_grad(w, p.C, ex, labels, reg, g, n_threads, stop); });
+    auto call = [&](auto w, const auto& ex, const i64* labels, auto g, const StopFn& stop) {
+        return softmax_loss_grad(w, p.C, ex, labels, reg, g, n_threads, stop);
+    };
+    if (p.kind == Float::f64) return loss_impl<double>(W, X, y, idx, want_grad, p, call);
+    return loss_impl<float>(W, X, y, idx, want_grad, p, call);
 }
 
 }  // namespace

@@ -3,13 +3,13 @@
 Every function here takes inputs already validated by ``steepest._validate`` and never re-checks
 them. Conventions (see KERNELS.md):
 
-- ``W`` (C, D) C-contiguous; ``X`` (D, N) of W's dtype, C- *or* F-contiguous, read in place (the
-  kernels copy tiles of 32 examples into a small float64 buffer, never the whole of X).
+- ``W`` (C, D) C-contiguous; ``X`` (D, N) of W's dtype, C- *or* F-contiguous, read in place (a
+  C-ordered X is copied a tile of 32 examples at a time into small float64 buffers, never whole).
 - All sums accumulate in float64, also for float32 inputs; losses are Python floats, gradients
   have W's dtype.
-- Determinism: the examples are cut into blocks of fixed size (``BLOCK``, ``FD_BLOCK``, smaller
-  blocks for mini-batches: ``_block_size``; set by the problem size, never by the thread count); each block writes its own partial (loss, dW) slot and the slots
-  are summed in block order. Results are bitwise identical for any ``n_threads`` and across calls.
+- Determinism: the examples are cut into blocks whose size is set by the problem size, never by the
+  thread count (``BLOCK``, ``FD_BLOCK``; smaller blocks for mini-batches: ``_block_size``); each
+  block writes its own partial (loss, dW) slot and the slots are summed in block order. Results are bitwise identical for any ``n_threads`` and across calls.
 - No fast-math flags except ``reassoc``/``contract`` on the fixed-length dot products of
   ``_numba_tiles.dot8`` (scores of F-ordered X): their lane split is fixed at compile time,
   independent of the data and the thread count. Every other summation order is the one written in
@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._numba_fd import FD_BLOCK, softmax_fd_blocks, svm_fd_blocks
+from ._numpy_kernels import _steps
 from ._numba_tiles import (
     TILE,
     exp_nonpos,
@@ -158,7 +159,7 @@ def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, wan
     """Per-block data-loss sums (nb,) and, if ``want_grad``, per-block dL/dW sums (nb, C, D).
 
     F-ordered X (examples contiguous): scores are dot products of W's rows with X's columns read in
-    place, the gradient four axpys per pass over the block's dW; nothing is copied. C-ordered X:
+    place, the gradient eight axpys per pass over the block's dW; nothing is copied. C-ordered X:
     a tile of TILE examples is gathered into ``xc`` (features x examples) for the scores and
     transposed in panels into ``xr`` for the gradient.
     """
@@ -212,25 +213,11 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     loss = total / B + reg * _sumsq(W64)
     if not want_grad:
         return loss, None
-    dW = np.empty(W.shape, dtype=W.dtype)
-    _finish_grad(grads, 1.0 / B, W64, 2.0 * reg, dW)
-    return loss, dW
-
-
-@njit(cache=True, nogil=True)
-def _finish_grad(parts, scale, W64, two_reg, dW):
-    """``dW = scale * sum_b parts[b] + two_reg * W`` (blocks summed in block order), in one pass."""
-    C, D = W64.shape
-    acc = np.empty(D)
-    for c in range(C):
-        for d in range(D):
-            acc[d] = parts[0, c, d]
-        for b in range(1, parts.shape[0]):
-            p = parts[b, c]
-            for d in range(D):
-                acc[d] += p[d]
-        for d in range(D):
-            dW[c, d] = acc[d] * scale + two_reg * W64[c, d]
+    C, D = W.shape
+    data = np.empty(C * D)
+    sum_blocks(grads.reshape(grads.shape[0], C * D), data, 1.0 / B)
+    dW = data.reshape(C, D) + (2.0 * reg) * W64
+    return loss, dW.astype(W.dtype, copy=False)
 
 
 def scores(W, X, idx, n_threads):
@@ -253,12 +240,6 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
     """Softmax loss ``(1/B) sum_i (logsumexp(s_i) - s_{y_i}) + reg sum(W*W)`` and its gradient
     (or None). One pass over X."""
     return _loss_grad(_SOFTMAX, W, X, y, idx, reg, 1.0, want_grad, n_threads)
-
-
-def _steps(W, h):
-    """The steps the reference loop really takes: ``(w + h) - w`` and ``w - (w - h)``."""
-    W = np.asarray(W, dtype=np.float64)
-    return (W + h) - W, W - (W - h)
 
 
 def _reg_change(W, reg, e):

@@ -5,19 +5,17 @@ Why the loops look the way they do
 Numba runs LLVM's loop vectorizer but not its SLP vectorizer, and the loop vectorizer only turns
 a floating-point *reduction* into SIMD code when reassociation is allowed. We do not allow it (no
 ``fastmath``, except ``reassoc``/``contract`` on the small dot-product helper ``dot8``,
-see the note above them: the summation order is part of the result, and we want it fixed by the source, not by
-the compiler or the vector width of the CPU). So every hot loop here is an *elementwise* update
-along a contiguous axis (``out[k] += a * x[k] + b * y[k] ...``): that vectorizes without changing a
-single rounding. Dot products are never written as reductions over the contiguous axis.
+see the note above it: the summation order is part of the result, and we want it fixed by the source, not by
+the compiler or the vector width of the CPU). So every other hot loop here is an *elementwise*
+update along a contiguous axis (``out[k] += a * x[k] + b * y[k] ...``): that vectorizes without
+changing a single rounding.
 
-- Scores ``S = W @ Xt`` use the column tile ``xc`` (D, T): ``S[c, :] += W[c, d] * xc[d, :]``, four
-  features per statement (register blocking: one load/store of ``S[c, :]`` per four products).
-- Gradients ``G += coef @ Xt.T`` use the row tile ``xr`` (T, D): ``G[c, :] += coef[c, k] * xr[k, :]``,
-  four examples per statement.
-
-Both tiles are float64 copies of T examples (T = ``TILE``), filled from X in whichever memory order
-it has (the one layout is a contiguous copy, the other a transpose that stays in cache) and from the
-``idx`` gather, so the arithmetic kernels are compiled once, for float64, whatever X is.
+- F-ordered X is read in place, as rows of X.T (float32 or float64): scores by ``dot8``
+  (``rows_scores``), gradients ``G[c, :] += coef[c, k] * x_k`` eight examples per statement
+  (``rows_grad``).
+- C-ordered X goes through float64 tiles of T = ``TILE`` examples: the column tile ``xc`` (D, T)
+  for the scores, ``S[c, :] += W[c, d] * xc[d, :]``, four features per statement (one load/store of
+  ``S[c, :]`` per four products), and the row tile ``xr`` (T, D) for the gradients (``rows_grad``).
 """
 
 from __future__ import annotations
@@ -120,25 +118,6 @@ def sum_blocks(parts, out, scale):
             acc[r] += p[r]
     for r in range(R):
         out[r] = acc[r] * scale
-
-
-@njit(cache=True, nogil=True)
-def fill_rows(Xc, Xr, c_order, ids, xr):
-    """Copy the examples ``ids`` of X into ``xr[:t, :]`` (examples x features, float64)."""
-    t = ids.shape[0]
-    if c_order:
-        D = Xc.shape[0]
-        for d in range(D):
-            row = Xc[d]
-            for k in range(t):
-                xr[k, d] = row[ids[k]]
-    else:
-        D = Xr.shape[1]
-        for k in range(t):
-            src = Xr[ids[k]]
-            dst = xr[k]
-            for d in range(D):
-                dst[d] = src[d]
 
 
 # ----------------------------------------------------------------------------- grid building blocks

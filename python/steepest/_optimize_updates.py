@@ -3,8 +3,8 @@
 Each rule is a function ``(W, dW, lr, state, t) -> (W_new, state_new)`` that modifies neither W nor
 the state in place, so a step interrupted half-way leaves the previous state intact, and a saved
 state resumes to bitwise the same numbers. ``dW`` is the loop's own fresh gradient: the plain step
-writes W_new into its memory (no allocation per step; the numbers are those of ``W - lr * dW``). ``t`` is the number of steps already taken (0 for the first step).
-Arrays keep W's dtype.
+writes W_new into its memory (no allocation per step; the numbers are those of ``W - lr * dW``).
+``t`` is the number of steps already taken (0 for the first step). Arrays keep W's dtype.
 
     sgd:       W <- W - lr dW
     momentum:  v <- mu v - lr dW;                W <- W + v

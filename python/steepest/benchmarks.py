@@ -89,7 +89,8 @@ def cifar_shaped(n: int, d: int = 3073, c: int = 10, seed: int = 0, dtype=np.flo
 
 
 def numpy_svm_rows(W, rows, y, reg=0.0):
-    """The CS231n assignment's vectorized SVM on (N, D) rows and W as (D, C): the speed baseline."""
+    """The CS231n assignment's vectorized SVM on (N, D) rows, with W (C, D) used as its (D, C)
+    transpose: the speed baseline."""
     Wt = W.T
     n = rows.shape[0]
     S = rows @ Wt
@@ -125,6 +126,7 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
     rate (the compute floor), the NumPy reference in both layouts, each backend's kernels."""
     from .losses import SoftmaxLoss, SVMLoss
 
+    rate = multiply_add_rate(repeat)  # the same for both dtypes: float32 data is multiplied in float64
     for dtype_name in dtypes:
         dtype = np.dtype(dtype_name)
         rows, y, W = cifar_shaped(n, dtype=dtype)
@@ -132,7 +134,6 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
         XC = np.ascontiguousarray(XF)  # (D, N), C-ordered
         floor = median_time(lambda: XC.sum(), repeat)
         report.add("read X once (X.sum())", dtype_name, floor, target="memory floor")
-        rate = multiply_add_rate(repeat)
         compute = compute_floor(n, XF.shape[0], W.shape[0], rate) if rate else None
         if compute is not None:
             report.add("2 N D C multiply-adds at peak rate", f"{rate / 1e9:.3g} G/s", compute, "memory floor",

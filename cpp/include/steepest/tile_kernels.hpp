@@ -3,7 +3,7 @@
 //
 // Register blocking: scores are NC classes x NE examples of dot products over D held in vector
 // accumulators; the gradient update keeps NC classes x ND vectors of dW in registers while it
-// streams the kNE tile's examples. For every output element the order of the floating-point
+// streams the tile's examples. For every output element the order of the floating-point
 // operations is fixed by the loop structure alone (never by the thread count).
 #pragma once
 
