@@ -11,8 +11,6 @@ from typing import Any
 
 import numpy as np
 
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 def int_arg(value: Any, name: str, low: int | None = None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -29,16 +27,6 @@ def rng(seed: Any) -> np.random.Generator:
         return np.random.default_rng()
     seed = int_arg(seed, "seed", 0)
     return np.random.default_rng(seed)
-
-
-def float_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
-    if dt not in FLOATS:
-        raise TypeError(f"dtype must be float32 or float64; got {dt}")
-    return dt
 
 
 def rows_view(a: Any, name: str) -> np.ndarray:

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ._atomic import fsync_folder
 from ._datasets_formats import CIFAR_FOLDER, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, as_path
 
 #: The one place where URLs and published checksums live. ``base_url`` ends with "/", each file
@@ -144,19 +145,6 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _safe_members(archive: tarfile.TarFile, url: str) -> list[tarfile.TarInfo]:
     members = []
     for m in archive.getmembers():
@@ -211,7 +199,7 @@ def download_cifar10(dest: Any = None, *, base_url: str | None = None, force: bo
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(unpacked, target)
-        _fsync_dir(folder)
+        fsync_folder(folder)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
         _unlink(archive_path)
@@ -246,5 +234,5 @@ def download_mnist(dest: Any = None, *, base_url: str | None = None, kinds: tupl
             os.replace(tmp, final)
         finally:
             _unlink(tmp)
-    _fsync_dir(folder)
+    fsync_folder(folder)
     return folder

@@ -23,6 +23,7 @@ from ._optimize_common import (
     OptimizeResult,
     Progress,
     call_back,
+    check_backend,
     check_bool,
     check_callback,
     check_linear_loss,
@@ -112,7 +113,7 @@ def descend(loss: Any, W0: Any, *, method: str, batch_size: Any, step_size: Any,
     verbose = check_bool(verbose, "verbose")
     verbose_every = _validate.integer(verbose_every, "verbose_every", low=1)
     tol = None if tol is None else _validate.real(tol, "tol", low=0.0)
-    name = _backend.resolve(backend if backend is not None else loss.backend)
+    name = check_backend(backend, loss)
     kernels = _backend.get(name)
     threads = _backend.get_num_threads()
     total = num_iters if num_iters is not None else (num_epochs * per_epoch if num_epochs is not None else 1000)

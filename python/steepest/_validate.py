@@ -18,6 +18,17 @@ import numpy as np
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def float_dtype(dtype: Any) -> np.dtype:
+    """A dtype argument that must name float32 or float64."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64; got {dt}")
+    return dt
+
+
 def _kind(obj: Any) -> str:
     if isinstance(obj, np.ndarray):
         return f"{type(obj).__name__} of dtype {obj.dtype} and shape {obj.shape}"

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ._datasets_arrays import center, check_finite, float_dtype, int_arg, rng, rows_view, seed_int, synthetic
+from ._datasets_arrays import center, check_finite, int_arg, rng, rows_view, seed_int, synthetic
 from ._datasets_download import (
     REGISTRY,
     ChecksumError,
@@ -48,6 +48,7 @@ from ._datasets_formats import (
     read_cifar_batch,
     read_mnist,
 )
+from ._validate import float_dtype
 
 __all__ = [
     "REGISTRY",

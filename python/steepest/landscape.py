@@ -333,12 +333,7 @@ def random_direction(shape_or_W: Any, seed: Any = None, normalize: str | None = 
     if dtype is None:
         out_dtype = W.dtype if W is not None else np.dtype(np.float64)
     else:
-        try:
-            out_dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
-        if out_dtype not in _validate.FLOAT_DTYPES:
-            raise TypeError(f"dtype must be float32 or float64; got {out_dtype}")
+        out_dtype = _validate.float_dtype(dtype)
     rng = _validate.rng(seed)
     d = rng.standard_normal(shape)
     if normalize == "row":

@@ -247,6 +247,11 @@ def softmax_loss_grad(W, X, y, reg: float = 0.0, *, backend: str | None = None) 
 def scores(W, X, *, backend: str | None = None) -> np.ndarray:
     """``S = W @ X``: (C, N) class scores in W's dtype (accumulated in float64)."""
     W, X = _validate.weights_and_data(W, X)
+    return _checked_scores(W, X, backend)
+
+
+def _checked_scores(W, X, backend: str | None) -> np.ndarray:
+    """``scores`` for W and X already validated (X is read once, not checked again)."""
     return _backend.get(backend).scores(W, X, None, _backend.get_num_threads())
 
 
@@ -259,4 +264,4 @@ def accuracy(W, X, y, *, backend: str | None = None) -> float:
     """The fraction of columns of X whose predicted class equals y."""
     W, X = _validate.weights_and_data(W, X)
     y = _validate.labels(y, X.shape[1], W.shape[0])
-    return float(np.mean(predict(W, X, backend=backend) == y))
+    return float(np.mean(np.argmax(_checked_scores(W, X, backend), axis=0) == y))

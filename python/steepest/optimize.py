@@ -77,6 +77,13 @@ def _bound_loss(loss: LinearLoss, name: str) -> Callable[[np.ndarray], float]:
 # --- strategy 1 -------------------------------------------------------------------------------------
 
 
+def _same_length(tries: list, best_hist: list) -> int:
+    """Cut both histories to the steps that finished (a Ctrl-C may land between the two appends)."""
+    n = min(len(tries), len(best_hist))
+    del tries[n:], best_hist[n:]
+    return n
+
+
 def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: float = 1e-4, seed: Any = None,
                   block: int | None = None, *, callback: Callable | None = None, progress: bool = False,
                   verbose: bool = False, backend: str | None = None) -> OptimizeResult:
@@ -156,8 +163,7 @@ def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: fl
         interrupted, message = True, "interrupted (Ctrl-C)"
     finally:
         bar.close()
-    n = min(len(tries), len(best_hist))
-    del tries[n:], best_hist[n:]
+    n = _same_length(tries, best_hist)
     W = np.array(best_W, copy=True) if best_W is not None else np.zeros(shape, dtype=dtype)
     return OptimizeResult(
         method="random_search", W=W, loss=best_loss if best_W is not None else float("nan"),
@@ -224,8 +230,7 @@ def random_local_search(loss: Any, W0: Any = None, step_size: float = 1e-4, num_
         interrupted, message = True, "interrupted (Ctrl-C)"
     finally:
         bar.close()
-    n = min(len(tries), len(best_hist))
-    del tries[n:], best_hist[n:]
+    n = _same_length(tries, best_hist)
     return OptimizeResult(
         method="random_local_search", W=np.array(W, copy=True), loss=best_loss if n else float("nan"),
         loss_history=np.asarray(tries), nfev=n, ngev=0, nit=n, elapsed=time.perf_counter() - began,
@@ -251,8 +256,8 @@ def step_size_sweep(loss: Any, W: Any, dW: Any = None, exponents: Any = range(-1
 
     ``dW`` defaults to the analytic gradient at W (one fused pass). For an SVM / softmax loss in
     float64 the sweep uses the linearity of the scores: ``S(W - a dW) = S(W) - a S(dW)``, so one pass
-    over X (a (2C, D) product) serves every step, then a cheap O(C N) pass per step (the backend's
-    grid kernel). Otherwise each step costs one evaluation. Verbose prints the notes' lines
+    over X (a (2C, D) product) serves every step, then a cheap O(C N) NumPy pass over the scores per
+    step. Otherwise each step costs one evaluation. Verbose prints the notes' lines
     ``for step size %e new loss: %f``. The result prints as a table with the best step marked.
     """
     loss = check_loss_or_callable(loss)
