@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 import steepest  # noqa: E402
-from steepest import benchmarks, reference  # noqa: E402
+from steepest import reference
+from steepest.cli import benchmarks  # noqa: E402
 from steepest.landscape import centered_grid, loss_on_plane, random_direction  # noqa: E402
 
 

@@ -7,7 +7,7 @@
 2. Random search on N = 50,000: NumPy evaluations of ``W = randn * 1e-4`` one at a time (a sample,
    extrapolated) against ``random_search``'s blocked fast path, per candidate. Target: >= 3x.
 3. The stacked product of the fast path: NumPy BLAS ``Wstack @ X_block`` against each backend's
-   ``scores`` kernel (the choice behind ``_optimize_search.STACKED_PRODUCT``).
+   ``scores`` kernel (the choice behind ``steepest.optimize.search.STACKED_PRODUCT``).
 
 Every figure is the median of ``--repeats`` runs; results are checked before they are timed.
 Run: ``PYTHONPATH=python python bench/bench_optimize.py [--quick]``.
@@ -23,7 +23,9 @@ import time
 import numpy as np
 
 import steepest
-from steepest import _backend, _optimize_search, benchmarks
+from steepest import _backends
+from steepest.cli import benchmarks
+from steepest.optimize import search as _optimize_search
 from steepest import optimize as opt
 from steepest._table import table
 from steepest.datasets import make_synthetic
@@ -155,11 +157,11 @@ def bench_stacked_product(X, backends, repeats):
     cols = _optimize_search.column_block(K, C, D, 8, X.shape[1])
     part = slice(0, cols)
     where = np.arange(cols, dtype=np.int64)
-    threads = _backend.get_num_threads()
+    threads = _backends.get_num_threads()
     blas = median_time(lambda: Wstack @ X[:, part], repeats)
     rows = [("NumPy BLAS", blas, 1.0)]
     for b in backends:
-        kern = _backend.get(b)
+        kern = _backends.get(b)
         S = kern.scores(Wstack, X, where, threads)
         assert np.allclose(S, Wstack @ X[:, part], rtol=1e-10, atol=1e-9)
         t = median_time(lambda: kern.scores(Wstack, X, where, threads), repeats)

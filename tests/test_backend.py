@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import steepest
-from steepest import _backend
+from steepest import _backends
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
@@ -34,7 +34,7 @@ def test_selection_order(monkeypatch):
         assert steepest.get_backend() == steepest.backends()[0]  # set_backend beats the environment
         with steepest.use_backend("numpy"):
             assert steepest.get_backend() == "numpy"  # the context beats set_backend
-            assert _backend.resolve(steepest.backends()[0]) == steepest.backends()[0]  # the argument beats all
+            assert _backends.resolve(steepest.backends()[0]) == steepest.backends()[0]  # the argument beats all
         assert steepest.get_backend() == steepest.backends()[0]
     finally:
         steepest.set_backend(None)
@@ -65,7 +65,7 @@ def test_thread_count_semantics(monkeypatch):
     monkeypatch.setenv("STEEPEST_NUM_THREADS", "2")
     assert steepest.get_num_threads() == 2
     with steepest.num_threads(-1):
-        assert steepest.get_num_threads() == _backend._cpu_count()
+        assert steepest.get_num_threads() == _backends._cpu_count()
     for bad, error in ((0, ValueError), (-2, ValueError), (True, TypeError), (1.5, TypeError), ("2", TypeError)):
         with pytest.raises(error, match="n_threads"):
             steepest.set_num_threads(bad)

@@ -22,7 +22,7 @@ import pytest
 
 core = pytest.importorskip("steepest._core", reason="the compiled extension steepest._core is not built")
 from conftest import ref_kinks  # noqa: E402
-from steepest import _cpp_kernels as kernels  # noqa: E402
+kernels = core
 
 # ---------------------------------------------------------------------------------------------
 # NumPy references (float64, the KERNELS.md formulas literally)

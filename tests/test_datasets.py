@@ -488,7 +488,7 @@ def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
 def test_import_is_light():
     code = "import sys, steepest.datasets; bad = {'sklearn', 'pooch', 'matplotlib', 'tqdm'} & set(sys.modules); assert not bad, bad"
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(ds.__file__).parents[1]), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(ds.__file__).parents[2]), env.get("PYTHONPATH", "")])
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
 
 

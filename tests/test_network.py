@@ -507,7 +507,7 @@ def test_mnist_for_network_layout():
 
 
 def _cli_args(**kw):
-    from steepest import _cli_network
+    from steepest.cli import network as _cli_network
 
     parser = argparse.ArgumentParser()
     _cli_network.add_arguments(parser)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 numba = pytest.importorskip("numba")
-nk = pytest.importorskip("steepest._numba_kernels")
-from steepest import _numba_fd  # noqa: E402
+nk = pytest.importorskip("steepest._backends.numba.kernels")
+from steepest._backends.numba import fd as _numba_fd  # noqa: E402
 from conftest import ref_kinks  # noqa: E402
-from steepest._numba_kernels import BLOCK  # noqa: E402
+from steepest._backends.numba.kernels import BLOCK  # noqa: E402
 
 THREADS = sorted({1, 2, numba.config.NUMBA_NUM_THREADS})
 
@@ -296,7 +296,7 @@ def test_inputs_not_modified_and_read_only_accepted():
 
 # ----------------------------------------------------------------------------- grid building blocks
 def test_exp_nonpos_matches_numpy():
-    from steepest import _numba_tiles as nt
+    from steepest._backends.numba import tiles as nt
 
     rng = np.random.default_rng(4)
     x = np.concatenate([-np.abs(rng.standard_normal(997)) * 30, -rng.random(300) * 800,
@@ -311,7 +311,7 @@ def test_exp_nonpos_matches_numpy():
 
 
 def test_fold_sum_is_a_fixed_order_sum():
-    from steepest import _numba_tiles as nt
+    from steepest._backends.numba import tiles as nt
 
     L = np.random.default_rng(0).standard_normal(128)
     expect = L.copy()

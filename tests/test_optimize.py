@@ -12,7 +12,7 @@ import pytest
 
 import steepest
 from steepest import optimize as opt
-from steepest import _optimize_updates as upd
+from steepest.optimize import updates as upd
 
 from conftest import BACKENDS
 

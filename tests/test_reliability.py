@@ -26,7 +26,7 @@ def test_no_leaks_over_10000_calls_on_the_normal_and_the_error_path(backend):
     f = steepest.SVMLoss(X, y, backend=backend)
     bad = np.array(y)
     bad[3] = 99
-    kernels = steepest._backend.get(backend)
+    kernels = steepest._backends.get(backend)
 
     def normal():
         f.loss_grad(W)

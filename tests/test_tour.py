@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from steepest import cli
-from steepest.tour import run_tour
+from steepest.cli.tour_run import run_tour
 
 from conftest import MNIST_DIR
 from data_factories import write_cifar_folder

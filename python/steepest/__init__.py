@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version as _version
 
 from . import datasets, landscape, network, optimize, reference
-from ._backend import (
+from ._backends import (
     backends,
     get_backend,
     get_num_threads,

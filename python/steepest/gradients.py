@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _backend, _validate
+from . import _backends, _validate
 from ._table import key_values, table
 from .losses import LinearLoss, SVMLoss
 
@@ -99,15 +99,15 @@ def numerical_gradient(loss: LinearLoss, W: Any, h: float = 1e-5, *, backend: st
     """
     if not isinstance(loss, LinearLoss):
         raise TypeError(f"loss must be an SVMLoss or SoftmaxLoss; got {type(loss).__name__}")
-    W = loss._check_W(W)
+    W = loss.check_weights(W)
     h = _check_h(h)
     W64 = np.ascontiguousarray(W, dtype=np.float64)
     _check_step_changes(W64, h, "W")
-    name = _backend.resolve(backend if backend is not None else loss.backend)
-    kernels = _backend.get(name)
+    name = _backends.resolve(backend if backend is not None else loss.backend)
+    kernels = _backends.get(name)
     start = time.perf_counter()
     X, y, note = _float64_problem(loss)
-    threads = _backend.get_num_threads()
+    threads = _backends.get_num_threads()
     if isinstance(loss, SVMLoss):
         plus, minus, kinks = kernels.svm_fd(W64, X, y, loss.reg, loss.delta, h, threads)
     else:
@@ -296,7 +296,7 @@ def grad_check(loss: Any, W: Any, analytic: Any = None, h: float = 1e-5, method:
     tolerance = _validate.positive(tolerance, "tolerance")
     fd = None
     if isinstance(loss, LinearLoss):
-        W = loss._check_W(W)
+        W = loss.check_weights(W)
         fd = numerical_gradient(loss, W, h, backend=backend)
         numerical, elapsed = fd.gradient(method), fd.elapsed
         used_backend, note = fd.backend, fd.note
@@ -402,7 +402,7 @@ def h_sweep(loss: LinearLoss, W: Any, hs: Any = None, *, method: str = "centered
     if not isinstance(loss, LinearLoss):
         raise TypeError(f"loss must be an SVMLoss or SoftmaxLoss; got {type(loss).__name__}")
     method = _validate.choice(method, "method", METHODS)
-    W = loss._check_W(W)
+    W = loss.check_weights(W)
     hs = np.asarray(10.0 ** -np.arange(1, 11) if hs is None else hs, dtype=np.float64)
     if hs.ndim != 1 or hs.size == 0 or not np.all(np.isfinite(hs)) or np.any(hs <= 0):
         raise ValueError(f"hs must be a non-empty 1-D array of positive finite steps; got {hs!r}")

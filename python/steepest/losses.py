@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _backend, _validate
+from . import _backends, _validate
 
 __all__ = [
     "SVMLoss",
@@ -51,7 +51,7 @@ class LinearLoss:
 
     def __init__(self, X: Any, y: Any, reg: float = 0.0, *, backend: str | None = None, check_finite: bool = True):
         if backend is not None:
-            _backend._check_name(backend)
+            _backends._check_name(backend)
         self.X = _validate.data(_validate.float_array(X, "X", 2, check_finite=check_finite))
         if isinstance(y, np.ndarray) and y.ndim == 1 and len(y) == self.X.shape[0] != self.X.shape[1]:
             raise ValueError(
@@ -86,7 +86,7 @@ class LinearLoss:
     def with_backend(self, backend: str | None) -> "LinearLoss":
         """The same loss evaluated on another backend (nothing is copied)."""
         if backend is not None:
-            _backend._check_name(backend)
+            _backends._check_name(backend)
         return self._replace(backend=backend)
 
     def with_reg(self, reg: float) -> "LinearLoss":
@@ -111,7 +111,8 @@ class LinearLoss:
         """The labels of the examples used (in order)."""
         return self.y if self._idx is None else self.y[self._idx]
 
-    def _check_W(self, W: Any) -> np.ndarray:
+    def check_weights(self, W: Any) -> np.ndarray:
+        """W validated for this loss: (C, D) in X's dtype, C >= 2 and above every label, finite, C-contiguous."""
         W = _validate.float_array(W, "W", 2)
         if W.dtype != self.X.dtype:
             raise TypeError(f"W and X must share a dtype; got W {W.dtype} and X {self.X.dtype} (cast one with .astype)")
@@ -126,25 +127,39 @@ class LinearLoss:
         return _validate.weights(W)
 
     def _kernels(self):
-        return _backend.get(self.backend)
+        return _backends.get(self.backend)
 
     # -- evaluation --------------------------------------------------------------------------------
-    def _loss_grad(self, W: np.ndarray, want_grad: bool):  # pragma: no cover - abstract
+    def _kernel_loss_grad(self, W: np.ndarray, idx: np.ndarray | None, want_grad: bool):  # pragma: no cover - abstract
+        """The backend's fused kernel on the examples ``idx`` of X (absolute positions, or None for all)."""
         raise NotImplementedError
+
+    def _loss_grad(self, W: np.ndarray, want_grad: bool):
+        return self._kernel_loss_grad(W, self._idx, want_grad)
+
+    def loss_grad_at(self, W: np.ndarray, idx: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """``(loss, dW)`` on the examples at positions ``idx`` of this loss (None: all), for the training loops.
+
+        The hot path of a mini-batch step: ``W`` must come from :meth:`check_weights` and ``idx`` be
+        int64 positions in ``[0, n)`` drawn by the library; nothing is re-checked and the result is
+        the kernel's, not yet checked for overflow (the loop does that once per step).
+        """
+        full = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
+        return self._kernel_loss_grad(W, full, True)
 
     def __call__(self, W: Any) -> float:
         """The loss at ``W`` (one pass over X)."""
         return self.loss(W)
 
     def loss(self, W: Any) -> float:
-        W = self._check_W(W)
+        W = self.check_weights(W)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, as an error
             loss = self._loss_grad(W, False)[0]
         return _finite_loss(loss, self.name, W.dtype)
 
     def loss_grad(self, W: Any) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` in one fused pass over X; ``dW`` has W's shape and dtype."""
-        W = self._check_W(W)
+        W = self.check_weights(W)
         with np.errstate(over="ignore", invalid="ignore"):
             loss, dW = self._loss_grad(W, True)
         return _finite_loss(loss, self.name, W.dtype, dW), dW
@@ -163,8 +178,8 @@ class LinearLoss:
 
     def scores(self, W: Any) -> np.ndarray:
         """``W @ X`` for the examples used: (C, n) in W's dtype."""
-        W = self._check_W(W)
-        return self._kernels().scores(W, self.X, self._idx, _backend.get_num_threads())
+        W = self.check_weights(W)
+        return self._kernels().scores(W, self.X, self._idx, _backends.get_num_threads())
 
     def predict(self, W: Any) -> np.ndarray:
         """The predicted class of every example used: ``argmax`` of the scores (int64)."""
@@ -196,8 +211,8 @@ class SVMLoss(LinearLoss):
     def _options(self) -> dict:
         return {"reg": self.reg, "delta": self.delta}
 
-    def _loss_grad(self, W, want_grad):
-        return self._kernels().svm_loss_grad(W, self.X, self.y, self._idx, self.reg, self.delta, want_grad, _backend.get_num_threads())
+    def _kernel_loss_grad(self, W, idx, want_grad):
+        return self._kernels().svm_loss_grad(W, self.X, self.y, idx, self.reg, self.delta, want_grad, _backends.get_num_threads())
 
 
 class SoftmaxLoss(LinearLoss):
@@ -209,8 +224,8 @@ class SoftmaxLoss(LinearLoss):
 
     name = "softmax"
 
-    def _loss_grad(self, W, want_grad):
-        return self._kernels().softmax_loss_grad(W, self.X, self.y, self._idx, self.reg, want_grad, _backend.get_num_threads())
+    def _kernel_loss_grad(self, W, idx, want_grad):
+        return self._kernels().softmax_loss_grad(W, self.X, self.y, idx, self.reg, want_grad, _backends.get_num_threads())
 
 
 def _bound(cls, W, X, y, backend, **options) -> tuple[LinearLoss, np.ndarray]:
@@ -252,7 +267,7 @@ def scores(W, X, *, backend: str | None = None) -> np.ndarray:
 
 def _checked_scores(W, X, backend: str | None) -> np.ndarray:
     """``scores`` for W and X already validated (X is read once, not checked again)."""
-    return _backend.get(backend).scores(W, X, None, _backend.get_num_threads())
+    return _backends.get(backend).scores(W, X, None, _backends.get_num_threads())
 
 
 def predict(W, X, *, backend: str | None = None) -> np.ndarray:

@@ -55,7 +55,7 @@ import threading
 import time
 from typing import Any, Sequence
 
-from ._atomic import write_text
+from .._atomic import write_text
 
 import numpy as np
 
@@ -775,7 +775,7 @@ class Network:
         kernel = None
         if backend != "numpy":
             try:
-                from ._network_numba import sgd_batches as kernel
+                from .._backends.numba.network import sgd_batches as kernel
             except ImportError as exc:
                 if backend == "numba":
                     raise ImportError(f"backend='numba' needs numba: pip install numba ({exc})") from None

@@ -28,9 +28,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._numba_fd import FD_BLOCK, softmax_fd_blocks, svm_fd_blocks
-from ._numpy_kernels import _steps
-from ._numba_tiles import (
+from .fd import FD_BLOCK, softmax_fd_blocks, svm_fd_blocks
+from ..numpy import _steps
+from .tiles import (
     TILE,
     exp_nonpos,
     fold_sum,

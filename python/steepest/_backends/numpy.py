@@ -1,4 +1,4 @@
-"""The NumPy backend: the kernel contract of ``_backend`` in vectorized NumPy (BLAS for the products).
+"""The NumPy backend: the kernel contract of ``_backends`` in vectorized NumPy (BLAS for the products).
 
 Examples are processed in fixed-size blocks so float32 data can be promoted to float64 a block at a
 time (sums accumulate in float64 without a float64 copy of X) and temporaries stay small; block

@@ -20,8 +20,8 @@ def self_check(seed: int = 0) -> list[tuple]:
 
     Returns rows (backend, dtype, loss, max relative loss error, max gradient error, seconds, ok).
     """
-    from . import _backend, reference
-    from .losses import SoftmaxLoss, SVMLoss
+    from .. import _backends, reference
+    from ..losses import SoftmaxLoss, SVMLoss
 
     rng = np.random.default_rng(seed)
     C, D, N = 10, 65, 1037
@@ -29,7 +29,7 @@ def self_check(seed: int = 0) -> list[tuple]:
     X = rng.standard_normal((D, N))
     y = rng.integers(0, C, N)
     rows = []
-    for name in _backend.backends():
+    for name in _backends.backends():
         for dtype, tol in ((np.float64, 1e-10), (np.float32, 1e-4)):
             Wt, Xt = W.astype(dtype), X.astype(dtype)
             worst_loss = worst_grad = 0.0
@@ -46,31 +46,31 @@ def self_check(seed: int = 0) -> list[tuple]:
 
 
 def run(args) -> int:
-    from . import __version__, _backend
-    from ._table import key_values, table
+    from .. import __version__, _backends
+    from .._table import key_values, table
 
-    available = _backend.backends()
+    available = _backends.backends()
     pairs = [
         ("steepest", __version__),
         ("python", platform.python_version()),
         ("numpy", np.__version__),
-        ("machine", f"{platform.machine()}, {_backend._cpu_count()} cores"),
+        ("machine", f"{platform.machine()}, {_backends._cpu_count()} cores"),
         ("backends", ", ".join(available)),
-        ("default backend", _backend.get_backend()),
-        ("threads", _backend.get_num_threads()),
+        ("default backend", _backends.get_backend()),
+        ("threads", _backends.get_num_threads()),
     ]
-    for name in _backend.NAMES:
+    for name in _backends.NAMES:
         if name not in available:
-            pairs.append((f"{name} unavailable", _backend._failures.get(name, "?")))
+            pairs.append((f"{name} unavailable", _backends._failures.get(name, "?")))
     if "cpp" in available:
-        core = _backend._loaded["cpp"]
+        core = _backends._loaded["cpp"]
         features = core.cpu_features()
         pairs.append(("CPU features", " ".join(k for k, v in features.items() if v) or "baseline only"))
         pairs.append(("C++ SIMD path", core.simd_path()))
         from .benchmarks import multiply_add_rate
 
         rate = multiply_add_rate(repeat=3)
-        pairs.append(("peak multiply-adds", f"{rate / 1e9:.1f} G/s in float64 on {_backend.get_num_threads()} threads, "
+        pairs.append(("peak multiply-adds", f"{rate / 1e9:.1f} G/s in float64 on {_backends.get_num_threads()} threads, "
                                             "measured now (the compute floor of `steepest bench`)"))
     if "numba" in available:
         import numba

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _backend, _validate
-from . import _optimize_checkpoint as ckpt
-from . import _optimize_updates as updates
-from ._optimize_common import (
+from .. import _backends, _validate
+from . import checkpoint as ckpt
+from . import updates
+from .common import (
     OptimizeResult,
     Progress,
     call_back,
@@ -31,25 +31,8 @@ from ._optimize_common import (
     check_unit,
     check_W0,
 )
-from .losses import SVMLoss
 
 SAMPLINGS = ("replacement", "epoch")
-
-
-def _kernel_fn(loss, kernels, n_threads: int):
-    """f(W, idx) -> (loss, dW) for positions idx of the loss's examples (None = all of them)."""
-    X, y, base = loss.X, loss.y, loss._idx
-
-    def full(idx):
-        if idx is None:
-            return base
-        return idx if base is None else base[idx]
-
-    if isinstance(loss, SVMLoss):
-        reg, delta = loss.reg, loss.delta
-        return lambda W, idx: kernels.svm_loss_grad(W, X, y, full(idx), reg, delta, True, n_threads)
-    reg = loss.reg
-    return lambda W, idx: kernels.softmax_loss_grad(W, X, y, full(idx), reg, True, n_threads)
 
 
 def _check_val(loss, X_val, y_val, C: int):
@@ -114,8 +97,8 @@ def descend(loss: Any, W0: Any, *, method: str, batch_size: Any, step_size: Any,
     verbose_every = _validate.integer(verbose_every, "verbose_every", low=1)
     tol = None if tol is None else _validate.real(tol, "tol", low=0.0)
     name = check_backend(backend, loss)
-    kernels = _backend.get(name)
-    threads = _backend.get_num_threads()
+    kernels = _backends.get(name)
+    threads = _backends.get_num_threads()
     total = num_iters if num_iters is not None else (num_epochs * per_epoch if num_epochs is not None else 1000)
 
     settings = {
@@ -162,7 +145,7 @@ def descend(loss: Any, W0: Any, *, method: str, batch_size: Any, step_size: Any,
             W = (rng.standard_normal(shape) * init_scale).astype(loss.dtype)
         state = updates.init_state(update, W)
 
-    f = _kernel_fn(loss, kernels, threads)
+    f = loss.with_backend(name).loss_grad_at
 
     def val_accuracy(Wv):
         S = kernels.scores(Wv, X_val, None, threads)

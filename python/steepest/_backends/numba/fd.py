@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._numba_tiles import TILE, gather_cols, rows_grad, rows_scores, svm_tile, tile_scores
+from .tiles import TILE, gather_cols, rows_grad, rows_scores, svm_tile, tile_scores
 
 #: Examples per block of the finite-difference kernels (each block owns its (C, D) partials).
 FD_BLOCK = 1024

@@ -1,6 +1,6 @@
 """The ``steepest`` command.
 
-Each subcommand lives in its own module ``steepest._cli_<name>`` exposing ``NAME``, ``HELP``,
+Each subcommand lives in its own module ``steepest.cli.<name>`` exposing ``NAME``, ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``; this file only assembles them, so a new command
 slots in by adding its module to ``COMMANDS``.
 """
@@ -18,14 +18,14 @@ COMMANDS = ("tour", "info", "check", "landscape", "network", "bench")
 def _modules():
     for name in COMMANDS:
         try:
-            yield importlib.import_module(f"steepest._cli_{name}")
+            yield importlib.import_module(f"steepest.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"steepest._cli_{name}":
+            if exc.name != f"steepest.cli.{name}":
                 raise
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="steepest",

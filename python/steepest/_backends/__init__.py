@@ -37,7 +37,7 @@ from types import ModuleType
 from typing import Iterator
 
 NAMES = ("cpp", "numba", "numpy")
-_MODULES = {"cpp": "steepest._cpp_kernels", "numba": "steepest._numba_kernels", "numpy": "steepest._numpy_kernels"}
+_MODULES = {"cpp": "steepest._core", "numba": "steepest._backends.numba.kernels", "numpy": "steepest._backends.numpy"}
 
 _state = threading.local()
 _global = {"backend": None, "threads": None}

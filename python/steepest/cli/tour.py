@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from .tour import run_tour
+    from .tour_run import run_tour
 
     for option, value in (("--tries", args.tries), ("--iters", args.iters)):
         if value is not None and value < 1:

@@ -15,8 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import _backend, reference
-from ._table import table
+from .. import _backends, reference
+from .._table import table
 
 
 def median_time(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
@@ -106,11 +106,11 @@ def numpy_svm_rows(W, rows, y, reg=0.0):
 def multiply_add_rate(repeat: int = 5) -> float | None:
     """The machine's peak float64 multiply-adds per second with the current thread count (median of
     ``repeat`` probes on registers only), or None without the C++ core."""
-    if "cpp" not in _backend.backends():
+    if "cpp" not in _backends.backends():
         return None
-    from . import _core
+    from .. import _core
 
-    threads = _backend.get_num_threads()
+    threads = _backends.get_num_threads()
     return statistics.median(_core.multiply_add_rate(threads, 0.1) for _ in range(repeat))
 
 
@@ -124,7 +124,7 @@ def compute_floor(n: int, d: int, c: int, rate: float) -> float:
 def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtypes=("float64", "float32")) -> None:
     """Foundation figures: reading X (the memory floor), the multiply-adds at the machine's peak
     rate (the compute floor), the NumPy reference in both layouts, each backend's kernels."""
-    from .losses import SoftmaxLoss, SVMLoss
+    from ..losses import SoftmaxLoss, SVMLoss
 
     rate = multiply_add_rate(repeat)  # the same for both dtypes: float32 data is multiplied in float64
     for dtype_name in dtypes:
@@ -165,16 +165,16 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
 
 def bench_threads(report: Report, n: int, repeat: int) -> None:
     """Scaling of the C++ SVM kernel with N (float32) and with the thread count."""
-    from .losses import SVMLoss
+    from ..losses import SVMLoss
 
-    if "cpp" not in _backend.backends():
+    if "cpp" not in _backends.backends():
         return
     for size in (n // 10, n, 4 * n):
         rows, y, W = cifar_shaped(size, dtype=np.float32)
         loss = SVMLoss(rows.T, y, backend="cpp")
         times = {}
         for threads in (1, 2):
-            with _backend.num_threads(threads):
+            with _backends.num_threads(threads):
                 times[threads] = median_time(lambda: loss.loss_grad(W), repeat)
         report.add("cpp svm_loss_grad scaling", f"float32, N={size}, 1 thread", times[1], target="linear in N")
         report.add("cpp svm_loss_grad scaling", f"float32, N={size}, 2 threads", times[2], "1 thread", times[1] / times[2], ">= 1.7x")
@@ -184,8 +184,8 @@ def bench_threads(report: Report, n: int, repeat: int) -> None:
 
 def bench_numerical_gradient(report: Report, n: int, repeat: int, backends: list[str], loop_sample: int = 20) -> None:
     """The full numerical gradient (all C*D weights) on each backend vs the notes' loop (extrapolated)."""
-    from .gradients import numerical_gradient
-    from .losses import SoftmaxLoss, SVMLoss
+    from ..gradients import numerical_gradient
+    from ..losses import SoftmaxLoss, SVMLoss
 
     rows, y, W = cifar_shaped(n)
     X = np.ascontiguousarray(rows.T)
@@ -222,8 +222,8 @@ def loop_seconds(f: Callable, W: np.ndarray, picks: list, h: float = 1e-5) -> fl
 
 
 def run(n: int = 50_000, repeat: int = 5, sections=("losses", "threads", "gradients"), backends=None) -> Report:
-    backends = backends or _backend.backends()
-    report = Report(f"steepest benchmarks: D = 3073, C = 10, N = {n}, {_backend.get_num_threads()} threads; medians of {repeat}")
+    backends = backends or _backends.backends()
+    report = Report(f"steepest benchmarks: D = 3073, C = 10, N = {n}, {_backends.get_num_threads()} threads; medians of {repeat}")
     if "losses" in sections:
         bench_losses(report, n, repeat, backends)
     if "threads" in sections:

@@ -17,13 +17,14 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from . import _backend, benchmarks
+    from .. import _backends
+    from . import benchmarks
 
     if args.n < 100:
         raise ValueError(f"--n must be at least 100; got {args.n}")
     if args.repeat < 1:
         raise ValueError(f"--repeat must be at least 1; got {args.repeat}")
-    backends = [_backend.resolve(b) for b in args.backend] if args.backend else None
+    backends = [_backends.resolve(b) for b in args.backend] if args.backend else None
     report = benchmarks.run(args.n, args.repeat, tuple(args.only or SECTIONS), backends)
     print(report.markdown() if args.markdown else report)
     return 0

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _backend
-from ._table import key_values, table
+from .. import _backends
+from .._table import key_values, table
 
 # Learning rates and regularization that suit each data set's pixel scale (CIFAR-10: the assignment's).
 SETTINGS = {
@@ -61,14 +61,14 @@ def _percent(x: float) -> str:
 def run_tour(data_spec: str = "digits", *, backend: str | None = None, seed: int = 0, out: str | None = None,
              num_tries: int = 1000, num_iters: int | None = None, quick: bool = False) -> Tour:
     """Walk the notes' story on ``data_spec`` and print it; return what was measured."""
-    from .datasets import load_dataset
-    from .gradients import grad_check
-    from .losses import SVMLoss
-    from .optimize import random_local_search, random_search, step_size_sweep, train_linear_classifier
+    from ..datasets import load_dataset
+    from ..gradients import grad_check
+    from ..losses import SVMLoss
+    from ..optimize import random_local_search, random_search, step_size_sweep, train_linear_classifier
 
-    name = _backend.resolve(backend)
+    name = _backends.resolve(backend)
     if out is not None:
-        from ._validate import writable_dir
+        from .._validate import writable_dir
 
         out = writable_dir(out, "out")
     started = time.perf_counter()
@@ -81,7 +81,7 @@ def run_tour(data_spec: str = "digits", *, backend: str | None = None, seed: int
     iters = num_iters or (200 if quick else settings["num_iters"])
     tries = 100 if quick else num_tries
     C, D = data.classes, data.n_features
-    print(key_values([("backend", name), ("threads", _backend.get_num_threads()), ("weights W", f"({C}, {D}) = {C * D:,} numbers")]))
+    print(key_values([("backend", name), ("threads", _backends.get_num_threads()), ("weights W", f"({C}, {D}) = {C * D:,} numbers")]))
     tour = Tour(data.name, name)
     tour.record("data", name=data.name, classes=C, features=D, train=int(data.X_train.shape[1]),
                 val=int(data.X_val.shape[1]), test=int(data.X_test.shape[1]), description=data.description)
@@ -172,14 +172,14 @@ def _loop_estimate(loss, W, seed, sample: int = 10) -> float:
 
 
 def _exact_line_search(loss, W, dW):
-    from .landscape import exact_line_search
+    from ..landscape import exact_line_search
 
     result = exact_line_search(loss, W, dW)
     return result.step, result.loss
 
 
 def _landscape_step(loss, W, seed, out, tour) -> None:
-    from . import landscape
+    from .. import landscape
 
     d1 = landscape.random_direction(W, seed=seed, normalize="row")
     line = landscape.loss_along_line(loss, W, d1)
@@ -216,7 +216,7 @@ def _sparkline_rows(curves: dict) -> str:
 
 def _write(out: str, tour: Tour, curves: dict) -> None:
     """JSON of every step, CSV of the summary and the loss curves, PNG curves with matplotlib."""
-    from ._atomic import atomic_open, write_text
+    from .._atomic import atomic_open, write_text
 
     write_text(os.path.join(out, "tour.json"), json.dumps({"data": tour.data, "backend": tour.backend, "steps": tour.steps}, indent=2, default=float))
     lines = [["strategy", "loss", "test_accuracy", "nfev", "seconds"]] + [list(r) for r in tour.summary]

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ._datasets_arrays import center, check_finite, int_arg, rng, rows_view, seed_int, synthetic
-from ._datasets_download import (
+from .arrays import center, check_finite, int_arg, rng, rows_view, seed_int, synthetic
+from .download import (
     REGISTRY,
     ChecksumError,
     DownloadError,
@@ -38,7 +38,7 @@ from ._datasets_download import (
     download_cifar10,
     download_mnist,
 )
-from ._datasets_formats import (
+from .formats import (
     CIFAR_TEST_BATCH,
     CIFAR_TRAIN_BATCHES,
     as_path,
@@ -48,7 +48,7 @@ from ._datasets_formats import (
     read_cifar_batch,
     read_mnist,
 )
-from ._validate import float_dtype
+from .._validate import float_dtype
 
 __all__ = [
     "REGISTRY",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .losses import LinearLoss, SVMLoss
+from ..losses import LinearLoss, SVMLoss
 
 # The stacked product is a large GEMM: (K*C, D) @ (D, B) with K*C in the hundreds. NumPy's BLAS
 # (OpenBLAS / MKL dgemm, packed and register-blocked) runs it near the machine's peak, while the

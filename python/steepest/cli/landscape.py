@@ -37,8 +37,8 @@ def add_arguments(parser) -> None:
 
 def _descent(loss, W0, steps):
     """Steepest descent with exact line searches (SVM) or the best of the notes' step sizes (softmax)."""
-    from .landscape import exact_line_search
-    from .losses import SVMLoss
+    from ..landscape import exact_line_search
+    from ..losses import SVMLoss
 
     path = [W0]
     W = W0
@@ -58,10 +58,10 @@ def _descent(loss, W0, steps):
 
 
 def run(args) -> int:
-    from . import _backend, _validate
-    from ._table import table
-    from .datasets import load_dataset
-    from .landscape import (
+    from .. import _backends, _validate
+    from .._table import table
+    from ..datasets import load_dataset
+    from ..landscape import (
         _auto_span,
         centered_grid,
         exact_line_minimum,
@@ -71,16 +71,16 @@ def run(args) -> int:
         plot_notes_figure,
         random_direction,
     )
-    from .losses import SoftmaxLoss, SVMLoss
+    from ..losses import SoftmaxLoss, SVMLoss
 
     points = _validate.integer(args.points, "--points", low=3)
     seed = _validate.integer(args.seed, "--seed", low=0)
     reg = _validate.reg(args.reg)
     if args.backend is not None:
-        _backend.resolve(args.backend)  # refuse an unknown or unavailable backend before any work
+        _backends.resolve(args.backend)  # refuse an unknown or unavailable backend before any work
     out = None if args.no_plots else _validate.writable_dir(args.out, "--out")
     if not args.no_plots:
-        from ._landscape_plots import require_matplotlib
+        from ..landscape.plots import require_matplotlib
 
         require_matplotlib()
 
@@ -91,7 +91,7 @@ def run(args) -> int:
     W = (rng.standard_normal((data.classes, data.n_features)) * 0.001).astype(data.dtype)
     d1 = random_direction(W, rng)
     print(f"{data.name}: D = {data.n_features}, N = {loss.n}, {data.classes} classes; {loss!r}; "
-          f"backend {_backend.resolve(args.backend)}; W = 0.001 * randn (seed {seed})")
+          f"backend {_backends.resolve(args.backend)}; W = 0.001 * randn (seed {seed})")
 
     # (1) lines through W along one random direction
     start = time.perf_counter()

@@ -23,8 +23,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ._atomic import fsync_folder
-from ._datasets_formats import CIFAR_FOLDER, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, as_path
+from .._atomic import fsync_folder
+from .formats import CIFAR_FOLDER, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, as_path
 
 #: The one place where URLs and published checksums live. ``base_url`` ends with "/", each file
 #: name is appended to it. Checksums are "algorithm:hexdigest" (any algorithm in hashlib).

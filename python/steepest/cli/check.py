@@ -21,12 +21,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from . import _backend
-    from ._table import table
+    from .. import _backends
+    from .._table import table
     from .benchmarks import loop_seconds
-    from .datasets import load_dataset
-    from .gradients import grad_check, h_sweep
-    from .losses import SoftmaxLoss, SVMLoss
+    from ..datasets import load_dataset
+    from ..gradients import grad_check, h_sweep
+    from ..losses import SoftmaxLoss, SVMLoss
 
     if args.sample < 1:
         raise ValueError(f"--sample must be at least 1; got {args.sample}")
@@ -35,7 +35,7 @@ def run(args) -> int:
     rng = np.random.default_rng(args.seed)
     X, y = data.X_train, data.y_train
     W = rng.standard_normal((data.classes, data.n_features)) * 1e-3
-    backend = _backend.resolve(args.backend)
+    backend = _backends.resolve(args.backend)
     rows, ok = [], True
     for cls in (SVMLoss, SoftmaxLoss):
         loss = cls(X, y, reg=args.reg, backend=backend)

@@ -51,8 +51,8 @@ def _has(folder: str, kind: str) -> bool:
 def run(args) -> int:
     import numpy as np
 
-    from .datasets import load_mnist
-    from .network import Network, mnist_for_network
+    from ..datasets import load_mnist
+    from ..network import Network, mnist_for_network
 
     spec = args.data
     if spec is None:

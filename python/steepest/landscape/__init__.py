@@ -42,9 +42,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _backend, _validate
-from ._table import key_values
-from .losses import LinearLoss, SoftmaxLoss, SVMLoss
+from .. import _backends, _validate
+from .._table import key_values
+from ..losses import LinearLoss, SoftmaxLoss, SVMLoss
 
 __all__ = [
     "LineSlice",
@@ -161,9 +161,9 @@ class LineSlice:
 
         Needs matplotlib (``pip install steepest[plot]``); saved as PNG when ``path`` is given.
         """
-        from . import _landscape_plots
+        from . import plots
 
-        return _landscape_plots.plot_line(self, ax=ax, path=path, title=title)
+        return plots.plot_line(self, ax=ax, path=path, title=title)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,9 +214,9 @@ class PlaneSlice:
         ``trajectory``: a sequence of weights (C, D) drawn as a path, projected onto the plane by least
         squares. Needs matplotlib (``pip install steepest[plot]``); saved as PNG when ``path`` is given.
         """
-        from . import _landscape_plots
+        from . import plots
 
-        return _landscape_plots.plot_plane(self, ax=ax, path=path, trajectory=trajectory, cmap=cmap,
+        return plots.plot_plane(self, ax=ax, path=path, trajectory=trajectory, cmap=cmap,
                                            levels=levels, title=title)
 
 
@@ -354,7 +354,7 @@ def _scores64(loss: LinearLoss, *Ms: np.ndarray) -> list[np.ndarray]:
     """``M @ X[:, idx]`` for each M, as float64 (C, B) arrays, in ONE pass over the loss's examples:
     the matrices are stacked into one (k*C, D) weight matrix for the backend's ``scores`` kernel."""
     stacked = Ms[0] if len(Ms) == 1 else np.concatenate(Ms, axis=0)
-    S = loss._kernels().scores(stacked, loss.X, loss._idx, _backend.get_num_threads())
+    S = loss._kernels().scores(stacked, loss.X, loss._idx, _backends.get_num_threads())
     C = Ms[0].shape[0]
     return [np.ascontiguousarray(S[k * C:(k + 1) * C], dtype=np.float64) for k in range(len(Ms))]
 
@@ -371,7 +371,7 @@ def _reg_term(reg: float, quad):
 def _data_grid(loss: LinearLoss, S0, S1, S2, alphas, betas) -> np.ndarray:
     kernels = loss._kernels()
     y = np.ascontiguousarray(loss.labels, dtype=np.int64)
-    threads = _backend.get_num_threads()
+    threads = _backends.get_num_threads()
     with np.errstate(all="ignore"):  # overflow is reported below, never returned
         if isinstance(loss, SVMLoss):
             out = kernels.svm_grid(S0, S1, S2, y, alphas, betas, loss.delta, threads)
@@ -400,7 +400,7 @@ def loss_along_line(loss: Any, W: Any, direction: Any, alphas: Any = None) -> Li
     FloatingPointError when the scores overflow.
     """
     loss = _check_loss(loss)
-    W = loss._check_W(W)
+    W = loss.check_weights(W)
     d = _check_direction(direction, W, "direction")
     alphas = _check_grid(alphas, "alphas", centered_grid(LINE_POINTS))
     S0, S1 = _scores64(loss, W, d)
@@ -425,7 +425,7 @@ def loss_on_plane(loss: Any, W: Any, d1: Any, d2: Any, alphas: Any = None, betas
     added exactly from the six inner products of W, d1, d2. Raises like :func:`loss_along_line`.
     """
     loss = _check_loss(loss)
-    W = loss._check_W(W)
+    W = loss.check_weights(W)
     d1 = _check_direction(d1, W, "d1")
     d2 = _check_direction(d2, W, "d2")
     alphas = _check_grid(alphas, "alphas", centered_grid(PLANE_POINTS))
@@ -534,7 +534,7 @@ def _svm_line(loss: Any, W: Any, direction: Any, name: str) -> tuple[_SVMLine, S
             "loss must be a steepest.SVMLoss: the exact line minimum uses the SVM's piecewise-linear "
             f"pieces; got {type(loss).__name__} (use loss_along_line for the softmax)"
         )
-    W = loss._check_W(W)
+    W = loss.check_weights(W)
     d = _check_direction(direction, W, name)
     S0, S1 = _scores64(loss, W, d)
     return _SVMLine(S0, S1, loss.labels, loss.delta, loss.reg, _inner(W, W), _inner(W, d), _inner(d, d)), loss
@@ -573,7 +573,7 @@ def exact_line_search(loss: Any, W: Any, dW: Any, max_step: float | None = None)
     :func:`exact_line_minimum`.
     """
     loss = _check_loss(loss)
-    W = loss._check_W(W)
+    W = loss.check_weights(W)
     dW = _check_direction(dW, W, "dW")
     hi = math.inf if max_step is None else _validate.positive(max_step, "max_step")
     line, _ = _svm_line(loss, W, -dW, "dW")
@@ -643,11 +643,11 @@ def plot_notes_figure(loss: Any, W: Any, seed: Any = 0, *, reg: float | None = 0
     ``trajectory``: weights to draw on the averaged plane. Returns the matplotlib Figure (PNG at
     ``path``). Needs matplotlib (``pip install steepest[plot]``).
     """
-    from . import _landscape_plots
+    from . import plots
 
-    _landscape_plots.require_matplotlib()
+    plots.require_matplotlib()
     loss = _check_loss(loss)
-    W = loss._check_W(W)
+    W = loss.check_weights(W)
     if reg is not None:
         loss = loss.with_reg(reg)
     example = _validate.integer(example, "example", low=0, high=loss.n - 1)
@@ -667,4 +667,4 @@ def plot_notes_figure(loss: Any, W: Any, seed: Any = 0, *, reg: float | None = 0
     grid = centered_grid(plane_points, span)
     plane_one = loss_on_plane(one, W, d1, d2, grid, grid)
     plane_many = loss_on_plane(many, W, d1, d2, grid, grid)
-    return _landscape_plots.plot_notes(line, plane_one, plane_many, trajectory=trajectory, path=path, cmap=cmap)
+    return plots.plot_notes(line, plane_one, plane_many, trajectory=trajectory, path=path, cmap=cmap)

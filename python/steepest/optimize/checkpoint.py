@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate
-from ._atomic import atomic_open
+from .. import _validate
+from .._atomic import atomic_open
 
 FORMAT = "steepest-checkpoint-1"
 META = "__meta__"

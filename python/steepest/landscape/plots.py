@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from ._atomic import atomic_open
+from .._atomic import atomic_open
 
 INSTALL_HINT = "pip install steepest[plot]"
 

@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _backend, _validate
-from ._table import key_values, table
-from .losses import LinearLoss, SoftmaxLoss, SVMLoss
+from .. import _backends, _validate
+from .._table import key_values, table
+from ..losses import LinearLoss, SoftmaxLoss, SVMLoss
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -55,13 +55,13 @@ class OptimizeResult:
 
     def predict(self, X: Any) -> np.ndarray:
         """The predicted class of every column of X (D, N): ``argmax(W @ X)``."""
-        from .losses import predict
+        from ..losses import predict
 
         return predict(self.W, X, backend=self.backend)
 
     def accuracy(self, X: Any, y: Any) -> float:
         """The fraction of columns of X whose predicted class equals y."""
-        from .losses import accuracy
+        from ..losses import accuracy
 
         return accuracy(self.W, X, y, backend=self.backend)
 
@@ -195,7 +195,7 @@ def check_backend(backend: Any, loss: Any) -> str:
     """The backend name a run uses: ``backend=``, else the loss's own, else the current default."""
     if backend is None and isinstance(loss, LinearLoss):
         backend = loss.backend
-    return _backend.resolve(backend)
+    return _backends.resolve(backend)
 
 
 def num_classes(loss: LinearLoss) -> int:

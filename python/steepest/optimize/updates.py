@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate
+from .. import _validate
 
 UPDATES = ("sgd", "momentum", "nesterov", "adam")
 STATE_KEYS = {"sgd": (), "momentum": ("v",), "nesterov": ("v",), "adam": ("m", "v")}

@@ -1,0 +1,165 @@
+"""The descent loops as library functions: gradient descent, mini-batch GD, SGD and CS231n's training call."""
+
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _backends, _validate
+from .common import (
+    LinearClassifier,
+    OptimizeResult,
+    Progress,
+    StepSizeSweep,
+    call_back,
+    check_backend,
+    check_bool,
+    check_callback,
+    check_loss_or_callable,
+    check_shape,
+    check_W0,
+)
+from .descent import SAMPLINGS, descend
+from .search import block_losses, data_loss, default_block
+from .updates import UPDATES
+from ..losses import LinearLoss, SoftmaxLoss, SVMLoss
+
+
+# --- descent loops ----------------------------------------------------------------------------------
+
+
+_DESCENT_DEFAULTS = dict(update="sgd", momentum=0.9, beta1=0.9, beta2=0.999, eps=1e-8, lr_decay=None,
+                         X_val=None, y_val=None, eval_every=None, early_stopping=None, checkpoint=None,
+                         checkpoint_every=100, resume=None, callback=None, progress=False, verbose=False,
+                         verbose_every=100, backend=None)
+
+
+def gradient_descent(loss: Any, W0: Any, step_size: float, num_iters: int, tol: float | None = None, *,
+                     seed: Any = None, update: str = "sgd", momentum: float = 0.9, beta1: float = 0.9,
+                     beta2: float = 0.999, eps: float = 1e-8, lr_decay: Any = None, X_val: Any = None,
+                     y_val: Any = None, eval_every: int | None = None, early_stopping: int | None = None,
+                     checkpoint: Any = None, checkpoint_every: int = 100, resume: Any = None,
+                     callback: Callable | None = None, progress: bool = False, verbose: bool = False,
+                     verbose_every: int = 100, backend: str | None = None) -> OptimizeResult:
+    """Full-batch vanilla descent: ``num_iters`` times ``loss, dW = f(W); W += -step_size * dW``.
+
+    One fused loss-and-gradient pass over X per iteration. ``tol``: stop when the loss changes by at
+    most ``tol`` between consecutive iterations (``converged=True``). ``W0`` (C, D) in X's dtype, or
+    None for ``randn * 0.001`` drawn from ``seed``. ``loss_history[k]`` is the loss before step k;
+    ``loss`` is the loss at the returned W (one more evaluation, counted in ``nfev``). The update rules,
+    decay, validation and checkpoint options are those of :func:`minibatch_gd`. Verbose prints
+    ``iteration %d / %d: loss %f`` every ``verbose_every`` iterations.
+    """
+    return descend(loss, W0, method="gradient_descent", batch_size=None, step_size=step_size, num_iters=num_iters,
+                   num_epochs=None, sampling="replacement", update=update, momentum=momentum, beta1=beta1,
+                   beta2=beta2, eps=eps, lr_decay=lr_decay, X_val=X_val, y_val=y_val, eval_every=eval_every,
+                   early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                   resume=resume, seed=seed, callback=callback, progress=progress, verbose=verbose,
+                   verbose_every=verbose_every, tol=tol, init_scale=1e-3, backend=backend)
+
+
+def minibatch_gd(loss: Any, W0: Any = None, batch_size: int = 256, step_size: float = 1e-3,
+                 num_iters: int | None = None, num_epochs: int | None = None, sampling: str = "replacement",
+                 update: str = "sgd", momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, lr_decay: Any = None, X_val: Any = None, y_val: Any = None,
+                 eval_every: int | None = None, early_stopping: int | None = None, checkpoint: Any = None,
+                 checkpoint_every: int = 100, resume: Any = None, seed: Any = None, *,
+                 callback: Callable | None = None, progress: bool = False, verbose: bool = False,
+                 verbose_every: int = 100, init_scale: float = 1e-3, shape: Any = None,
+                 backend: str | None = None) -> OptimizeResult:
+    """Mini-batch gradient descent on ``loss`` (an :class:`SVMLoss` / :class:`SoftmaxLoss`).
+
+    Each step evaluates the loss and gradient on ``batch_size`` examples (one fused kernel call that
+    gathers the batch's columns of X itself: no ``X[:, idx]`` copy) and applies ``update``:
+
+    - ``sampling="replacement"``: ``rng.choice(N, batch_size, replace=True)`` per step, as the CS231n
+      assignment's ``np.random.choice(num_train, batch_size)``;
+    - ``sampling="epoch"``: a fresh permutation each epoch cut into consecutive batches (the last one
+      smaller when ``batch_size`` does not divide N), as Nielsen's ``SGD``.
+
+    Length: ``num_iters`` steps, or ``num_epochs`` epochs of ``ceil(N / batch_size)`` steps (one of
+    them; neither means 1000 steps). ``update``: ``"sgd"``, ``"momentum"``, ``"nesterov"`` (both with
+    ``momentum``), ``"adam"`` (``beta1``, ``beta2``, ``eps``), the CS231n ``optim.py`` formulas.
+    ``lr_decay``: None, ``("step", every, factor)`` (``lr * factor ** (t // every)``) or ``("exp", rate)``
+    (``lr * exp(-rate t)``), t the 0-based step. ``W0`` None: ``randn(*shape) * init_scale`` from
+    ``seed``, shape (largest label + 1, D) by default.
+
+    Validation: with ``X_val`` (D, N_val) and ``y_val``, the accuracy of W every ``eval_every`` steps
+    (default: once per epoch) goes to ``val_acc_history`` (at ``val_steps``), and that of the returned
+    W to ``details["final_val_acc"]``; ``early_stopping=p`` stops after p evaluations without
+    improvement and returns the best W.
+
+    Checkpoints: ``checkpoint=path`` saves atomically every ``checkpoint_every`` steps and at the end
+    (W, step, optimizer state, RNG state, histories, settings); ``resume=path`` continues a saved run
+    (``seed`` and ``W0`` are then not used) to bitwise the same history and W as an uninterrupted run.
+    Resuming with other data shapes or hyper-parameters raises ValueError naming the mismatch
+    (``num_iters`` / ``num_epochs`` may differ: that is how a run is extended).
+
+    Result: ``loss_history`` the mini-batch loss of every step (before its update), ``loss`` the last
+    of them, ``lr_history`` the step sizes used. Verbose prints CS231n's
+    ``iteration %d / %d: loss %f`` every ``verbose_every`` steps. A non-finite loss raises
+    FloatingPointError naming the step (the run diverged: use a smaller step_size).
+    """
+    return descend(loss, W0, method="minibatch_gd", batch_size=batch_size, step_size=step_size, num_iters=num_iters,
+                   num_epochs=num_epochs, sampling=sampling, update=update, momentum=momentum, beta1=beta1,
+                   beta2=beta2, eps=eps, lr_decay=lr_decay, X_val=X_val, y_val=y_val, eval_every=eval_every,
+                   early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                   resume=resume, seed=seed, callback=callback, progress=progress, verbose=verbose,
+                   verbose_every=verbose_every, tol=None, init_scale=init_scale, backend=backend, shape=shape)
+
+
+def sgd(loss: Any, W0: Any = None, step_size: float = 1e-3, num_iters: int | None = None,
+        num_epochs: int | None = None, sampling: str = "epoch", seed: Any = None, **options: Any) -> OptimizeResult:
+    """Stochastic gradient descent: :func:`minibatch_gd` with a batch of one example.
+
+    Defaults to per-epoch shuffling (every example once per epoch); other options as in
+    :func:`minibatch_gd`.
+    """
+    if "batch_size" in options:
+        raise TypeError("sgd() uses batch_size=1; call minibatch_gd for other batch sizes")
+    return minibatch_gd(loss, W0, 1, step_size, num_iters, num_epochs, sampling, seed=seed, **options)
+
+
+def train_linear_classifier(X: Any, y: Any, loss: str = "svm", reg: float = 2.5e4, learning_rate: float = 1e-7,
+                            batch_size: int = 200, num_iters: int = 1500, *, delta: float = 1.0,
+                            num_classes: int | None = None, seed: Any = None, backend: str | None = None,
+                            verbose: bool = False, **options: Any) -> LinearClassifier:
+    """CS231n's ``LinearClassifier.train`` in one call: SGD on the SVM or softmax loss.
+
+    X is (D, N) with one example per column (pass ``X_rows.T`` for (N, D) rows), y (N,) int labels.
+    ``W = 0.001 * randn(C, D)`` from ``seed`` with ``C = num_classes or max(y) + 1``, then
+    ``num_iters`` steps of ``batch_size`` examples sampled with replacement and ``W -= learning_rate *
+    dW``: the assignment's defaults (lr 1e-7, reg 2.5e4, batch 200, 1500 iterations; about 0.38-0.40
+    validation accuracy on CIFAR-10). Other :func:`minibatch_gd` options (``update``, ``X_val``,
+    ``checkpoint``, ...) pass through. Verbose prints ``iteration %d / %d: loss %f`` every 100.
+    Returns a :class:`LinearClassifier` with ``W``, ``predict(X)``, ``accuracy(X, y)`` and
+    ``loss_history``.
+    """
+    kind = _validate.choice(loss, "loss", ("svm", "softmax"))
+    unknown = sorted(set(options) - _PASS_THROUGH)
+    if unknown:
+        raise TypeError(f"train_linear_classifier got unexpected keyword arguments {unknown}; "
+                        "W0 is drawn here (0.001 * randn): use minibatch_gd to start from a given W0")
+    if kind == "svm":
+        objective = SVMLoss(X, y, reg, delta, backend=backend)
+    else:
+        objective = SoftmaxLoss(X, y, reg, backend=backend)
+    C = objective._max_label + 1 if num_classes is None else _validate.integer(num_classes, "num_classes", low=2)
+    if C <= objective._max_label:
+        raise ValueError(f"num_classes must exceed the largest label {objective._max_label}; got {C}")
+    learning_rate = _validate.positive(learning_rate, "learning_rate")
+    kw = dict(_DESCENT_DEFAULTS, sampling="replacement")
+    kw.update(options)
+    kw.pop("backend")
+    return descend(objective, None, method="train_linear_classifier", batch_size=batch_size, step_size=learning_rate,
+                   num_iters=num_iters, num_epochs=None, seed=seed, verbose=verbose, tol=None, init_scale=1e-3,
+                   backend=backend, shape=(max(C, 2), objective.dim), result_class=LinearClassifier,
+                   extra={"loss_name": kind, "reg": objective.reg, "learning_rate": learning_rate},
+                   **{k: v for k, v in kw.items() if k != "verbose"})
+
+
+_PASS_THROUGH = set(_DESCENT_DEFAULTS) - {"verbose", "backend"} | {"sampling"}
