@@ -24,10 +24,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
-import steepest  # noqa: E402
+import steepest
 from steepest import reference
-from steepest.cli import benchmarks  # noqa: E402
-from steepest.landscape import centered_grid, loss_on_plane, random_direction  # noqa: E402
+from steepest.cli import measure
+from steepest.landscape import centered_grid, loss_on_plane, random_direction
 
 
 def svm_loss_numpy(W, X, y, reg, delta=1.0):
@@ -40,7 +40,7 @@ def svm_loss_numpy(W, X, y, reg, delta=1.0):
 
 
 # median of `repeats` timed runs, no untimed warm-up (the callers warm up where it matters)
-median_time = functools.partial(benchmarks.median_time, warmup=0)
+median_time = functools.partial(measure.median_time, warmup=0)
 
 
 def main(argv=None) -> int:
@@ -60,21 +60,27 @@ def main(argv=None) -> int:
     d1, d2 = random_direction(W, 1, "row"), random_direction(W, 2, "row")
     reg = 2.5e-3
     grid = centered_grid(args.points, 1.0)
-    print(f"SVM loss plane {len(grid)} x {len(grid)}: D = {D}, C = {C}, N = {N:,}, float64; "
-          f"backends {steepest.backends()}; {steepest.get_num_threads()} threads")
+    print(
+        f"SVM loss plane {len(grid)} x {len(grid)}: D = {D}, C = {C}, N = {N:,}, float64; "
+        f"backends {steepest.backends()}; {steepest.get_num_threads()} threads"
+    )
 
     # the unit: one NumPy vectorized SVM loss evaluation (the notes' / assignment's code)
     unit = median_time(lambda: svm_loss_numpy(W, X, y, reg), args.repeats)
     with_grad = median_time(lambda: reference.svm_loss_vectorized(W, X, y, reg), args.repeats)
-    points = [(grid[i], grid[j]) for i, j in [(0, 0), (len(grid) // 2, len(grid) // 3), (len(grid) - 1, 1)]][: max(1, args.pointwise)]
+    points = [(grid[i], grid[j]) for i, j in [(0, 0), (len(grid) // 2, len(grid) // 3), (len(grid) - 1, 1)]][
+        : max(1, args.pointwise)
+    ]
     start = time.perf_counter()
     pointwise_values = [svm_loss_numpy(W + a * d1 + b * d2, X, y, reg) for a, b in points]
     per_point = (time.perf_counter() - start) / len(points)
     pointwise_total = per_point * len(grid) ** 2
 
-    rows = [("NumPy vectorized SVM loss, once", unit, 1.0),
-            ("NumPy vectorized SVM loss + gradient, once", with_grad, with_grad / unit),
-            (f"point by point, {len(grid) ** 2} evaluations (extrapolated)", pointwise_total, pointwise_total / unit)]
+    rows = [
+        ("NumPy vectorized SVM loss, once", unit, 1.0),
+        ("NumPy vectorized SVM loss + gradient, once", with_grad, with_grad / unit),
+        (f"point by point, {len(grid) ** 2} evaluations (extrapolated)", pointwise_total, pointwise_total / unit),
+    ]
     planes = {}
     for name in steepest.backends():
         loss = steepest.SVMLoss(X, y, reg=reg, backend=name)
@@ -86,7 +92,9 @@ def main(argv=None) -> int:
         for (a, b), expected in zip(points, pointwise_values):
             got = planes[name].losses[index[a], index[b]]
             if abs(got - expected) > 1e-12 * abs(expected):
-                raise SystemExit(f"{name}: plane value {got!r} at ({a}, {b}) differs from the point-by-point {expected!r}")
+                raise SystemExit(
+                    f"{name}: plane value {got!r} at ({a}, {b}) differs from the point-by-point {expected!r}"
+                )
     names = list(planes)
     for name in names[1:]:
         np.testing.assert_allclose(planes[name].losses, planes[names[0]].losses, rtol=1e-12)
@@ -97,10 +105,14 @@ def main(argv=None) -> int:
         print(f"{label.ljust(width)}  {t:10.4f}  {ratio:16.2f}")
     times = {r[0].split(", ")[-1]: r[1] for r in rows if r[0].startswith("loss_on_plane")}
     if "cpp" in times:
-        print(f"target C++ <= 3x one NumPy loss: {times['cpp'] / unit:.2f}x -> {'met' if times['cpp'] <= 3 * unit else 'NOT met'}")
+        print(
+            f"target C++ <= 3x one NumPy loss: {times['cpp'] / unit:.2f}x -> {'met' if times['cpp'] <= 3 * unit else 'NOT met'}"
+        )
         if "numba" in times:
-            print(f"target Numba within 2x of C++: {times['numba'] / times['cpp']:.2f}x -> "
-                  f"{'met' if times['numba'] <= 2 * times['cpp'] else 'NOT met'}")
+            print(
+                f"target Numba within 2x of C++: {times['numba'] / times['cpp']:.2f}x -> "
+                f"{'met' if times['numba'] <= 2 * times['cpp'] else 'NOT met'}"
+            )
     print("results checked: plane == point-by-point (1e-12 relative) at", len(points), "points; backends agree")
     return 0
 

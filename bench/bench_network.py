@@ -25,8 +25,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
-import naive_network  # noqa: E402
-from steepest.network import Network, mnist_for_network, to_pairs  # noqa: E402
+from steepest.network import Network, mnist_for_network, to_pairs
+
+import naive_network
 
 
 def load(path: str, n: int):
@@ -73,8 +74,11 @@ def main(argv=None) -> int:
         net.SGD((X, y), 1, m, eta, verbose=False, backend=backend)
         return time.perf_counter() - t, net.weights + net.biases
 
-    runs = {"book (per example)": run_naive, "steepest numba": lambda: run_steepest("numba"),
-            "steepest numpy": lambda: run_steepest("numpy")}
+    runs = {
+        "book (per example)": run_naive,
+        "steepest numba": lambda: run_steepest("numba"),
+        "steepest numpy": lambda: run_steepest("numpy"),
+    }
     times = {k: [] for k in runs}
     params = {}
     for _ in range(args.repeats):  # interleaved, so load changes hit every variant alike

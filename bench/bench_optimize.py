@@ -7,7 +7,7 @@
 2. Random search on N = 50,000: NumPy evaluations of ``W = randn * 1e-4`` one at a time (a sample,
    extrapolated) against ``random_search``'s blocked fast path, per candidate. Target: >= 3x.
 3. The stacked product of the fast path: NumPy BLAS ``Wstack @ X_block`` against each backend's
-   ``scores`` kernel (the choice behind ``steepest.optimize.search.STACKED_PRODUCT``).
+   ``scores`` kernel (why ``SVMLoss.candidate_losses``, random search's fast path, uses BLAS).
 
 Every figure is the median of ``--repeats`` runs; results are checked before they are timed.
 Run: ``PYTHONPATH=python python bench/bench_optimize.py [--quick]``.
@@ -24,11 +24,12 @@ import numpy as np
 
 import steepest
 from steepest import _backends
-from steepest.cli import benchmarks
-from steepest.optimize import search as _optimize_search
 from steepest import optimize as opt
 from steepest._table import table
+from steepest.cli import measure
 from steepest.datasets import make_synthetic
+from steepest.losses import _candidate_columns
+from steepest.optimize.strategies import default_block
 
 C, D = 10, 3073
 LR, REG, BATCH = 1e-7, 2.5e4, 200
@@ -80,7 +81,7 @@ def notes_svm_loss(X, y, W):
 
 
 # median of `repeats` timed runs, no untimed warm-up (the callers warm up where it matters)
-median_time = functools.partial(benchmarks.median_time, warmup=0)
+median_time = functools.partial(measure.median_time, warmup=0)
 
 
 def check_loop_matches_reference(X, X_rows, y):
@@ -120,8 +121,16 @@ def bench_loop(X_rows, y, backends, repeats, iters, slow_s=8.0):
         res = run(20)
         assert res.loss_history[-1] < res.loss_history[0] and np.isfinite(res.W).all()
         out.append((f"steepest {b}", t, ref / t, ">= 10x" if b == "cpp" else "", note))
-    return table(["CS231n SVM loop, %d iterations of batch %d, N = %d" % (iters, BATCH, N), "seconds", "speed-up",
-                  "target", "timing"], out)
+    return table(
+        [
+            "CS231n SVM loop, %d iterations of batch %d, N = %d" % (iters, BATCH, N),
+            "seconds",
+            "speed-up",
+            "target",
+            "timing",
+        ],
+        out,
+    )
 
 
 def bench_random_search(X, y, backends, repeats, tries, sample):
@@ -141,7 +150,9 @@ def bench_random_search(X, y, backends, repeats, tries, sample):
     for _ in range(repeats):
         times["ref"].append(median_time(lambda: [notes_svm_loss(X, y, W) for W in Ws], 1) / sample)
         for b in backends:
-            times[b].append(median_time(lambda: opt.random_search(losses[b], (C, D), num_tries=tries, seed=0), 1) / tries)
+            times[b].append(
+                median_time(lambda: opt.random_search(losses[b], (C, D), num_tries=tries, seed=0), 1) / tries
+            )
     ref_each = statistics.median(times["ref"])
     rows = [("NumPy, one evaluation per candidate (notes)", ref_each, ref_each * 1000, 1.0, "")]
     for b in backends:
@@ -151,10 +162,10 @@ def bench_random_search(X, y, backends, repeats, tries, sample):
 
 
 def bench_stacked_product(X, backends, repeats):
-    K = _optimize_search.default_block(C, D)
+    K = default_block(C, D)
     rng = np.random.default_rng(0)
     Wstack = rng.standard_normal((K * C, D))
-    cols = _optimize_search.column_block(K, C, D, 8, X.shape[1])
+    cols = _candidate_columns(K, C, D, 8, X.shape[1])
     part = slice(0, cols)
     where = np.arange(cols, dtype=np.int64)
     threads = _backends.get_num_threads()

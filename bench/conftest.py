@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from steepest.cli.benchmarks import cifar_shaped
+from steepest.cli.measure import cifar_shaped
 
 N = int(os.environ.get("STEEPEST_BENCH_N", "50000"))
 

@@ -7,7 +7,7 @@ import pytest
 
 import steepest
 from steepest import reference
-from steepest.cli.benchmarks import numpy_svm_rows
+from steepest.cli.measure import numpy_svm_rows
 
 BACKENDS = steepest.backends()
 

@@ -21,7 +21,9 @@ def test_info_self_check_passes_on_every_backend(capsys):
 
 
 def test_python_dash_m_and_help():
-    out = subprocess.run([sys.executable, "-m", "steepest", "info", "--no-check"], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "steepest", "info", "--no-check"], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     assert "backends" in out.stdout
     assert cli.main([]) == 2

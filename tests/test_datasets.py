@@ -369,10 +369,16 @@ def test_preprocess_bad_input():
         ds.preprocess(good, bias=1)
     bad = good.copy()
     bad[1, 2] = np.nan
-    with pytest.raises(ValueError, match="X_train must be finite; row 1, feature 2"):
+    with pytest.raises(ValueError, match=r"X_train must be finite; X_train\[1, 2\] = nan"):
         ds.preprocess(bad)
-    with pytest.raises(ValueError, match=r"others\[0\] must be finite; row 1, feature 2"):
+    with pytest.raises(ValueError, match=r"others\[0\] must be finite; others\[0\]\[1, 2\] = nan"):
         ds.preprocess(good, bad)
+    many = np.zeros((700, 3072), dtype=np.float32)  # several blocks: the index is in the whole input
+    many[650, 5] = np.inf
+    with pytest.raises(ValueError, match=r"X_train must be finite; X_train\[650, 5\] = inf \(1 non-finite"):
+        ds.preprocess(many)
+    with pytest.raises(ValueError, match=r"others\[0\] must be finite; others\[0\]\[650, 5\] = inf"):
+        ds.preprocess(many[:2], many)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Every backend's losses and gradients against the reference, plus the properties of RELIABILITY.md."""
+"""Every backend's losses and gradients against the reference, plus the properties every loss must have."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_analytic_gradient_agrees_with_centered_differences(backend, kind):
     assert rel.max() <= 1e-6
 
 
-# --- properties (RELIABILITY.md) ---------------------------------------------------------------
+# --- properties ------------------------------------------------------------------------------
 
 
 problems = st.tuples(st.integers(2, 6), st.integers(1, 12), st.integers(1, 60), st.integers(0, 2**32 - 1), st.floats(1e-3, 1e3))

@@ -559,3 +559,104 @@ def test_divergence_raises(data):
     loss = steepest.SoftmaxLoss(X * 1e150, y, 0.0, backend="numpy")
     with pytest.raises(FloatingPointError):
         opt.minibatch_gd(loss, None, 32, 1e300, num_iters=50, seed=0)
+
+
+# --- the descent configuration -----------------------------------------------------------------
+
+
+def test_signature_defaults_are_the_config_defaults():
+    """Every public descent function's default for a DescentConfig setting is the config's own, except
+    the documented ones of sgd (per-epoch shuffling) and train_linear_classifier (CS231n's)."""
+    import dataclasses
+    import inspect
+
+    from steepest.optimize.config import DEFAULTS, DescentConfig
+
+    names = {f.name for f in dataclasses.fields(DescentConfig)}
+    own = {}
+    for fn in (opt.gradient_descent, opt.minibatch_gd, opt.sgd, opt.train_linear_classifier):
+        for p in inspect.signature(fn).parameters.values():
+            if p.name in names and p.default is not inspect.Parameter.empty:
+                if p.default != getattr(DEFAULTS, p.name) or type(p.default) is not type(getattr(DEFAULTS, p.name)):
+                    own[(fn.__name__, p.name)] = p.default
+    assert own == {("sgd", "sampling"): "epoch", ("train_linear_classifier", "batch_size"): 200,
+                   ("train_linear_classifier", "num_iters"): 1500}
+    assert DescentConfig() == DEFAULTS
+
+
+def test_config_is_frozen_validated_and_normalized(data, tmp_path):
+    import dataclasses
+
+    from steepest.optimize.config import DescentConfig
+    from steepest.optimize.descent import descend
+
+    cfg = DescentConfig(batch_size=np.int64(32), step_size=np.float32(0.5), lr_decay=["step", 3, 0.5],
+                        checkpoint=tmp_path / "run.ckpt", resume=tmp_path / "old.ckpt")
+    assert cfg.batch_size == 32 and type(cfg.batch_size) is int and type(cfg.step_size) is float
+    assert cfg.lr_decay == ("step", 3, 0.5) and cfg.checkpoint == str(tmp_path / "run.ckpt")
+    assert cfg.resume == str(tmp_path / "old.ckpt")
+    assert list(tmp_path.iterdir()) == []  # a config touches nothing
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.step_size = 1.0
+    with pytest.raises(ValueError, match="step_size"):
+        dataclasses.replace(cfg, step_size=0.0)  # a copy is validated too
+    with pytest.raises(ValueError, match="method"):
+        DescentConfig(method="newton")
+    with pytest.raises(TypeError, match="resume"):
+        DescentConfig(resume=3)
+    with pytest.raises(ValueError, match="init_scale"):
+        DescentConfig(init_scale=-1.0)
+    with pytest.raises(TypeError, match="config"):
+        descend(svm(data, "numpy"), {"step_size": 0.1})
+    assert cfg.total_steps(cfg.steps_per_epoch(600)) == DescentConfig.DEFAULT_STEPS
+    assert DescentConfig(batch_size=50, num_epochs=2).total_steps(12) == 24
+
+
+def test_refused_calls_create_no_checkpoint_folder(data, tmp_path):
+    loss = svm(data, "numpy")
+    saved = tmp_path / "a.ckpt"
+    opt.minibatch_gd(loss, None, 50, 0.1, num_iters=5, seed=0, checkpoint=saved)
+    target = tmp_path / "new" / "run.ckpt"
+    mb = opt.minibatch_gd
+    refused = [
+        (lambda: mb(loss, np.zeros((4, 5)), 32, 0.1, num_iters=5, checkpoint=target), ValueError, "W0"),
+        (lambda: mb(loss, None, 601, 0.1, num_iters=5, checkpoint=target), ValueError, "batch_size"),
+        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, verbose=1), TypeError, "verbose"),
+        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, seed=-1), ValueError, "seed"),
+        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, callback=3), TypeError, "callback"),
+        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, backend="cuda"), ValueError, "backend"),
+        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, early_stopping=2), ValueError,
+         "early_stopping"),
+        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, X_val=loss.X.T, y_val=loss.y), ValueError,
+         "X_val"),
+        (lambda: mb(loss, None, 40, 0.1, num_iters=10, checkpoint=target, resume=saved), ValueError, "batch_size"),
+        (lambda: mb(loss, None, 50, 0.1, checkpoint=target, resume=tmp_path / "missing.ckpt"), ValueError,
+         "does not exist"),
+    ]
+    for call, exc, word in refused:
+        with pytest.raises(exc, match=re.escape(word)):
+            call()
+        assert not target.parent.exists(), word
+    res = mb(loss, None, 50, 0.1, num_iters=10, checkpoint=target, resume=saved)
+    assert res.details["start_step"] == 5 and target.exists()
+
+
+def test_resume_compares_the_loss_options(data, tmp_path):
+    X, y = data
+    path = tmp_path / "svm.ckpt"
+    opt.minibatch_gd(steepest.SVMLoss(X, y, 1e-3), None, 50, 0.1, num_iters=5, seed=0, checkpoint=path)
+    with pytest.raises(ValueError, match="delta=1.0; this call has delta=2.0"):
+        opt.minibatch_gd(steepest.SVMLoss(X, y, 1e-3, delta=2.0), None, 50, 0.1, num_iters=10, resume=path)
+    with pytest.raises(ValueError, match="loss='svm'"):
+        opt.minibatch_gd(steepest.SoftmaxLoss(X, y, 1e-3), None, 50, 0.1, num_iters=10, resume=path)
+
+
+def test_train_linear_classifier_passes_minibatch_options_through(data, tmp_path):
+    X, y = data
+    clf = opt.train_linear_classifier(X, y, "svm", reg=1e-3, learning_rate=0.1, batch_size=50, num_iters=6, seed=0,
+                                      update="momentum", sampling="epoch", X_val=X, y_val=y, eval_every=3,
+                                      checkpoint=tmp_path / "t.ckpt")
+    assert clf.val_steps.tolist() == [3, 6] and (tmp_path / "t.ckpt").exists()
+    for name in ("tol", "init_scale", "num_epochs", "shape", "W0"):
+        with pytest.raises(TypeError, match=name):
+            opt.train_linear_classifier(X, y, num_iters=5, **{name: None})

@@ -1,4 +1,4 @@
-"""Reliability gates of RELIABILITY.md that span modules: leaks, Ctrl-C, finite-difference sweeps."""
+"""Reliability gates that span modules: leaks, Ctrl-C, finite-difference sweeps."""
 
 from __future__ import annotations
 

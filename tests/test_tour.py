@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from steepest import cli
-from steepest.cli.tour_run import run_tour
+from steepest.cli.tour import run_tour
 
 from conftest import MNIST_DIR
 from data_factories import write_cifar_folder
@@ -19,8 +19,16 @@ def test_tour_on_digits_tells_the_whole_story(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["tour", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for heading in ("1. The data", "random search", "random local search", "numerical gradient", "step-size sweep",
-                    "Mini-batch gradient descent", "loss landscape", "Summary"):
+    for heading in (
+        "1. The data",
+        "random search",
+        "random local search",
+        "numerical gradient",
+        "step-size sweep",
+        "Mini-batch gradient descent",
+        "loss landscape",
+        "Summary",
+    ):
         assert heading in text, heading
     assert "for step size" not in text or "<- best" in text
     report = json.loads((out / "tour.json").read_text())

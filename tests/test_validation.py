@@ -1,4 +1,4 @@
-"""Every bad input of RELIABILITY.md that applies to the losses: the declared error, naming the argument,
+"""Every bad input we refuse that applies to the losses: the declared error, naming the argument,
 identically on every backend and every entry point, before any work starts."""
 
 from __future__ import annotations

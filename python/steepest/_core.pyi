@@ -1,4 +1,9 @@
-"""Type stubs for the compiled extension ``steepest._core`` (hand-written; see notes/KERNELS.md)."""
+"""Type stubs for the compiled extension ``steepest._core`` (hand-written).
+
+The seven kernels (``scores`` .. ``softmax_grid``) implement the kernel contract written in
+``steepest._backends.contract`` (``Kernels``): its docstrings are their documentation. The rest is
+specific to the C++ core (SIMD dispatch, the thread pool, the measured multiply-add rate).
+"""
 
 from typing import Final
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,14 +29,18 @@ def float_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
-def _kind(obj: Any) -> str:
+def describe(obj: Any) -> str:
+    """What ``obj`` is, for the "got ..." part of a message: its type, and for arrays the dtype and shape."""
     if isinstance(obj, np.ndarray):
         return f"{type(obj).__name__} of dtype {obj.dtype} and shape {obj.shape}"
     return type(obj).__name__
 
 
-def _plain_ndarray(a: Any, name: str, what: str) -> np.ndarray:
-    """Refuse everything that is not a plain numpy.ndarray (lists, matrices, masked, sparse, None)."""
+def ndarray(a: Any, name: str, what: str) -> np.ndarray:
+    """A plain numpy.ndarray (or memmap) in native byte order, of any dtype and shape (the caller checks those).
+
+    Refuses lists, matrices, masked and sparse arrays and None; ``what`` says what ``a`` should hold, for the message.
+    """
     if isinstance(a, np.ma.MaskedArray):
         raise TypeError(f"{name} must be a plain numpy.ndarray of {what}; got a masked array (use .filled() or .data)")
     if isinstance(a, np.matrix):
@@ -45,15 +49,27 @@ def _plain_ndarray(a: Any, name: str, what: str) -> np.ndarray:
         hint = " (sparse matrices are not supported; use .toarray())" if hasattr(a, "tocsr") else ""
         if isinstance(a, (list, tuple)):
             hint = f" (convert it with np.asarray({name}, dtype=np.float64))" if what.startswith("float") else ""
-        raise TypeError(f"{name} must be a numpy.ndarray of {what}; got {_kind(a)}{hint}")
+        raise TypeError(f"{name} must be a numpy.ndarray of {what}; got {describe(a)}{hint}")
     if not a.dtype.isnative:
         raise TypeError(f"{name} must be in native byte order; got dtype {a.dtype.str} (use {name}.astype({name}.dtype.newbyteorder('=')))")
     return a
 
 
+def array_of_dtype(a: Any, name: str, dtype: np.dtype, *, fix: Callable[[np.dtype], str] | None = None) -> np.ndarray:
+    """A plain ndarray of exactly ``dtype``, of any shape (the caller checks it).
+
+    The TypeError for another dtype ends with a remedy: ``fix(got)`` when given, else a cast to ``dtype``.
+    """
+    a = ndarray(a, name, f"dtype {dtype}")
+    if a.dtype != dtype:
+        remedy = fix(a.dtype) if fix is not None else f"cast it with {name}.astype(np.{dtype})"
+        raise TypeError(f"{name} must have dtype {dtype}; got {a.dtype} ({remedy})")
+    return a
+
+
 def float_array(a: Any, name: str, ndim: int, *, check_finite: bool = True) -> np.ndarray:
     """A float32 or float64 array with ``ndim`` dimensions, no empty axis, finite entries."""
-    a = _plain_ndarray(a, name, "float32 or float64")
+    a = ndarray(a, name, "float32 or float64")
     if a.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64; got {a.dtype} (cast it with {name}.astype(np.float64))")
     if a.ndim != ndim:
@@ -65,22 +81,32 @@ def float_array(a: Any, name: str, ndim: int, *, check_finite: bool = True) -> n
     return a
 
 
-def finite(a: np.ndarray, name: str) -> None:
-    """Raise ValueError naming the first non-finite entry. One cheap pass when all is well."""
+def all_finite(a: np.ndarray) -> bool:
+    """True when every entry of ``a`` is finite. One cheap pass (a float64 sum) when all is well."""
     with np.errstate(over="ignore", invalid="ignore"):
         total = np.add.reduce(a, axis=None, dtype=np.float64)
-    if math.isfinite(total):
+    return math.isfinite(total) or bool(np.isfinite(a).all())  # the sum of finite entries can overflow
+
+
+def finite(a: np.ndarray, name: str) -> None:
+    """Raise ValueError naming the first non-finite entry. One cheap pass when all is well."""
+    if all_finite(a):
         return
     bad = np.argwhere(~np.isfinite(a))
     if len(bad):
         where = tuple(int(i) for i in bad[0])
-        raise ValueError(f"{name} must be finite; {name}{list(where)} = {a[where]} ({len(bad)} non-finite entries)")
+        entries = "entry" if len(bad) == 1 else "entries"
+        raise ValueError(f"{name} must be finite; {name}{list(where)} = {a[where]} ({len(bad)} non-finite {entries})")
 
 
-def weights_and_data(W: Any, X: Any, *, check_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """W (C, D) and X (D, N) of one float dtype; X kept in place when C- or F-contiguous."""
-    W = float_array(W, "W", 2, check_finite=check_finite)
-    X = float_array(X, "X", 2, check_finite=check_finite)
+def weights_and_data(W: Any, X: Any, *, data_finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """W (C, D) and X (D, N) of one float dtype; X kept in place when C- or F-contiguous.
+
+    W (small) is always checked for finiteness; X only with ``data_finite``. Callers that skip it
+    must detect a non-finite X from their kernel's result and then call :func:`finite` (no extra pass).
+    """
+    W = float_array(W, "W", 2)
+    X = float_array(X, "X", 2, check_finite=data_finite)
     if W.dtype != X.dtype:
         raise TypeError(f"W and X must share a dtype; got W {W.dtype} and X {X.dtype} (cast one with .astype)")
     if W.shape[0] < 2:
@@ -105,7 +131,7 @@ def data(X: np.ndarray) -> np.ndarray:
 
 def labels(y: Any, n: int, c: int, name: str = "y") -> np.ndarray:
     """Integer labels of shape (n,) with values in [0, c), returned as contiguous int64."""
-    y = _plain_ndarray(y, name, "integer labels")
+    y = ndarray(y, name, "integer labels")
     if y.dtype == np.bool_ or y.dtype.kind not in "iu":
         raise TypeError(f"{name} must have an integer dtype; got {y.dtype}")
     if y.dtype.itemsize > 8 or y.dtype == np.uint64:
@@ -126,7 +152,7 @@ def indices(idx: Any, n: int, name: str = "idx") -> np.ndarray:
     """Example indices in [0, n) as contiguous int64 (repeats allowed)."""
     if isinstance(idx, (list, tuple, range)):
         idx = np.asarray(idx)
-    idx = _plain_ndarray(idx, name, "integer indices")
+    idx = ndarray(idx, name, "integer indices")
     if idx.dtype == np.bool_ or idx.dtype.kind not in "iu":
         raise TypeError(f"{name} must have an integer dtype; got {idx.dtype}")
     if idx.ndim != 1 or idx.shape[0] == 0:
@@ -150,6 +176,12 @@ def real(value: Any, name: str, *, low: float | None = None, low_open: bool = Fa
     if high is not None and value > high:
         raise ValueError(f"{name} must be <= {high}; got {value}")
     return value
+
+
+def real_or_none(value: Any, name: str, *, low: float | None = None, low_open: bool = False,
+                 high: float | None = None) -> float | None:
+    """None, or a real number checked by :func:`real`."""
+    return None if value is None else real(value, name, low=low, low_open=low_open, high=high)
 
 
 def reg(value: Any) -> float:
@@ -176,17 +208,35 @@ def integer(value: Any, name: str, *, low: int | None = None, high: int | None =
     return value
 
 
+def boolean(value: Any, name: str) -> bool:
+    """True or False (NumPy's bool accepted; 0 and 1 refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__}")
+    return bool(value)
+
+
+def _seed(seed: Any, name: str) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be an int or a numpy.random.Generator; got {type(seed).__name__}")
+    return integer(seed, name, low=0)
+
+
 def rng(seed: Any, name: str = "seed") -> np.random.Generator:
-    """A NumPy Generator from an int seed, a Generator (used as is) or None (fresh entropy)."""
+    """A NumPy Generator from an int seed >= 0, a Generator (used as is) or None (fresh entropy)."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
         return np.random.default_rng()
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{name} must be an int or a numpy.random.Generator; got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"{name} must be a non-negative int; got {seed}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(_seed(seed, name))
+
+
+def seed_int(seed: Any, name: str = "seed") -> int:
+    """An int seed from an int >= 0 (returned), a Generator (one draw from it) or None (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**63)
+    return _seed(seed, name)
 
 
 def choice(value: Any, name: str, options: tuple[str, ...]) -> str:
@@ -197,11 +247,16 @@ def choice(value: Any, name: str, options: tuple[str, ...]) -> str:
     return value
 
 
-def writable_dir(path: Any, name: str) -> str:
+def path(value: Any, name: str) -> str:
+    """A file-system path: a str or an os.PathLike, returned as a str."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike); got {type(value).__name__}")
+    return os.fspath(value)
+
+
+def writable_dir(value: Any, name: str) -> str:
     """A folder that exists (or can be created) and can be written."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path (str or os.PathLike); got {type(path).__name__}")
-    folder = os.fspath(path)
+    folder = path(value, name)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:

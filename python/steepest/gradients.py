@@ -4,9 +4,10 @@
 per-index loop (one or two evaluations of ``f`` per weight). For an :class:`~steepest.SVMLoss` or
 :class:`~steepest.SoftmaxLoss` it takes the exact fast path: scores are linear in W, so perturbing
 ``W[c, d]`` by e only moves score row c by ``e * X[d, :]`` and the change of the loss is a sum of
-per-example terms that one pass over X computes for every weight at once (DESIGN.md section 2).
+per-example terms that one pass over X computes for every weight at once.
 The fast path returns the finite differences the loop computes, without the loop's cancellation
-error, in about the time of one loss-and-gradient evaluation.
+error, at the cost of one pass over X for all weights (the loop costs one or two loss
+evaluations per weight).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _backends, _validate
+from . import _validate
 from ._table import key_values, table
-from .losses import LinearLoss, SVMLoss
+from .losses import FLOAT32_NOTE, LinearLoss
 
 __all__ = [
     "eval_numerical_gradient",
@@ -34,10 +35,6 @@ __all__ = [
 ]
 
 METHODS = ("forward", "centered")
-FLOAT32_NOTE = (
-    "computed in float64: finite differences of float32 losses at h = 1e-5 are noise "
-    "(float32 resolves about 1e-7 of the loss, the same size as the change being measured)"
-)
 
 
 def _check_h(h: Any) -> float:
@@ -81,16 +78,6 @@ class FiniteDifferences:
         return self.centered if method == "centered" else self.forward
 
 
-def _float64_problem(loss: LinearLoss) -> tuple[np.ndarray, np.ndarray, str]:
-    """The examples of ``loss`` as float64 (D, n) data and int64 labels, and a note if a cast happened."""
-    X = loss.X if loss._idx is None else loss.X[:, loss._idx]
-    note = ""
-    if X.dtype != np.float64:
-        X = X.astype(np.float64)
-        note = FLOAT32_NOTE
-    return X, loss.labels, note
-
-
 def numerical_gradient(loss: LinearLoss, W: Any, h: float = 1e-5, *, backend: str | None = None) -> FiniteDifferences:
     """Exact forward, backward and centered differences of ``loss`` for every weight of ``W``.
 
@@ -103,16 +90,8 @@ def numerical_gradient(loss: LinearLoss, W: Any, h: float = 1e-5, *, backend: st
     h = _check_h(h)
     W64 = np.ascontiguousarray(W, dtype=np.float64)
     _check_step_changes(W64, h, "W")
-    name = _backends.resolve(backend if backend is not None else loss.backend)
-    kernels = _backends.get(name)
     start = time.perf_counter()
-    X, y, note = _float64_problem(loss)
-    threads = _backends.get_num_threads()
-    if isinstance(loss, SVMLoss):
-        plus, minus, kinks = kernels.svm_fd(W64, X, y, loss.reg, loss.delta, h, threads)
-    else:
-        plus, minus = kernels.softmax_fd(W64, X, y, loss.reg, h, threads)
-        kinks = None
+    plus, minus, kinks, name, note = loss.finite_differences(W64, h, backend)
     forward = plus / h
     backward = -minus / h
     centered = (plus - minus) / (2.0 * h)
@@ -408,7 +387,7 @@ def h_sweep(loss: LinearLoss, W: Any, hs: Any = None, *, method: str = "centered
         raise ValueError(f"hs must be a non-empty 1-D array of positive finite steps; got {hs!r}")
     sample = _validate.integer(sample, "sample", low=1)
     W64 = np.array(W, dtype=np.float64)
-    loss64 = loss if loss.dtype == np.float64 else _as_float64(loss)
+    loss64 = loss.as_float64()
     analytic = loss64.grad(W64)
     rng = _validate.rng(seed)
     picks = _stratified_indices(W64.shape, sample, rng)
@@ -420,7 +399,3 @@ def h_sweep(loss: LinearLoss, W: Any, hs: Any = None, *, method: str = "centered
         looped.append(max(float(relative_error(analytic[ix], numeric[ix])) for ix in picks))
     looped = np.array(looped)
     return HSweep(hs, np.array(exact), looped, len(picks), float(hs[int(np.argmin(looped))]))
-
-
-def _as_float64(loss: LinearLoss) -> LinearLoss:
-    return loss._replace(X=loss.X.astype(np.float64))

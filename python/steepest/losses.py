@@ -33,15 +33,20 @@ __all__ = [
 ]
 
 
-def _finite_loss(loss: float, what: str, dtype: np.dtype, dW: np.ndarray | None = None) -> float:
-    """Refuse a result that overflowed (never return NaN or inf); float32 results must fit float32."""
-    limit = float(np.finfo(dtype).max)
-    if not (np.isfinite(loss) and abs(loss) <= limit) or (dW is not None and not np.all(np.isfinite(dW))):
-        raise FloatingPointError(
-            f"the {what} loss or its gradient is not finite in {dtype} (loss {loss}): the scores W @ X "
-            "overflowed; scale W or X down (or use float64)"
-        )
-    return loss
+FLOAT32_NOTE = (
+    "computed in float64: finite differences of float32 losses at h = 1e-5 are noise "
+    "(float32 resolves about 1e-7 of the loss, the same size as the change being measured)"
+)
+_SCORE_BYTES = 32 << 20  # bound on a (K*C, B) float64 score block of candidate_losses
+_XCAST_BYTES = 32 << 20  # bound on a float64 copy of a float32 column block
+
+
+def _candidate_columns(K: int, C: int, D: int, itemsize: int, n: int) -> int:
+    """Columns of X per stacked product: the score block and any float64 cast stay small."""
+    cols = _SCORE_BYTES // (8 * K * C)
+    if itemsize != 8:
+        cols = min(cols, _XCAST_BYTES // (8 * D))
+    return int(max(64, min(cols, n)))
 
 
 class LinearLoss:
@@ -49,9 +54,10 @@ class LinearLoss:
 
     name = "linear"
 
-    def __init__(self, X: Any, y: Any, reg: float = 0.0, *, backend: str | None = None, check_finite: bool = True):
+    def __init__(self, X: Any, y: Any, reg: float = 0.0, *, backend: str | None = None, check_finite: bool = True,
+                 **options: Any):
         if backend is not None:
-            _backends._check_name(backend)
+            _backends.check_name(backend)
         self.X = _validate.data(_validate.float_array(X, "X", 2, check_finite=check_finite))
         if isinstance(y, np.ndarray) and y.ndim == 1 and len(y) == self.X.shape[0] != self.X.shape[1]:
             raise ValueError(
@@ -59,10 +65,39 @@ class LinearLoss:
                 "has that many rows; did you pass X as (N, D)? use X.T"
             )
         self.y = _validate.labels(y, self.X.shape[1], np.iinfo(np.int64).max)
-        self.reg = _validate.reg(reg)
+        self._init_options(reg=reg, **options)
         self.backend = backend
         self._idx: np.ndarray | None = None
         self._max_label = int(self.y.max())
+        self._data_checked = check_finite
+
+    @classmethod
+    def _from_validated(cls, X: np.ndarray, y: np.ndarray, backend: str | None, **options: Any) -> "LinearLoss":
+        """A loss on X and y that the function forms already validated, except X's finiteness: a
+        non-finite X shows in the kernel's result, and only then is X scanned to name the entry."""
+        loss = object.__new__(cls)
+        loss.X, loss.y, loss._idx, loss._max_label, loss._data_checked = X, y, None, int(y.max()), False
+        loss._init_options(**options)
+        if backend is not None:
+            _backends.check_name(backend)
+        loss.backend = backend
+        return loss
+
+    def _init_options(self, reg: float = 0.0) -> None:
+        self.reg = _validate.reg(reg)
+
+    def _finite(self, loss: float, dtype: np.dtype, dW: np.ndarray | None = None) -> float:
+        """Refuse a result that is not finite: name X's non-finite entry if X was not checked up front,
+        else the overflow (never return NaN or inf); float32 results must fit float32."""
+        limit = float(np.finfo(dtype).max)
+        if np.isfinite(loss) and abs(loss) <= limit and (dW is None or np.all(np.isfinite(dW))):
+            return loss
+        if not self._data_checked:
+            _validate.finite(self.X, "X")
+        raise FloatingPointError(
+            f"the {self.name} loss or its gradient is not finite in {dtype} (loss {loss}): the scores W @ X "
+            "overflowed; scale W or X down (or use float64)"
+        )
 
     # -- construction of related objects ---------------------------------------------------------
     def _options(self) -> dict:
@@ -86,8 +121,15 @@ class LinearLoss:
     def with_backend(self, backend: str | None) -> "LinearLoss":
         """The same loss evaluated on another backend (nothing is copied)."""
         if backend is not None:
-            _backends._check_name(backend)
+            _backends.check_name(backend)
         return self._replace(backend=backend)
+
+    def with_data(self, X: np.ndarray, y: np.ndarray) -> "LinearLoss":
+        """The same loss (class, reg, delta, backend) on other data, e.g. a validation set.
+
+        ``X`` and ``y`` must already be validated (``_validate.float_array`` / ``labels``); nothing is copied.
+        """
+        return self._replace(X=_validate.data(X), y=y, _idx=None, _max_label=int(y.max()))
 
     def with_reg(self, reg: float) -> "LinearLoss":
         return self._replace(reg=_validate.reg(reg))
@@ -155,26 +197,17 @@ class LinearLoss:
         W = self.check_weights(W)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, as an error
             loss = self._loss_grad(W, False)[0]
-        return _finite_loss(loss, self.name, W.dtype)
+        return self._finite(loss, W.dtype)
 
     def loss_grad(self, W: Any) -> tuple[float, np.ndarray]:
         """``(loss, dW)`` in one fused pass over X; ``dW`` has W's shape and dtype."""
         W = self.check_weights(W)
         with np.errstate(over="ignore", invalid="ignore"):
             loss, dW = self._loss_grad(W, True)
-        return _finite_loss(loss, self.name, W.dtype, dW), dW
+        return self._finite(loss, W.dtype, dW), dW
 
     def grad(self, W: Any) -> np.ndarray:
         return self.loss_grad(W)[1]
-
-    def numerical_gradient(self, W: Any, h: float = 1e-5, method: str = "forward") -> np.ndarray:
-        """The finite differences the notes' loop would compute, exactly, for every weight (2 passes over X).
-
-        See :func:`steepest.eval_numerical_gradient`.
-        """
-        from .gradients import eval_numerical_gradient
-
-        return eval_numerical_gradient(self, W, h, method)
 
     def scores(self, W: Any) -> np.ndarray:
         """``W @ X`` for the examples used: (C, n) in W's dtype."""
@@ -188,6 +221,96 @@ class LinearLoss:
     def accuracy(self, W: Any) -> float:
         """The fraction of examples whose predicted class is their label."""
         return float(np.mean(self.predict(W) == self.labels))
+
+    # -- what the rest of the library asks of a loss --------------------------------------------
+    # optimize, gradients and landscape evaluate through these methods; they never read the data,
+    # the labels' positions or the class-specific options themselves, and never branch on the class.
+
+    @property
+    def min_classes(self) -> int:
+        """The fewest classes (rows of W) the labels allow: the largest label used + 1."""
+        return self._max_label + 1 if self._idx is None else int(self.labels.max()) + 1
+
+    @property
+    def options(self) -> dict:
+        """The loss's hyper-parameters by name, e.g. ``{"reg": 0.5, "delta": 1.0}`` (a copy)."""
+        return self._options()
+
+    #: the SVM is piecewise linear along a line (exact minimum, breakpoints); the softmax is not
+    has_exact_line = False
+    #: the hinge margin of the loss; the softmax uses 1 as the scale of its score differences
+    margin = 1.0
+
+    def as_float64(self) -> "LinearLoss":
+        """The same loss on a float64 copy of X (itself when X is float64)."""
+        return self if self.dtype == np.float64 else self._replace(X=self.X.astype(np.float64))
+
+    def stacked_scores(self, *Ms: np.ndarray) -> list[np.ndarray]:
+        """``M @ X`` on the examples used, as float64 (C, n) arrays, for every M in ONE pass over X.
+
+        The matrices (each (C, D) in X's dtype, already checked) are stacked into one (k*C, D)
+        weight matrix for the backend's ``scores`` kernel.
+        """
+        stacked = Ms[0] if len(Ms) == 1 else np.concatenate(Ms, axis=0)
+        S = self._kernels().scores(stacked, self.X, self._idx, _backends.get_num_threads())
+        C = Ms[0].shape[0]
+        return [np.ascontiguousarray(S[k * C:(k + 1) * C], dtype=np.float64) for k in range(len(Ms))]
+
+    def data_losses(self, S: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """The data loss (no reg) of K candidates' score blocks ``S`` (K, C, n): (K,) float64.
+
+        ``labels`` are those of the n columns (default: all the examples used).
+        """
+        y = self.labels if labels is None else labels
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._score_sums(S, y) / S.shape[2]
+
+    def candidate_losses(self, Wblk: np.ndarray) -> np.ndarray:
+        """The full loss of each of K candidates ``Wblk`` (K, C, D) in one pass over X: (K,) float64.
+
+        One stacked (K*C, D) @ (D, B) product per block of columns (NumPy's BLAS: a large GEMM runs
+        near the machine's peak), then the vectorized per-candidate sums; the same losses as K
+        separate calls, up to rounding.
+        """
+        K, C, D = Wblk.shape
+        n = self.n
+        Wstack = Wblk.astype(np.float64, copy=False).reshape(K * C, D)
+        cols = _candidate_columns(K, C, D, self.X.dtype.itemsize, n)
+        y = self.labels
+        sums = np.zeros(K)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, n, cols):
+                part = slice(start, min(start + cols, n))
+                Xb = self.X[:, part] if self._idx is None else self.X[:, self._idx[part]]
+                S = (Wstack @ Xb.astype(np.float64, copy=False)).reshape(K, C, -1)
+                sums += self._score_sums(S, y[part])
+            reg = np.array([float(np.sum(w * w)) for w in Wstack.reshape(K, C, D)])
+            return sums / n + self.reg * reg
+
+    def finite_differences(self, W64: np.ndarray, h: float, backend: str | None = None):
+        """Exact loss changes ``plus = L(W + e+ E_cd) - L(W)``, ``minus = L(W - e- E_cd) - L(W)`` for
+        every weight (float64 W; the steps are those the notes' loop really takes), the SVM's kink
+        counts (None for the softmax), the backend used, and a note when float32 data was cast.
+        Two passes over the examples used (scores, then the sweep).
+        """
+        name = _backends.resolve(backend if backend is not None else self.backend)
+        X = self.X if self._idx is None else self.X[:, self._idx]
+        note = ""
+        if X.dtype != np.float64:
+            X = X.astype(np.float64)
+            note = FLOAT32_NOTE
+        y = np.ascontiguousarray(self.labels)
+        plus, minus, kinks = self._kernel_fd(_backends.get(name), W64, X, y, h, _backends.get_num_threads())
+        return plus, minus, kinks, name, note
+
+    def data_loss_grid(self, S0, S1, S2, alphas, betas) -> np.ndarray:
+        """The data loss of ``S0 + a S1 + b S2`` (float64 scores of the examples used) for every
+        (a, b) of the grid: (len(alphas), len(betas)); O(C n) per point, overflow left as inf/NaN."""
+        y = np.ascontiguousarray(self.labels, dtype=np.int64)
+        with np.errstate(all="ignore"):
+            out = self._kernel_grid(self._kernels(), S0, S1, S2, y, alphas, betas, _backends.get_num_threads())
+        return np.asarray(out, dtype=np.float64)
+
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
@@ -204,8 +327,12 @@ class SVMLoss(LinearLoss):
 
     name = "svm"
 
-    def __init__(self, X: Any, y: Any, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None, check_finite: bool = True):
-        super().__init__(X, y, reg, backend=backend, check_finite=check_finite)
+    def __init__(self, X: Any, y: Any, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None,
+                 check_finite: bool = True):
+        super().__init__(X, y, reg, backend=backend, check_finite=check_finite, delta=delta)
+
+    def _init_options(self, reg: float = 0.0, delta: float = 1.0) -> None:
+        self.reg = _validate.reg(reg)
         self.delta = _validate.delta(delta)
 
     def _options(self) -> dict:
@@ -213,6 +340,27 @@ class SVMLoss(LinearLoss):
 
     def _kernel_loss_grad(self, W, idx, want_grad):
         return self._kernels().svm_loss_grad(W, self.X, self.y, idx, self.reg, self.delta, want_grad, _backends.get_num_threads())
+
+    has_exact_line = True
+
+    @property
+    def margin(self) -> float:
+        return self.delta
+
+    def _kernel_fd(self, kernels, W64, X, y, h, threads):
+        return kernels.svm_fd(W64, X, y, self.reg, self.delta, h, threads)
+
+    def _kernel_grid(self, kernels, S0, S1, S2, y, alphas, betas, threads):
+        return kernels.svm_grid(S0, S1, S2, y, alphas, betas, self.delta, threads)
+
+    def _score_sums(self, S: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """sum_i sum_{j != y_i} max(0, s_j - s_{y_i} + delta) per candidate: S (K, C, B) -> (K,)."""
+        cols = np.arange(S.shape[2])
+        M = S - S[:, y, cols][:, None, :]
+        M += self.delta
+        M[:, y, cols] = 0.0
+        np.maximum(M, 0.0, out=M)
+        return M.sum(axis=(1, 2))
 
 
 class SoftmaxLoss(LinearLoss):
@@ -227,12 +375,26 @@ class SoftmaxLoss(LinearLoss):
     def _kernel_loss_grad(self, W, idx, want_grad):
         return self._kernels().softmax_loss_grad(W, self.X, self.y, idx, self.reg, want_grad, _backends.get_num_threads())
 
+    def _kernel_fd(self, kernels, W64, X, y, h, threads):
+        plus, minus = kernels.softmax_fd(W64, X, y, self.reg, h, threads)
+        return plus, minus, None
+
+    def _kernel_grid(self, kernels, S0, S1, S2, y, alphas, betas, threads):
+        return kernels.softmax_grid(S0, S1, S2, y, alphas, betas, threads)
+
+    def _score_sums(self, S: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """sum_i (logsumexp(s_i) - s_{y_i}) per candidate, max-shifted: S (K, C, B) -> (K,)."""
+        cols = np.arange(S.shape[2])
+        Z = S - S.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(Z).sum(axis=1))
+        return (lse - Z[:, y, cols]).sum(axis=1)
+
 
 def _bound(cls, W, X, y, backend, **options) -> tuple[LinearLoss, np.ndarray]:
     """Validate the functional arguments in the documented order (W, X, y, options) and build a loss."""
-    W, X = _validate.weights_and_data(W, X)
+    W, X = _validate.weights_and_data(W, X, data_finite=False)
     y = _validate.labels(y, X.shape[1], W.shape[0])
-    return cls(X, y, backend=backend, check_finite=False, **options), W
+    return cls._from_validated(X, y, backend, **options), W
 
 
 def svm_loss(W, X, y, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None) -> float:
@@ -261,13 +423,17 @@ def softmax_loss_grad(W, X, y, reg: float = 0.0, *, backend: str | None = None) 
 
 def scores(W, X, *, backend: str | None = None) -> np.ndarray:
     """``S = W @ X``: (C, N) class scores in W's dtype (accumulated in float64)."""
-    W, X = _validate.weights_and_data(W, X)
+    W, X = _validate.weights_and_data(W, X, data_finite=False)
     return _checked_scores(W, X, backend)
 
 
 def _checked_scores(W, X, backend: str | None) -> np.ndarray:
-    """``scores`` for W and X already validated (X is read once, not checked again)."""
-    return _backends.get(backend).scores(W, X, None, _backends.get_num_threads())
+    """``scores`` for W and X validated but X's finiteness: with finite W, a non-finite column of X
+    gives non-finite scores, which costs O(C N) to see; only then is X scanned to name the entry."""
+    S = _backends.get(backend).scores(W, X, None, _backends.get_num_threads())
+    if not np.isfinite(S).all():
+        _validate.finite(X, "X")
+    return S
 
 
 def predict(W, X, *, backend: str | None = None) -> np.ndarray:
@@ -277,6 +443,6 @@ def predict(W, X, *, backend: str | None = None) -> np.ndarray:
 
 def accuracy(W, X, y, *, backend: str | None = None) -> float:
     """The fraction of columns of X whose predicted class equals y."""
-    W, X = _validate.weights_and_data(W, X)
+    W, X = _validate.weights_and_data(W, X, data_finite=False)
     y = _validate.labels(y, X.shape[1], W.shape[0])
     return float(np.mean(np.argmax(_checked_scores(W, X, backend), axis=0) == y))

@@ -35,7 +35,9 @@ struct SvmRule {
             count += on;
         }
         coef[yk * kTile + k] = -count;
-        return loss;
+        // A non-finite label score means a non-finite column of X (or overflow): report it as NaN,
+        // since relu() alone would hide margins of -inf. The caller then names the cause.
+        return std::isfinite(sy) ? loss : NAN;
     }
 };
 

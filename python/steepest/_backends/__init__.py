@@ -9,22 +9,8 @@ Selection, strongest first: a ``backend=`` argument, ``with use_backend(name):``
 numba, then numpy. ``set_num_threads(n)`` / ``STEEPEST_NUM_THREADS`` set the thread count
 (``-1`` = all cores).
 
-The kernel interface
---------------------
-Every backend module exposes the same functions. Inputs have already been validated by
-``steepest._validate`` (kernels never re-check): ``W`` is (C, D) C-contiguous float32 or float64;
-``X`` is (D, N) of the same dtype, C- *or* F-contiguous (both read in place); ``y`` is int64 (N,)
-contiguous with values in [0, C); ``idx`` is ``None`` (all N examples) or an int64 (B,) contiguous
-array of example indices in [0, N), repeats allowed (mini-batches gathered inside the kernel).
-Losses are averaged over the examples used (N, or B) and returned as Python floats accumulated in
-float64; gradients are returned in W's dtype. ``n_threads`` is a positive int.
-
-    scores(W, X, idx, n_threads) -> S (C, B) in W.dtype
-    svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads) -> (loss, dW | None)
-    softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads) -> (loss, dW | None)
-
-Results are bitwise identical for any ``n_threads``: work is cut into fixed-size blocks of examples
-whose partial results are combined in a fixed order.
+The kernel interface every backend module implements is written down once, in
+``steepest._backends.contract`` (``Kernels``).
 """
 
 from __future__ import annotations
@@ -33,8 +19,11 @@ import contextlib
 import importlib
 import os
 import threading
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Iterator
+from typing import cast
+
+from .contract import Kernels
 
 NAMES = ("cpp", "numba", "numpy")
 _MODULES = {"cpp": "steepest._core", "numba": "steepest._backends.numba.kernels", "numpy": "steepest._backends.numpy"}
@@ -60,6 +49,12 @@ def _load(name: str) -> ModuleType | None:
     return module
 
 
+def unavailable() -> dict[str, str]:
+    """Why each backend that cannot run here failed to load (name -> the import error)."""
+    backends()
+    return dict(_failures)
+
+
 def backends() -> list[str]:
     """The names of the backends that can run here, fastest first."""
     return [name for name in NAMES if _load(name) is not None]
@@ -80,7 +75,7 @@ def _unavailable_message(name: str) -> str:
     return f"backend {name!r} is not available: {hint} ({why}). Available: {backends()}"
 
 
-def _check_name(name: object, argname: str = "backend") -> str:
+def check_name(name: object, argname: str = "backend") -> str:
     if not isinstance(name, str):
         raise TypeError(f"{argname} must be a str, one of {('auto',) + NAMES}; got {type(name).__name__}")
     key = name.strip().lower()
@@ -99,7 +94,7 @@ def resolve(backend: str | None = None) -> str:
     ):
         if candidate is None:
             continue
-        name = _check_name(candidate, where)
+        name = check_name(candidate, where)
         if name == "auto":
             break
         if _load(name) is None:
@@ -111,15 +106,15 @@ def resolve(backend: str | None = None) -> str:
     raise RuntimeError("no backend can run: numpy itself failed to import")  # pragma: no cover
 
 
-def get(backend: str | None = None) -> ModuleType:
+def get(backend: str | None = None) -> Kernels:
     """The kernel module of the resolved backend."""
-    return _loaded[resolve(backend)]
+    return cast(Kernels, _loaded[resolve(backend)])
 
 
 def set_backend(name: str | None) -> None:
     """Set the process-wide default backend (``None`` or ``"auto"`` to go back to automatic)."""
     if name is not None:
-        key = _check_name(name)
+        key = check_name(name)
         if key != "auto" and _load(key) is None:
             raise ValueError(_unavailable_message(key))
     _global["backend"] = name
@@ -133,7 +128,7 @@ def get_backend() -> str:
 @contextlib.contextmanager
 def use_backend(name: str) -> Iterator[str]:
     """Use backend ``name`` inside a ``with`` block (this thread only); restored on exit."""
-    key = _check_name(name)
+    key = check_name(name)
     if key != "auto" and _load(key) is None:
         raise ValueError(_unavailable_message(key))
     previous = getattr(_state, "backend", None)
@@ -144,7 +139,7 @@ def use_backend(name: str) -> Iterator[str]:
         _state.backend = previous
 
 
-def _cpu_count() -> int:
+def cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -156,7 +151,7 @@ def check_threads(n: object, argname: str = "n_threads") -> int:
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"{argname} must be an int (a positive count, or -1 for all cores); got {type(n).__name__}")
     if n == -1:
-        return _cpu_count()
+        return cpu_count()
     if n < 1:
         raise ValueError(f"{argname} must be a positive int or -1 for all cores; got {n}")
     return n
@@ -178,7 +173,7 @@ def get_num_threads() -> int:
         except ValueError:
             raise ValueError(f"STEEPEST_NUM_THREADS must be an int; got {env!r}") from None
         return check_threads(value, "STEEPEST_NUM_THREADS")
-    return _cpu_count()
+    return cpu_count()
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""The NumPy backend: the kernel contract of ``_backends`` in vectorized NumPy (BLAS for the products).
+"""The NumPy backend: the kernels of ``_backends.contract`` in vectorized NumPy (BLAS for the products).
 
 Examples are processed in fixed-size blocks so float32 data can be promoted to float64 a block at a
 time (sums accumulate in float64 without a float64 copy of X) and temporaries stay small; block
@@ -8,9 +8,12 @@ picks its own threads.
 
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 import numpy as np
+
+from ._shared import steps
 
 BLOCK = 4096  # examples per block
 FD_CHUNK_ELEMENTS = 1 << 22  # bound on the (C, k, B) temporaries of the finite-difference sweep
@@ -64,8 +67,11 @@ def svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads):
     dW = np.zeros(W.shape) if want_grad else None
     for part, Xb in _blocks(X, idx):
         yb = yy[part]
-        M = _svm_margins(W64 @ Xb, yb, delta)
+        S = W64 @ Xb
+        M = _svm_margins(S, yb, delta)
         loss += float(np.maximum(M, 0.0).sum())
+        if not np.isfinite(S[yb, np.arange(len(yb))]).all():  # the hinge would hide margins of -inf
+            loss = math.nan
         if want_grad:
             coef = (M > 0).astype(np.float64)
             coef[yb, np.arange(len(yb))] = -coef.sum(axis=0)
@@ -96,12 +102,7 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
     return _finish(loss, dW, W, _count(X, idx), reg, want_grad)
 
 
-# --- exact finite differences (DESIGN.md section 2) -----------------------------------------------
-
-
-def _steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """The steps the reference loop really takes: (w + h) - w and w - (w - h)."""
-    return (W + h) - W, W - (W - h)
+# --- exact finite differences ------------------------------------------------------------------------
 
 
 def _reg_change(W: np.ndarray, e: np.ndarray, reg: float) -> np.ndarray:
@@ -167,7 +168,7 @@ def _svm_kinks(M, X, y, h, d_part):
 def svm_fd(W, X, y, reg, delta, h, n_threads):
     N = X.shape[1]
     M = _svm_margins_masked(W, X, y, delta)
-    e_plus, e_minus = _steps(W, h)
+    e_plus, e_minus = steps(W, h)
     plus = np.empty(W.shape)
     minus = np.empty(W.shape)
     kinks = np.empty(W.shape, dtype=np.int64)
@@ -194,7 +195,7 @@ def softmax_fd(W, X, y, reg, h, n_threads):
     onehot = np.zeros((W.shape[0], N))
     onehot[y, np.arange(N)] = 1.0
     label_sums = onehot @ X.T  # (C, D): sum of x_d over the examples of each class
-    e_plus, e_minus = _steps(W, h)
+    e_plus, e_minus = steps(W, h)
     plus = np.empty(W.shape)
     minus = np.empty(W.shape)
     for part in _feature_chunks(X.shape[0], W.shape[0], N):

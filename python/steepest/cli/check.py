@@ -23,10 +23,10 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from .. import _backends
     from .._table import table
-    from .benchmarks import loop_seconds
     from ..datasets import load_dataset
     from ..gradients import grad_check, h_sweep
     from ..losses import SoftmaxLoss, SVMLoss
+    from .measure import loop_seconds
 
     if args.sample < 1:
         raise ValueError(f"--sample must be at least 1; got {args.sample}")
@@ -45,11 +45,32 @@ def run(args) -> int:
         ok &= report.ok
         picks = [(int(rng.integers(W.shape[0])), int(rng.integers(W.shape[1]))) for _ in range(args.sample)]
         loop = loop_seconds(loss.with_backend("numpy"), W, picks, args.h)
-        rows.append((loss.name, f"{loop:.4g} s", f"{report.elapsed:.4g} s", f"{loop / report.elapsed:,.0f}x", report.grade, report.ok))
+        rows.append(
+            (
+                loss.name,
+                f"{loop:.4g} s",
+                f"{report.elapsed:.4g} s",
+                f"{loop / report.elapsed:,.0f}x",
+                report.grade,
+                report.ok,
+            )
+        )
         if args.h_sweep:
             print()
             print(h_sweep(loss, W, method=args.method, sample=min(args.sample, 10), seed=args.seed))
     print()
-    print(table(["loss", f"notes' loop, NumPy loss (timed on {args.sample} weights)", f"fast path ({backend})", "speed-up", "grade", "ok"], rows,
-                title=f"numerical gradient of all {W.size:,} weights, {args.method} differences, h = {args.h:g}"))
+    print(
+        table(
+            [
+                "loss",
+                f"notes' loop, NumPy loss (timed on {args.sample} weights)",
+                f"fast path ({backend})",
+                "speed-up",
+                "grade",
+                "ok",
+            ],
+            rows,
+            title=f"numerical gradient of all {W.size:,} weights, {args.method} differences, h = {args.h:g}",
+        )
+    )
     return 0 if ok else 1

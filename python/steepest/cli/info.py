@@ -34,7 +34,10 @@ def self_check(seed: int = 0) -> list[tuple]:
             Wt, Xt = W.astype(dtype), X.astype(dtype)
             worst_loss = worst_grad = 0.0
             start = time.perf_counter()
-            for cls, ref in ((SVMLoss, reference.svm_loss_vectorized), (SoftmaxLoss, reference.softmax_loss_vectorized)):
+            for cls, ref in (
+                (SVMLoss, reference.svm_loss_vectorized),
+                (SoftmaxLoss, reference.softmax_loss_vectorized),
+            ):
                 loss, dW = cls(Xt, y, reg=0.01, backend=name).loss_grad(Wt)
                 rloss, rdW = ref(Wt, Xt, y, 0.01)
                 worst_loss = max(worst_loss, abs(loss - rloss) / abs(rloss))
@@ -54,24 +57,30 @@ def run(args) -> int:
         ("steepest", __version__),
         ("python", platform.python_version()),
         ("numpy", np.__version__),
-        ("machine", f"{platform.machine()}, {_backends._cpu_count()} cores"),
+        ("machine", f"{platform.machine()}, {_backends.cpu_count()} cores"),
         ("backends", ", ".join(available)),
         ("default backend", _backends.get_backend()),
         ("threads", _backends.get_num_threads()),
     ]
     for name in _backends.NAMES:
         if name not in available:
-            pairs.append((f"{name} unavailable", _backends._failures.get(name, "?")))
+            pairs.append((f"{name} unavailable", _backends.unavailable().get(name, "?")))
     if "cpp" in available:
-        core = _backends._loaded["cpp"]
+        from .. import _core as core  # its system functions (not kernels): CPU features, SIMD path
+
         features = core.cpu_features()
         pairs.append(("CPU features", " ".join(k for k, v in features.items() if v) or "baseline only"))
         pairs.append(("C++ SIMD path", core.simd_path()))
-        from .benchmarks import multiply_add_rate
+        from .measure import multiply_add_rate
 
         rate = multiply_add_rate(repeat=3)
-        pairs.append(("peak multiply-adds", f"{rate / 1e9:.1f} G/s in float64 on {_backends.get_num_threads()} threads, "
-                                            "measured now (the compute floor of `steepest bench`)"))
+        pairs.append(
+            (
+                "peak multiply-adds",
+                f"{rate / 1e9:.1f} G/s in float64 on {_backends.get_num_threads()} threads, "
+                "measured now (the compute floor of `steepest bench`)",
+            )
+        )
     if "numba" in available:
         import numba
 
@@ -81,6 +90,11 @@ def run(args) -> int:
         return 0
     rows = self_check()
     print()
-    print(table(["backend", "dtype", "loss rel. error", "grad rel. error", "seconds", "ok"], rows,
-                title="self-check against steepest.reference (SVM and softmax, C=10, D=65, N=1037)"))
+    print(
+        table(
+            ["backend", "dtype", "loss rel. error", "grad rel. error", "seconds", "ok"],
+            rows,
+            title="self-check against steepest.reference (SVM and softmax, C=10, D=65, N=1037)",
+        )
+    )
     return 0 if all(r[-1] for r in rows) else 1

@@ -20,7 +20,6 @@ import numpy as np
 NAME = "landscape"
 HELP = "draw the loss along random lines and planes (the notes' figures) and find exact SVM line minima"
 
-NOTES_STEPS = [10.0 ** e for e in range(-10, 0)]  # the notes' sweep: 1e-10 ... 1e-1
 DESCENT_STEPS = 20
 
 
@@ -35,35 +34,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-plots", action="store_true", help="print the tables only (no matplotlib needed)")
 
 
-def _descent(loss, W0, steps):
-    """Steepest descent with exact line searches (SVM) or the best of the notes' step sizes (softmax)."""
-    from ..landscape import exact_line_search
-    from ..losses import SVMLoss
-
-    path = [W0]
-    W = W0
-    for _ in range(steps):
-        value, dW = loss.loss_grad(W)
-        if not np.any(dW):
-            break
-        if isinstance(loss, SVMLoss):
-            step = exact_line_search(loss, W, dW).step
-        else:
-            step = min(NOTES_STEPS, key=lambda s: loss(W - s * dW))
-        if step == 0.0:
-            break
-        W = W - step * dW
-        path.append(W)
-    return path
-
-
 def run(args) -> int:
     from .. import _backends, _validate
     from .._table import table
     from ..datasets import load_dataset
     from ..landscape import (
-        _auto_span,
+        auto_span,
         centered_grid,
+        descent_path,
         exact_line_minimum,
         exact_line_search,
         loss_along_line,
@@ -71,6 +49,7 @@ def run(args) -> int:
         plot_notes_figure,
         random_direction,
     )
+    from ..landscape.descent import NOTES_STEPS
     from ..losses import SoftmaxLoss, SVMLoss
 
     points = _validate.integer(args.points, "--points", low=3)
@@ -97,18 +76,18 @@ def run(args) -> int:
     start = time.perf_counter()
     subsets = [("1 example", loss.subset([0])), (f"{min(100, loss.n)} examples", loss.subset(np.arange(min(100, loss.n)))),
                (f"all {loss.n} examples", loss)]
-    span = _auto_span(subsets[1][1], W, d1)
+    span = auto_span(subsets[1][1], W, d1)
     alphas = centered_grid(2 * points - 1, span)
     rows = []
     for label, part in subsets:
         sl = loss_along_line(part, W, d1, alphas)
         ga, gv = sl.grid_minimum
-        if isinstance(loss, SVMLoss):
+        if loss.has_exact_line:
             exact = exact_line_minimum(part, W, d1)
             rows.append((label, exact.n_breakpoints, exact.alpha, exact.loss, ga, gv, sl.losses[len(alphas) // 2]))
         else:
             rows.append((label, ga, gv, sl.losses[len(alphas) // 2]))
-    if isinstance(loss, SVMLoss):
+    if loss.has_exact_line:
         print(table(["examples", "breakpoints", "exact argmin a", "exact min loss", f"grid argmin a ({len(alphas)} pts)", "grid min", "loss at W"],
                     rows, title=f"\nSVM loss along W + a*d (d Gaussian): exact minimum over the whole line vs the sampled grid [-{span:g}, {span:g}]"))
     else:
@@ -120,11 +99,11 @@ def run(args) -> int:
     sweep = [(f"{s:g}", loss(W - s * dW)) for s in NOTES_STEPS]
     best = min(sweep, key=lambda r: r[1])
     rows = [(step, value, "best of the sweep" if (step, value) == best else "") for step, value in sweep]
-    if isinstance(loss, SVMLoss):
+    if loss.has_exact_line:
         ls = exact_line_search(loss, W, dW)
         rows.append((f"{ls.step:.6g}", ls.loss, "exact line search"))
     print(table(["step size", "new loss", ""], rows, title=f"\nalong -dW from loss {loss0:.6g}: the notes' sweep"
-                + (" and the exact line search" if isinstance(loss, SVMLoss) else "")))
+                + (" and the exact line search" if loss.has_exact_line else "")))
     print(f"(computed in {time.perf_counter() - start:.2f} s)")
 
     if out is None:
@@ -140,7 +119,7 @@ def run(args) -> int:
     loss_along_line(loss, W, d1, alphas).plot(path=path, title=f"{loss.name} loss along a random line, all {loss.n} examples")
     written.append(path)
 
-    trajectory = _descent(loss, W, DESCENT_STEPS)
+    trajectory = descent_path(loss, W, DESCENT_STEPS)
     end = trajectory[-1]
     back = (W - end).astype(W.dtype)
     if np.any(back):
@@ -153,7 +132,7 @@ def run(args) -> int:
         path = os.path.join(out, "landscape_descent.png")
         plane.plot(path=path, trajectory=trajectory,
                    title=f"{loss.name}: {len(trajectory) - 1} descent steps"
-                   + (" (exact line search)" if isinstance(loss, SVMLoss) else "") + ", end at centre")
+                   + (" (exact line search)" if loss.has_exact_line else "") + ", end at centre")
         written.append(path)
     print(f"\nloss after {len(trajectory) - 1} descent steps: {loss(end):.6g} (from {loss0:.6g})")
     for path in written:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrays import center, check_finite, int_arg, rng, rows_view, seed_int, synthetic
+from .arrays import center, rows_view, synthetic
 from .download import (
     REGISTRY,
     ChecksumError,
@@ -48,6 +48,7 @@ from .formats import (
     read_cifar_batch,
     read_mnist,
 )
+from .. import _optional, _validate
 from .._validate import float_dtype
 
 __all__ = [
@@ -96,7 +97,7 @@ def load_cifar10(path: Any, *, batches: Any = None) -> tuple[np.ndarray, np.ndar
     else:
         if isinstance(batches, (numbers.Integral, str)):
             raise TypeError(f"batches must be a sequence of batch numbers in 1..5; got {batches!r}")
-        nums = [int_arg(b, "batches[i]", 1) for b in batches]
+        nums = [_validate.integer(b, "batches[i]", low=1) for b in batches]
         if not nums or len(set(nums)) != len(nums) or max(nums) > 5:
             raise ValueError(f"batches must be distinct numbers in 1..5; got {list(batches)!r}")
         names = [f"data_batch_{b}" for b in nums]
@@ -129,13 +130,10 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
     Needs no download; needs scikit-learn (``pip install steepest[data]``).
     """
-    try:
-        from sklearn.datasets import load_digits as _sk_load_digits
-    except ImportError as exc:
-        raise ImportError(
-            "steepest.datasets.load_digits needs scikit-learn, which is not installed: pip install steepest[data]"
-        ) from exc
-    X, y = _sk_load_digits(return_X_y=True)
+    sklearn_datasets = _optional.require(
+        "sklearn.datasets", "data", "steepest.datasets.load_digits", package="scikit-learn"
+    )
+    X, y = sklearn_datasets.load_digits(return_X_y=True)
     return np.ascontiguousarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
 
 
@@ -156,19 +154,19 @@ def make_synthetic(n: int, d: int = 3073, c: int = 10, seed: Any = 0, dtype: Any
 
     Deterministic per ``seed`` (int; a Generator draws one) for a given (n, d, c, dtype). X is
     written in blocks of rows straight into the result, so the only large allocation is X itself
-    (n = 50,000: 1.2 GB in float64; about 1.5 s of work on 2 cores, plus the few seconds some
-    systems take to map that much fresh memory, which any 1.2 GB result pays).
+    (n = 50,000: 1.2 GB in float64; O(d n k) work, plus the cost any fresh result of that size pays
+    to map its memory).
     ``dtype`` float32 or float64. Cost: O(d n k).
     """
-    n = int_arg(n, "n", 1)
-    d = int_arg(d, "d", 2)
-    c = int_arg(c, "c", 2)
+    n = _validate.integer(n, "n", low=1)
+    d = _validate.integer(d, "d", low=2)
+    c = _validate.integer(c, "c", low=2)
     dt = float_dtype(dtype)
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
         raise TypeError(f"noise must be a number; got {type(noise).__name__}")
     if not (math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
-    s = seed_int(seed)
+    s = _validate.seed_int(seed)
     return synthetic(n, d, c, s, dt, 0, float(noise))
 
 
@@ -207,7 +205,7 @@ def preprocess(X_train: Any, *others: Any, dtype: Any = np.float64, bias: bool =
     with np.errstate(over="ignore", invalid="ignore"):
         mean = train.mean(axis=0, dtype=np.float64)
     if not np.isfinite(mean).all():
-        check_finite(train, "X_train")
+        _validate.finite(train, "X_train")
         raise ValueError("X_train's mean is not finite: its values are too large for float64")
     names = ["X_train"] + [f"others[{i}]" for i in range(len(others))]
     out = tuple(center(s, mean, dt, bool(bias), layout, name) for s, name in zip(sets, names))
@@ -232,12 +230,12 @@ def split(X: Any, y: Any, n_train: int, n_val: int, n_test: int = 0, seed: Any =
     n = len(X)
     if len(y) != n:
         raise ValueError(f"X and y must hold the same number of examples; got {n} rows in X and {len(y)} labels")
-    n_train = int_arg(n_train, "n_train", 1)
-    n_val = int_arg(n_val, "n_val", 0)
-    n_test = int_arg(n_test, "n_test", 0)
+    n_train = _validate.integer(n_train, "n_train", low=1)
+    n_val = _validate.integer(n_val, "n_val", low=0)
+    n_test = _validate.integer(n_test, "n_test", low=0)
     if n_train + n_val + n_test > n:
         raise ValueError(f"n_train + n_val + n_test must be <= {n} (the examples in X); got {n_train} + {n_val} + {n_test}")
-    perm = rng(seed).permutation(n)
+    perm = _validate.rng(seed).permutation(n)
     cuts = np.cumsum([0, n_train, n_val, n_test])
     out: list[np.ndarray] = []
     for a, b in zip(cuts[:-1], cuts[1:]):
@@ -302,15 +300,15 @@ class DataSplit:
 def _sizes(n: int, n_train: Any, n_val: Any, n_test: Any, *, test_from_pool: bool,
            default_val: int, default_test: int, what: str) -> tuple[int, int, int]:
     """Resolve the three sizes for a pool of n examples (test drawn from the pool or not)."""
-    n_val = default_val if n_val is None else int_arg(n_val, "n_val", 0)
-    n_test = default_test if n_test is None else int_arg(n_test, "n_test", 0)
+    n_val = default_val if n_val is None else _validate.integer(n_val, "n_val", low=0)
+    n_test = default_test if n_test is None else _validate.integer(n_test, "n_test", low=0)
     rest = n - n_val - (n_test if test_from_pool else 0)
     if rest < 1:
         raise ValueError(f"{what} has {n} examples: too few for n_val = {n_val}" + (f" and n_test = {n_test}" if test_from_pool else ""))
     if n_train is None:
         n_train = rest
     else:
-        n_train = int_arg(n_train, "n_train", 1)
+        n_train = _validate.integer(n_train, "n_train", low=1)
         if n_train > rest:
             raise ValueError(f"n_train must be <= {rest} for {what} (after {n_val} validation examples); got {n_train}")
     return n_train, n_val, n_test
@@ -395,7 +393,7 @@ def load_dataset(spec: str = "digits", dtype: Any = np.float64, seed: Any = 0, n
             raise ValueError(f"spec {spec!r}: N must be >= 3; got {total}")
         nt, nv, ne = _sizes(total, n_train, n_val, n_test, test_from_pool=True,
                             default_val=min(1000, total // 10), default_test=min(1000, total // 10), what=spec)
-        s = seed_int(seed)
+        s = _validate.seed_int(seed)
         parts = [synthetic(m, 3073, 10, s, dt, part, 0.25) for part, m in enumerate((nt, nv, ne))]
         desc = (f"synthetic CIFAR-shaped data (make_synthetic, seed {s}); {nt:,} / {nv:,} / {ne:,} "
                 f"train / val / test, zero-mean features, bias row appended")

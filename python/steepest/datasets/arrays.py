@@ -1,32 +1,17 @@
-"""Array helpers behind ``steepest.datasets``: argument checks, the synthetic generator, centring.
+"""Array helpers behind ``steepest.datasets``: row views of inputs, the synthetic generator, centring.
 
-Private; the public functions and their documentation are in ``datasets.py``.
+Private; the public functions and their documentation are in ``steepest/datasets/__init__.py``. Argument checks
+are ``steepest._validate``'s.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
-
-def int_arg(value: Any, name: str, low: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}; got {value}")
-    return int(value)
-
-
-def rng(seed: Any) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    seed = int_arg(seed, "seed", 0)
-    return np.random.default_rng(seed)
+from .. import _validate
 
 
 def rows_view(a: Any, name: str) -> np.ndarray:
@@ -36,22 +21,17 @@ def rows_view(a: Any, name: str) -> np.ndarray:
     if a.dtype.kind not in "uif":
         raise TypeError(f"{name} must hold integers or floats (e.g. uint8 pixels); got dtype {a.dtype}")
     if a.ndim < 2:
-        raise ValueError(f"{name} must have one example per row, shape (n, ...) with at least 2 dimensions; got shape {a.shape}")
+        raise ValueError(
+            f"{name} must have one example per row, shape (n, ...) with at least 2 dimensions; got shape {a.shape}"
+        )
     if a.shape[0] == 0 or a[0].size == 0:
         raise ValueError(f"{name} must not be empty; got shape {a.shape}")
     return a.reshape(a.shape[0], -1)
 
 
-def seed_int(seed: Any) -> int:
-    """An int seed from an int, a Generator (draws one) or None (fresh entropy)."""
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(2**63))
-    if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)
-    return int_arg(seed, "seed", 0)
-
-
-def synthetic(n: int, d: int, c: int, seed: int, dtype: np.dtype, part: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+def synthetic(
+    n: int, d: int, c: int, seed: int, dtype: np.dtype, part: int, noise: float
+) -> tuple[np.ndarray, np.ndarray]:
     """``make_synthetic``'s data from example stream ``part`` (arguments already checked)."""
     # The hidden model depends on (seed, d, c) only; examples come from stream `part`, so the
     # train / validation / test sets of load_dataset share one model.
@@ -84,13 +64,6 @@ def synthetic(n: int, d: int, c: int, seed: int, dtype: np.dtype, part: int, noi
     return X, np.argmax(S, axis=0).astype(np.int64)
 
 
-def check_finite(a: np.ndarray, name: str, first_row: int = 0) -> None:
-    """Rows (n, F) of floats must be finite; the message gives the first bad row and feature."""
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        i = np.argwhere(~np.isfinite(a))[0]
-        raise ValueError(f"{name} must be finite; row {first_row + int(i[0])}, feature {int(i[1])} is {a[tuple(i)]}")
-
-
 def center(rows: np.ndarray, mean: np.ndarray, dt: np.dtype, bias: bool, layout: str, name: str) -> np.ndarray:
     """(rows - mean) in float64, rounded once to ``dt``, plus the bias feature, in one pass over rows.
 
@@ -99,11 +72,13 @@ def center(rows: np.ndarray, mean: np.ndarray, dt: np.dtype, bias: bool, layout:
     """
     n, F = rows.shape
     D = F + bias
+    floats = rows.dtype.kind == "f"  # integer pixels are finite
     out = np.empty((n, D), dtype=dt)
     step = max(1, (1 << 19) // F)  # examples per block; the ufunc writes straight into the result
     for j in range(0, n, step):
         blk = rows[j:j + step]
-        check_finite(blk, name, j)
+        if floats and not _validate.all_finite(blk):
+            _validate.finite(rows, name)  # the message names the first bad entry of the whole input
         # Computed in float64 (the float64 loop), rounded once into `out` when dtype is float32.
         np.subtract(blk, mean, out=out[j:j + len(blk), :F], dtype=np.float64, casting="same_kind")
     if bias:

@@ -17,13 +17,11 @@ INSTALL_HINT = "pip install steepest[plot]"
 
 def require_matplotlib():
     """Import matplotlib (Figure and the Agg canvas) or raise ImportError naming the extra."""
-    try:
-        import matplotlib  # noqa: F401
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(f"plotting needs matplotlib (the `plot` extra): {INSTALL_HINT}") from exc
-    return Figure, FigureCanvasAgg
+    from .._optional import require
+
+    figure = require("matplotlib.figure", "plot", "plotting")
+    agg = require("matplotlib.backends.backend_agg", "plot", "plotting")
+    return figure.Figure, agg.FigureCanvasAgg
 
 
 def new_figure(ncols: int = 1, size: tuple[float, float] = (6.0, 4.5)):

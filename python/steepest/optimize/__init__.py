@@ -23,6 +23,7 @@ before any work (``TypeError`` / ``ValueError`` naming the argument).
 from __future__ import annotations
 
 from .common import LinearClassifier, OptimizeResult, StepSizeSweep
+from .config import DescentConfig
 from .descent import SAMPLINGS
 from .strategies import random_local_search, random_search, step_size_sweep
 from .training import gradient_descent, minibatch_gd, sgd, train_linear_classifier
@@ -39,6 +40,7 @@ __all__ = [
     "OptimizeResult",
     "LinearClassifier",
     "StepSizeSweep",
+    "DescentConfig",
     "UPDATES",
     "SAMPLINGS",
 ]

@@ -1,17 +1,17 @@
 """Checkpoints of the descent loops: atomic saves, validated loads.
 
 A checkpoint is an ``.npz`` file (never pickled): the arrays (W, optimizer state, histories, the
-epoch permutation, the best W) plus one JSON document (step, RNG state, counters and the
-hyper-parameters and shapes the run was started with). Saving writes a temporary file in the
-target's folder, fsyncs it and ``os.replace``-s it over the target, so a crash or Ctrl-C during a save
-leaves the previous checkpoint intact.
+epoch permutation, the best W) plus one JSON document (step, RNG state, counters and the run's
+``settings``: its configuration's hyper-parameters and the problem's shapes, which a resume must
+match). Saving writes a temporary file in the target's folder, fsyncs it and ``os.replace``-s it over
+the target, so a crash or Ctrl-C during a save leaves the previous checkpoint intact.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import os
+import tempfile
 import zipfile
 from typing import Any
 
@@ -24,13 +24,27 @@ FORMAT = "steepest-checkpoint-1"
 META = "__meta__"
 
 
-def check_target(path: Any, name: str = "checkpoint") -> str:
-    """The checkpoint path as str; its folder must exist or be creatable, and be writable."""
+def path_arg(path: Any, name: str) -> str:
+    """A path argument (str or os.PathLike) as str; nothing is looked up."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a path (str or os.PathLike); got {type(path).__name__}")
-    target = os.fspath(path)
+    return os.fspath(path)
+
+
+def check_path(path: Any, name: str = "checkpoint") -> str:
+    """The checkpoint path as str: not empty and not a folder. Nothing is created (see :func:`make_ready`)."""
+    target = path_arg(path, name)
     if not target or os.path.isdir(target):
-        raise ValueError(f"{name} must be a file path; got {target!r} (a folder)" if target else f"{name} must not be empty")
+        raise ValueError(f"{name} must be a file path; got {target!r} (a folder)" if target
+                         else f"{name} must not be empty")
+    return target
+
+
+def make_ready(target: str, name: str = "checkpoint") -> str:
+    """Create the folder of a :func:`check_path`-ed target when missing, and prove it writable.
+
+    The one file-system change of a descent call before its run, made once every other check passed.
+    """
     folder = os.path.dirname(os.path.abspath(target))
     _validate.writable_dir(folder, f"{name} folder")
     probe = None
@@ -80,9 +94,7 @@ def save(path: str, arrays: dict[str, np.ndarray], meta: dict) -> None:
 
 def load(path: Any, name: str = "resume") -> tuple[dict[str, np.ndarray], dict]:
     """Read a checkpoint; ValueError naming the file when it is missing or not a steepest checkpoint."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path (str or os.PathLike); got {type(path).__name__}")
-    path = os.fspath(path)
+    path = path_arg(path, name)
     if not os.path.isfile(path):
         raise ValueError(f"{name}: checkpoint file {path!r} does not exist")
     try:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _backends, _validate
 from .._table import key_values, table
-from ..losses import LinearLoss, SoftmaxLoss, SVMLoss
+from ..losses import LinearLoss
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -166,15 +166,15 @@ class StepSizeSweep:
 
 
 def check_linear_loss(loss: Any, name: str = "loss") -> LinearLoss:
-    if not isinstance(loss, (SVMLoss, SoftmaxLoss)):
+    if not isinstance(loss, LinearLoss):
         raise TypeError(f"{name} must be an SVMLoss or SoftmaxLoss (e.g. steepest.SVMLoss(X, y, reg)); got {type(loss).__name__}")
     return loss
 
 
 def check_loss_or_callable(loss: Any) -> LinearLoss | Callable:
-    if isinstance(loss, (SVMLoss, SoftmaxLoss)):
+    if isinstance(loss, LinearLoss):
         return loss
-    if isinstance(loss, LinearLoss) or not callable(loss):
+    if not callable(loss):
         raise TypeError(f"loss must be an SVMLoss, a SoftmaxLoss or a callable f(W) -> float; got {type(loss).__name__}")
     return loss
 
@@ -198,16 +198,12 @@ def check_backend(backend: Any, loss: Any) -> str:
     return _backends.resolve(backend)
 
 
-def num_classes(loss: LinearLoss) -> int:
-    return int(loss._max_label) + 1 if loss._idx is None else int(loss.labels.max()) + 1
-
-
 def check_shape(shape: Any, loss: Any, name: str = "shape") -> tuple[int, int]:
     """A (C, D) shape of positive ints; for a linear loss, D must match X and C exceed every label."""
     if shape is None:
         if not isinstance(loss, LinearLoss):
             raise ValueError(f"{name} must be given when loss is a plain callable")
-        return (max(2, num_classes(loss)), loss.dim)
+        return (max(2, loss.min_classes), loss.dim)
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise TypeError(f"{name} must be a tuple (C, D) of two ints; got {shape!r}")
     c = _validate.integer(shape[0], f"{name}[0]", low=1)
@@ -215,8 +211,9 @@ def check_shape(shape: Any, loss: Any, name: str = "shape") -> tuple[int, int]:
     if isinstance(loss, LinearLoss):
         if d != loss.dim:
             raise ValueError(f"{name}[1] must equal X.shape[0] = {loss.dim} (D); got {shape!r}")
-        if c < 2 or c <= loss._max_label:
-            raise ValueError(f"{name}[0] must be at least 2 and exceed the largest label {loss._max_label}; got {shape!r}")
+        if c < 2 or c < loss.min_classes:
+            raise ValueError(f"{name}[0] must be at least 2 and exceed the largest label {loss.min_classes - 1}; "
+                             f"got {shape!r}")
     return (c, d)
 
 

@@ -1,9 +1,17 @@
 """The descent loop behind ``gradient_descent``, ``minibatch_gd``, ``sgd`` and ``train_linear_classifier``.
 
-One Python loop; each step is one fused loss-and-gradient kernel call on the step's examples (the
-kernel gathers the mini-batch columns itself: no ``X[:, idx]`` copy per step), an update rule, and
-bookkeeping. State changes are committed together at the end of a step, so Ctrl-C at any point
-returns (and checkpoints) the last completed step.
+:func:`descend` runs one validated :class:`~.config.DescentConfig` on a loss, in four steps:
+
+1. :func:`_prepare` checks what depends on the problem (loss, W0 or shape, validation data, seed,
+   callback, backend), derives the checkpoint ``settings``, compares a resumed checkpoint's with them
+   and, last, creates the checkpoint folder: a refused call draws nothing and writes nothing;
+2. :func:`_start` gives the starting state, fresh (W drawn from the seed) or resumed;
+3. :func:`_loop` takes the steps. Each is one fused loss-and-gradient kernel call on the step's
+   examples (the kernel gathers the mini-batch columns itself: no ``X[:, idx]`` copy per step), an
+   update rule, and bookkeeping. State changes are committed together at the end of a step, so Ctrl-C
+   at any point returns (and checkpoints) the last completed step. Validation (:func:`_evaluate`),
+   checkpoints (:func:`_save`) and the stopping rules (:func:`_after_step`) run on their schedules;
+4. :func:`_result` builds the result object.
 """
 
 from __future__ import annotations
@@ -12,27 +20,79 @@ import json
 import math
 import time
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .. import _backends, _validate
+from .. import _validate
 from . import checkpoint as ckpt
 from . import updates
 from .common import (
     OptimizeResult,
     Progress,
-    call_back,
     check_backend,
-    check_bool,
     check_callback,
     check_linear_loss,
     check_shape,
-    check_unit,
     check_W0,
 )
+from .config import SAMPLINGS, DescentConfig
 
-SAMPLINGS = ("replacement", "epoch")
+__all__ = ["descend", "DescentConfig", "SAMPLINGS"]
+
+
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """A checked run: its configuration and the facts of its problem."""
+
+    config: DescentConfig
+    loss: Any  # the loss, on the run's backend
+    backend: str
+    n: int  # the examples the loss averages over
+    per_epoch: int  # steps per epoch
+    total: int  # the step the run ends at
+    eval_every: int
+    val_loss: Any  # the same loss on the validation data, or None
+    callback: Callable | None
+    settings: dict  # what a checkpoint records and a resume must match
+
+
+@dataclass(eq=False)
+class _State:
+    """Where a run stands after its last completed step: what a checkpoint saves and a resume restores."""
+
+    W: np.ndarray
+    opt: dict  # the update rule's state (momentum velocity, Adam moments)
+    rng: np.random.Generator
+    t: int = 0  # steps completed
+    perm: np.ndarray | None = None  # the epoch's permutation (sampling="epoch")
+    pos: int = 0  # the next position in it
+    best: tuple = (None, -1.0, None, 0)  # (W, accuracy, step, evaluations without improvement)
+    history: list = field(default_factory=list)
+    lr_history: list = field(default_factory=list)
+    val_steps: list = field(default_factory=list)
+    val_accs: list = field(default_factory=list)
+    saved_at: int = -1  # the step of the last checkpoint written or read
+
+
+def descend(loss: Any, config: DescentConfig, W0: Any = None, *, seed: Any = None, X_val: Any = None,
+            y_val: Any = None, callback: Callable | None = None, shape: Any = None,
+            result_class: type = OptimizeResult, extra: dict | None = None) -> OptimizeResult:
+    """Run ``config`` on ``loss`` (an SVMLoss / SoftmaxLoss) from ``W0`` (None: ``randn(*shape) * init_scale``).
+
+    ``seed`` (int, Generator or None) is the source of every draw; ``X_val`` / ``y_val`` the validation
+    data; ``callback(step, info)`` returning True stops the run. Returns ``result_class`` with ``extra``
+    fields added. Everything is checked before any work (the config when it was built).
+    """
+    run, W, shape, rng, saved = _prepare(loss, config, W0, shape, seed, X_val, y_val, callback)
+    state = _start(run, W, shape, rng, saved)
+    start, began = state.t, time.perf_counter()
+    ending = _loop(run, state)
+    if config.checkpoint is not None and state.saved_at != state.t:
+        _save(run, state)
+    return _result(run, state, start, ending, began, result_class, extra)
 
 
 def _check_val(loss, X_val, y_val, C: int):
@@ -50,214 +110,223 @@ def _check_val(loss, X_val, y_val, C: int):
     return _validate.data(X_val), y_val
 
 
-def descend(loss: Any, W0: Any, *, method: str, batch_size: Any, step_size: Any, num_iters: Any,
-            num_epochs: Any, sampling: Any, update: Any, momentum: Any, beta1: Any, beta2: Any, eps: Any,
-            lr_decay: Any, X_val: Any, y_val: Any, eval_every: Any, early_stopping: Any, checkpoint: Any,
-            checkpoint_every: Any, resume: Any, seed: Any, callback: Any, progress: Any, verbose: Any,
-            verbose_every: Any, tol: Any, init_scale: Any, backend: Any, shape: Any = None,
-            result_class=OptimizeResult, extra: dict | None = None) -> OptimizeResult:
-    # ---- validation, all of it before any work ----
+def _prepare(loss, config, W0, shape, seed, X_val, y_val, callback):
+    """Every check of what depends on the problem; nothing is drawn or written before all passed.
+
+    Returns the run, W0 checked (or None), the shape of W, the generator (the seed's, or the resumed
+    checkpoint's) and the resumed checkpoint's arrays and metadata (or None). The checkpoint folder is
+    created last, once the resumed checkpoint (if any) matched.
+    """
+    if not isinstance(config, DescentConfig):
+        raise TypeError(f"config must be a DescentConfig; got {type(config).__name__}")
     loss = check_linear_loss(loss)
-    if W0 is not None:
-        W = check_W0(W0, loss)
-    else:
-        W = None
-        shape = check_shape(shape, loss)
-        init_scale = _validate.positive(init_scale, "init_scale")
-    step_size = _validate.positive(step_size, "step_size")
-    full_batch = batch_size is None
+    W = None if W0 is None else check_W0(W0, loss)
+    shape = W.shape if W is not None else check_shape(shape, loss)
     N = loss.n
-    if not full_batch:
-        batch_size = _validate.integer(batch_size, "batch_size", low=1, high=N)
-    if num_iters is not None and num_epochs is not None:
-        raise ValueError("give num_iters or num_epochs, not both")
-    if num_iters is not None:
-        num_iters = _validate.integer(num_iters, "num_iters", low=1)
-    if num_epochs is not None:
-        num_epochs = _validate.integer(num_epochs, "num_epochs", low=1)
-    sampling = _validate.choice(sampling, "sampling", SAMPLINGS)
-    update = _validate.choice(update, "update", updates.UPDATES)
-    hp = {"momentum": check_unit(momentum, "momentum"), "beta1": check_unit(beta1, "beta1"),
-          "beta2": check_unit(beta2, "beta2"), "eps": _validate.positive(eps, "eps")}
-    decay = updates.check_decay(lr_decay)
-    C = W.shape[0] if W is not None else shape[0]
-    X_val, y_val = _check_val(loss, X_val, y_val, C)
-    per_epoch = 1 if full_batch else -(-N // batch_size)
-    eval_every = per_epoch if eval_every is None else _validate.integer(eval_every, "eval_every", low=1)
-    if early_stopping is not None:
-        early_stopping = _validate.integer(early_stopping, "early_stopping", low=1)
-        if X_val is None:
-            raise ValueError("early_stopping needs validation data: pass X_val and y_val")
-    checkpoint = None if checkpoint is None else ckpt.check_target(checkpoint)
-    checkpoint_every = _validate.integer(checkpoint_every, "checkpoint_every", low=1)
+    if config.batch_size is not None:
+        _validate.integer(config.batch_size, "batch_size", low=1, high=N)
+    X_val, y_val = _check_val(loss, X_val, y_val, shape[0])
+    if config.early_stopping is not None and X_val is None:
+        raise ValueError("early_stopping needs validation data: pass X_val and y_val")
     rng = _validate.rng(seed)
     callback = check_callback(callback)
-    progress = check_bool(progress, "progress")
-    verbose = check_bool(verbose, "verbose")
-    verbose_every = _validate.integer(verbose_every, "verbose_every", low=1)
-    tol = None if tol is None else _validate.real(tol, "tol", low=0.0)
-    name = check_backend(backend, loss)
-    kernels = _backends.get(name)
-    threads = _backends.get_num_threads()
-    total = num_iters if num_iters is not None else (num_epochs * per_epoch if num_epochs is not None else 1000)
-
+    name = check_backend(config.backend, loss)
+    loss = loss.with_backend(name)
+    per_epoch = config.steps_per_epoch(N)
     settings = {
-        "method": method, "loss": loss.name, "reg": loss.reg, "delta": getattr(loss, "delta", None),
-        "N": N, "D": loss.dim, "C": C, "dtype": str(loss.dtype),
-        "labels_crc32": zlib.crc32(np.ascontiguousarray(loss.labels).tobytes()),
-        "batch_size": batch_size, "sampling": sampling, "update": update, "step_size": step_size,
-        "momentum": hp["momentum"], "beta1": hp["beta1"], "beta2": hp["beta2"], "eps": hp["eps"],
-        "lr_decay": list(decay) if decay else None, "eval_every": eval_every, "early_stopping": early_stopping,
-        "X_val_shape": list(X_val.shape) if X_val is not None else None,
+        "method": config.method, "loss": loss.name, **loss.options, "N": N, "D": loss.dim, "C": shape[0],
+        "dtype": str(loss.dtype), "labels_crc32": zlib.crc32(np.ascontiguousarray(loss.labels).tobytes()),
+        **config.settings(per_epoch), "X_val_shape": list(X_val.shape) if X_val is not None else None,
     }
-    settings = json.loads(json.dumps(settings))  # the form it takes after a save/load round trip
+    run = _Run(config, loss, name, N, per_epoch, config.total_steps(per_epoch), config.eval_interval(per_epoch),
+               None if X_val is None else loss.with_data(X_val, y_val), callback,
+               json.loads(json.dumps(settings)))  # the settings in the form a save/load round trip gives
+    saved = None
+    if config.resume is not None:
+        saved = _load_resume(run, W)
+        rng = ckpt.restore_rng(saved[1]["rng"])
+    if config.checkpoint is not None:
+        ckpt.make_ready(config.checkpoint)
+    return run, W, shape, rng, saved
 
-    # ---- the starting state: fresh, or from a checkpoint ----
-    history: list[float] = []
-    lr_hist: list[float] = []
-    val_steps: list[int] = []
-    val_accs: list[float] = []
-    perm, pos = None, N
-    best = (None, -1.0, None, 0)  # (W, accuracy, step, evaluations without improvement)
-    t = 0
-    if resume is not None:
-        arrays, meta = ckpt.load(resume)
-        saved = meta["settings"]
-        for key in settings:
-            if saved.get(key) != settings[key]:
-                raise ValueError(f"resume: {resume!s} was saved with {key}={saved.get(key)!r}; this call has {key}={settings[key]!r}")
-        if W is not None and W.shape != arrays["W"].shape:  # pragma: no cover - caught by settings C / D
-            raise ValueError(f"resume: W0 has shape {W.shape}; the checkpoint's W has {arrays['W'].shape}")
-        W = arrays["W"].copy()
-        state = {k: arrays["state_" + k].copy() for k in updates.STATE_KEYS[update]}
-        history = arrays["loss_history"].tolist()
-        lr_hist = arrays["lr_history"].tolist()
-        val_steps = arrays["val_steps"].tolist()
-        val_accs = arrays["val_accs"].tolist()
-        if "perm" in arrays:
-            perm = arrays["perm"].copy()
-        pos = meta["pos"]
-        best = (arrays["best_W"].copy() if "best_W" in arrays else None, meta["best_acc"], meta["best_step"], meta["bad"])
-        t = meta["step"]
-        rng = ckpt.restore_rng(meta["rng"])
-    else:
+
+def _load_resume(run: _Run, W: np.ndarray | None) -> tuple[dict, dict]:
+    """The resumed checkpoint's arrays and metadata; ValueError naming the first setting that differs."""
+    path = run.config.resume
+    arrays, meta = ckpt.load(path)
+    saved = meta["settings"]
+    for key, value in run.settings.items():
+        if saved.get(key) != value:
+            raise ValueError(f"resume: {path!s} was saved with {key}={saved.get(key)!r}; this call has {key}={value!r}")
+    if W is not None and W.shape != arrays["W"].shape:  # pragma: no cover - caught by settings C / D
+        raise ValueError(f"resume: W0 has shape {W.shape}; the checkpoint's W has {arrays['W'].shape}")
+    return arrays, meta
+
+
+def _start(run: _Run, W: np.ndarray | None, shape: tuple, rng: np.random.Generator, saved: tuple | None) -> _State:
+    """The starting state: the resumed checkpoint's, or step 0 from W0 (None: ``randn(*shape) * init_scale``)."""
+    update = run.config.update
+    if saved is None:
         if W is None:
-            W = (rng.standard_normal(shape) * init_scale).astype(loss.dtype)
-        state = updates.init_state(update, W)
+            W = (rng.standard_normal(shape) * run.config.init_scale).astype(run.loss.dtype)
+        return _State(W, updates.init_state(update, W), rng, pos=run.n)
+    arrays, meta = saved
+    return _State(
+        W=arrays["W"].copy(), opt={k: arrays["state_" + k].copy() for k in updates.STATE_KEYS[update]}, rng=rng,
+        t=meta["step"], perm=arrays["perm"].copy() if "perm" in arrays else None, pos=meta["pos"],
+        best=(arrays["best_W"].copy() if "best_W" in arrays else None, meta["best_acc"], meta["best_step"],
+              meta["bad"]),
+        history=arrays["loss_history"].tolist(), lr_history=arrays["lr_history"].tolist(),
+        val_steps=arrays["val_steps"].tolist(), val_accs=arrays["val_accs"].tolist(), saved_at=meta["step"])
 
-    f = loss.with_backend(name).loss_grad_at
 
-    def val_accuracy(Wv):
-        S = kernels.scores(Wv, X_val, None, threads)
-        return float(np.mean(np.argmax(S, axis=0) == y_val))
+def _loop(run: _Run, s: _State) -> str:
+    """The steps from ``s.t`` to ``run.total``; returns why the run ended before ("" when it did not).
 
-    def save(step_now):
-        arrays = {"W": W, "loss_history": np.asarray(history, dtype=np.float64),
-                  "lr_history": np.asarray(lr_hist, dtype=np.float64),
-                  "val_steps": np.asarray(val_steps, dtype=np.int64), "val_accs": np.asarray(val_accs, dtype=np.float64)}
-        arrays.update({"state_" + k: v for k, v in state.items()})
-        if perm is not None:
-            arrays["perm"] = perm
-        if best[0] is not None:
-            arrays["best_W"] = best[0]
-        meta = {"settings": settings, "step": step_now, "pos": pos, "best_acc": best[1], "best_step": best[2],
-                "bad": best[3], "rng": ckpt.rng_state(rng)}
-        ckpt.save(checkpoint, arrays, meta)
-
-    # ---- the loop ----
-    start = t
-    interrupted = stopped_early = converged = False
-    message = ""
-    snap, snap_t = None, -1
-    saved_at = t if resume is not None else -1
-    bar = Progress(progress, total, method, initial=min(t, total))
-    began = time.perf_counter()
+    The hot path: what a step reads is bound to locals once; a step's results are committed together
+    (the appends, then one tuple store: nothing in between can raise Ctrl-C) and the chores after it
+    (:func:`_after_step`) run only when asked for. ``s`` gets the last completed step on every way out.
+    """
+    cfg, rng = run.config, s.rng
+    f, rule, N, B, total = run.loss.loss_grad_at, updates.RULES[cfg.update], run.n, cfg.batch_size, run.total
+    by_epoch, lr0, decay, saving = cfg.sampling == "epoch", cfg.step_size, cfg.lr_decay, cfg.checkpoint is not None
+    val_loss, every, history, lr_hist = run.val_loss, run.eval_every, s.history, s.lr_history
+    chores = saving or cfg.verbose or cfg.progress or cfg.tol is not None or cfg.early_stopping is not None \
+        or run.callback is not None
+    W, opt, perm, pos, best, t = s.W, s.opt, s.perm, s.pos, s.best, s.t
+    snap, ending = None, ""
+    bar = Progress(cfg.progress, total, cfg.method, initial=min(t, total))
     try:
         while t < total:
-            if checkpoint is not None:
-                snap, snap_t = rng.bit_generator.state, t
+            if saving:  # the generator before this step's draws: Ctrl-C undoes them
+                snap = (rng.bit_generator.state, t)
             perm_new, pos_new = perm, pos
-            if full_batch:
+            if B is None:
                 idx = None
-            elif sampling == "replacement":
-                # = rng.choice(N, batch_size, replace=True) (CS231n's np.random.choice(N, B)), the same
-                # draws without choice()'s argument handling (tested)
-                idx = rng.integers(0, N, batch_size)
+            elif not by_epoch:  # = CS231n's np.random.choice(N, B): the same draws, less argument handling (tested)
+                idx = rng.integers(0, N, B)
             else:
                 if perm_new is None or pos_new >= N:
                     perm_new, pos_new = rng.permutation(N), 0
-                idx = perm_new[pos_new:pos_new + batch_size]
+                idx = perm_new[pos_new:pos_new + B]
                 pos_new += idx.shape[0]
             value, dW = f(W, idx)
-            lr = updates.learning_rate(step_size, decay, t)
+            lr = lr0 if decay is None else updates.learning_rate(lr0, decay, t)
             with np.errstate(over="ignore", invalid="ignore"):
-                W_new, state_new = updates.step(update, W, dW, lr, state, t, hp)
+                W_new, opt_new = rule(W, dW, lr, opt, t, cfg)
                 # one cheap sum: a NaN or inf anywhere in W_new makes it non-finite
                 total_W = float(np.add.reduce(W_new, axis=None, dtype=np.float64))
             if not (math.isfinite(value) and math.isfinite(total_W)):
-                raise FloatingPointError(
-                    f"{method}: the loss or the updated W is not finite at step {t} (loss {value}); the run diverged "
-                    f"or the scores overflowed: use a smaller step_size (now {step_size:g})")
-            acc = None
-            best_new = best
-            if X_val is not None and (t + 1) % eval_every == 0:
-                acc = val_accuracy(W_new)
-                best_new = (W_new, acc, t + 1, 0) if acc > best[1] else (best[0], best[1], best[2], best[3] + 1)
-            # commit: the appends first, then one tuple store (no call in between can raise Ctrl-C)
-            history.append(value)
+                raise _diverged(cfg, t, value)
+            acc, best_new = None, best
+            if val_loss is not None and (t + 1) % every == 0:
+                acc, best_new = _evaluate(s, val_loss, W_new, t + 1, best)
+            history.append(value)  # the commit
             lr_hist.append(lr)
-            if acc is not None:
-                val_steps.append(t + 1)
-                val_accs.append(acc)
-            W, state, perm, pos, best, t = W_new, state_new, perm_new, pos_new, best_new, t + 1
-            # after the commit: reporting, saving, stopping rules
-            if verbose and (t - 1) % verbose_every == 0:
-                print("iteration %d / %d: loss %f" % (t - 1, total, value))
-            if checkpoint is not None and t % checkpoint_every == 0:
-                save(t)
-                saved_at = t
-            bar.update()
-            if tol is not None and len(history) >= 2 and abs(history[-2] - history[-1]) <= tol:
-                converged, message = True, f"the loss changed by <= tol = {tol:g}"
-                break
-            if early_stopping is not None and best[3] >= early_stopping:
-                stopped_early = True
-                message = f"no validation improvement in {early_stopping} evaluations; best at step {best[2]}"
-                break
-            if call_back(callback, t - 1, {"loss": value, "step_size": lr, "W": W, "val_acc": acc, "epoch": t / per_epoch}):
-                message = "stopped by the callback"
+            W, opt, perm, pos, best, t = W_new, opt_new, perm_new, pos_new, best_new, t + 1
+            if chores and (ending := _after_step(run, s, bar, (W, opt, perm, pos, best, t), value, lr, acc)):
                 break
     except KeyboardInterrupt:
-        interrupted = True
-        message = "interrupted (Ctrl-C)"
-        del history[t:], lr_hist[t:]
-        while val_steps and val_steps[-1] > t:
-            val_steps.pop()
-            val_accs.pop()
-        if snap_t == t:  # the draws of the unfinished step are undone, so a resume repeats them
-            rng.bit_generator.state = snap
+        ending = "interrupted"
+        _undo_unfinished(s, t, snap)
     finally:
+        s.W, s.opt, s.perm, s.pos, s.best, s.t = W, opt, perm, pos, best, t
         bar.close()
-    if checkpoint is not None and saved_at != t:
-        save(t)
-    W_out = best[0] if stopped_early and best[0] is not None else W
-    nfev = ngev = len(history)
-    final = history[-1] if history else float("nan")
-    if method == "gradient_descent" and not interrupted:
-        final = f(W_out, None)[0]
+    return ending
+
+
+def _diverged(cfg: DescentConfig, t: int, value: float) -> FloatingPointError:
+    return FloatingPointError(
+        f"{cfg.method}: the loss or the updated W is not finite at step {t} (loss {value}); the run diverged "
+        f"or the scores overflowed: use a smaller step_size (now {cfg.step_size:g})")
+
+
+def _evaluate(s: _State, val_loss: Any, W: np.ndarray, step: int, best: tuple) -> tuple[float, tuple]:
+    """The validation accuracy of W after ``step`` steps (recorded in ``s``; Ctrl-C before the step's
+    commit removes it) and the best (W, accuracy, step, evaluations without improvement) so far."""
+    acc = val_loss.accuracy(W)
+    s.val_steps.append(step)
+    s.val_accs.append(acc)
+    return acc, ((W, acc, step, 0) if acc > best[1] else (best[0], best[1], best[2], best[3] + 1))
+
+
+def _after_step(run: _Run, s: _State, bar: Progress, committed: tuple, value: float, lr: float,
+                acc: float | None) -> str:
+    """The chores after a committed step (the verbose line, the checkpoint, the progress bar), then
+    the stopping rules: returns why the run ends here ("" to go on): tol, early stopping, the callback."""
+    cfg, best, t, history = run.config, committed[4], committed[5], s.history
+    if cfg.verbose and (t - 1) % cfg.verbose_every == 0:
+        print("iteration %d / %d: loss %f" % (t - 1, run.total, value))
+    if cfg.checkpoint is not None and t % cfg.checkpoint_every == 0:
+        s.W, s.opt, s.perm, s.pos, s.best, s.t = committed
+        _save(run, s)
+    bar.update()
+    if cfg.tol is not None and len(history) >= 2 and abs(history[-2] - history[-1]) <= cfg.tol:
+        return "converged"
+    if cfg.early_stopping is not None and best[3] >= cfg.early_stopping:
+        return "stopped early"
+    if run.callback is None:
+        return ""
+    info = {"loss": value, "step_size": lr, "W": committed[0], "val_acc": acc, "epoch": t / run.per_epoch}
+    return "callback" if run.callback(t - 1, info) else ""
+
+
+def _undo_unfinished(s: _State, t: int, snap: tuple | None) -> None:
+    """After Ctrl-C: drop what the unfinished step recorded and undo its draws, so a resume repeats it."""
+    del s.history[t:], s.lr_history[t:]
+    while s.val_steps and s.val_steps[-1] > t:
+        s.val_steps.pop()
+        s.val_accs.pop()
+    if snap is not None and snap[1] == t:
+        s.rng.bit_generator.state = snap[0]
+
+
+def _save(run: _Run, s: _State) -> None:
+    """Checkpoint the state atomically (see :mod:`.checkpoint`)."""
+    arrays = {"W": s.W, "loss_history": np.asarray(s.history, dtype=np.float64),
+              "lr_history": np.asarray(s.lr_history, dtype=np.float64),
+              "val_steps": np.asarray(s.val_steps, dtype=np.int64),
+              "val_accs": np.asarray(s.val_accs, dtype=np.float64)}
+    arrays.update({"state_" + k: v for k, v in s.opt.items()})
+    if s.perm is not None:
+        arrays["perm"] = s.perm
+    if s.best[0] is not None:
+        arrays["best_W"] = s.best[0]
+    meta = {"settings": run.settings, "step": s.t, "pos": s.pos, "best_acc": s.best[1], "best_step": s.best[2],
+            "bad": s.best[3], "rng": ckpt.rng_state(s.rng)}
+    ckpt.save(run.config.checkpoint, arrays, meta)
+    s.saved_at = s.t
+
+
+def _message(ending: str, cfg: DescentConfig, best: tuple) -> str:
+    if ending == "converged":
+        return f"the loss changed by <= tol = {cfg.tol:g}"
+    if ending == "stopped early":
+        return f"no validation improvement in {cfg.early_stopping} evaluations; best at step {best[2]}"
+    return {"callback": "stopped by the callback", "interrupted": "interrupted (Ctrl-C)"}.get(ending, "")
+
+
+def _result(run: _Run, s: _State, start: int, ending: str, began: float, result_class: type,
+            extra: dict | None) -> OptimizeResult:
+    """The result: the best W when early stopping ended the run, else the last one."""
+    cfg, has_val, best = run.config, run.val_loss is not None, s.best
+    stopped_early = ending == "stopped early"
+    W = best[0] if stopped_early and best[0] is not None else s.W
+    nfev = ngev = len(s.history)
+    final = s.history[-1] if s.history else float("nan")
+    if cfg.method == "gradient_descent" and ending != "interrupted":
+        final = run.loss.loss_grad_at(W, None)[0]  # the loss at the returned W
         nfev += 1
-    has_val = X_val is not None
-    details = {"start_step": start, "total_steps": total, "steps_per_epoch": per_epoch}
+    details = {"start_step": start, "total_steps": run.total, "steps_per_epoch": run.per_epoch}
     if has_val:
-        details["final_val_acc"] = val_accuracy(W_out)
-    elapsed = time.perf_counter() - began
+        details["final_val_acc"] = run.val_loss.accuracy(W)
     return result_class(
-        method=method, W=W_out, loss=float(final), loss_history=np.asarray(history, dtype=np.float64),
-        nfev=nfev, ngev=ngev, nit=t, elapsed=elapsed, interrupted=interrupted, backend=name,
-        lr_history=np.asarray(lr_hist, dtype=np.float64),
-        val_steps=np.asarray(val_steps, dtype=np.int64) if has_val else None,
-        val_acc_history=np.asarray(val_accs, dtype=np.float64) if has_val else None,
+        method=cfg.method, W=W, loss=float(final), loss_history=np.asarray(s.history, dtype=np.float64),
+        nfev=nfev, ngev=ngev, nit=s.t, elapsed=time.perf_counter() - began, interrupted=ending == "interrupted",
+        backend=run.backend, lr_history=np.asarray(s.lr_history, dtype=np.float64),
+        val_steps=np.asarray(s.val_steps, dtype=np.int64) if has_val else None,
+        val_acc_history=np.asarray(s.val_accs, dtype=np.float64) if has_val else None,
         best_val_acc=float(best[1]) if has_val and best[2] is not None else None,
-        best_step=best[2] if has_val else None,
-        stopped_early=stopped_early, converged=converged if tol is not None else None, message=message,
+        best_step=best[2] if has_val else None, stopped_early=stopped_early,
+        converged=ending == "converged" if cfg.tol is not None else None, message=_message(ending, cfg, best),
         details=details, **(extra or {}))

@@ -9,9 +9,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _backends, _validate
+from .. import _validate
 from .common import (
-    LinearClassifier,
     OptimizeResult,
     Progress,
     StepSizeSweep,
@@ -23,10 +22,7 @@ from .common import (
     check_shape,
     check_W0,
 )
-from .descent import SAMPLINGS, descend
-from .search import block_losses, data_loss, default_block
-from .updates import UPDATES
-from ..losses import LinearLoss, SoftmaxLoss, SVMLoss
+from ..losses import LinearLoss
 
 
 def _evaluator(loss: Any, name: str) -> Callable[[np.ndarray], float]:
@@ -38,6 +34,11 @@ def _evaluator(loss: Any, name: str) -> Callable[[np.ndarray], float]:
 def _bound_loss(loss: LinearLoss, name: str) -> Callable[[np.ndarray], float]:
     """loss(W) on backend ``name`` (the loss object's own backend is left as it is)."""
     return loss.loss if loss.backend == name else loss.with_backend(name).loss
+
+
+def default_block(C: int, D: int) -> int:
+    """Candidates per pass over X in random search: enough rows (K*C) for an efficient GEMM."""
+    return max(1, min(64, 640 // max(C, 1)))
 
 
 # --- strategy 1 -------------------------------------------------------------------------------------
@@ -86,8 +87,7 @@ def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: fl
     name = check_backend(backend, loss)
     dtype = loss.dtype if linear else np.dtype(np.float64)
     evaluate = _evaluator(loss, name)
-    kernels = _backends.get(name)
-    threads = _backends.get_num_threads()
+    candidates = loss.with_backend(name) if linear else None
 
     tries: list[float] = []
     best_hist: list[float] = []
@@ -102,7 +102,7 @@ def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: fl
             # (k, C, D) draws fill the same stream, in the same order, as k draws of (C, D)
             cand = (rng.standard_normal((k,) + shape) * scale).astype(dtype, copy=False)
             if k > 1:
-                values = block_losses(loss, cand, kernels, threads)
+                values = candidates.candidate_losses(cand)
                 bad = np.flatnonzero(~np.isfinite(values))
                 if len(bad):
                     raise FloatingPointError(f"random_search: the loss of candidate {done + int(bad[0])} is not finite; "
@@ -240,7 +240,6 @@ def step_size_sweep(loss: Any, W: Any, dW: Any = None, exponents: Any = range(-1
     exps = _exponents(exponents)
     verbose = check_bool(verbose, "verbose")
     name = check_backend(backend, loss)
-    kernels = _backends.get(name)
     began = time.perf_counter()
     steps = np.array([10.0 ** float(e) for e in exps])  # Python pow, as the notes' 10 ** e
     nfev = ngev = 0
@@ -249,11 +248,9 @@ def step_size_sweep(loss: Any, W: Any, dW: Any = None, exponents: Any = range(-1
         nfev, ngev = 1, 1
     if linear and W.dtype == np.float64:
         method = "scores (one pass over X)"
-        threads = _backends.get_num_threads()
-        S = kernels.scores(np.vstack([W, dW]), loss.X, loss._idx, threads)
-        C = W.shape[0]
+        S0, S1 = loss.with_backend(name).stacked_scores(W, dW)
         alphas = np.concatenate([[0.0], -steps])
-        data = np.array([data_loss(loss, (S[:C] + a * S[C:])[None])[0] for a in alphas])
+        data = np.array([loss.data_losses((S0 + a * S1)[None])[0] for a in alphas])
         regs = np.array([float(np.sum(Wn * Wn)) for Wn in (W - a * dW for a in np.concatenate([[0.0], steps]))])
         values = data + loss.reg * regs
         if not np.all(np.isfinite(values)):

@@ -1,50 +1,35 @@
-"""The descent loops as library functions: gradient descent, mini-batch GD, SGD and CS231n's training call."""
+"""The descent loops as library functions: gradient descent, mini-batch GD, SGD and CS231n's training call.
+
+Each builds one :class:`~.config.DescentConfig` (whose fields hold every default of the loop: the
+signatures below read theirs from :data:`~.config.DEFAULTS`) and runs it with :func:`~.descent.descend`.
+"""
 
 
 from __future__ import annotations
 
-import math
-import time
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
 
-import numpy as np
-
-from .. import _backends, _validate
-from .common import (
-    LinearClassifier,
-    OptimizeResult,
-    Progress,
-    StepSizeSweep,
-    call_back,
-    check_backend,
-    check_bool,
-    check_callback,
-    check_loss_or_callable,
-    check_shape,
-    check_W0,
-)
-from .descent import SAMPLINGS, descend
-from .search import block_losses, data_loss, default_block
-from .updates import UPDATES
-from ..losses import LinearLoss, SoftmaxLoss, SVMLoss
-
+from .. import _validate
+from ..losses import SoftmaxLoss, SVMLoss
+from .common import LinearClassifier, OptimizeResult
+from .config import DEFAULTS as _D
+from .config import DescentConfig
+from .descent import descend
 
 # --- descent loops ----------------------------------------------------------------------------------
 
 
-_DESCENT_DEFAULTS = dict(update="sgd", momentum=0.9, beta1=0.9, beta2=0.999, eps=1e-8, lr_decay=None,
-                         X_val=None, y_val=None, eval_every=None, early_stopping=None, checkpoint=None,
-                         checkpoint_every=100, resume=None, callback=None, progress=False, verbose=False,
-                         verbose_every=100, backend=None)
-
-
-def gradient_descent(loss: Any, W0: Any, step_size: float, num_iters: int, tol: float | None = None, *,
-                     seed: Any = None, update: str = "sgd", momentum: float = 0.9, beta1: float = 0.9,
-                     beta2: float = 0.999, eps: float = 1e-8, lr_decay: Any = None, X_val: Any = None,
-                     y_val: Any = None, eval_every: int | None = None, early_stopping: int | None = None,
-                     checkpoint: Any = None, checkpoint_every: int = 100, resume: Any = None,
-                     callback: Callable | None = None, progress: bool = False, verbose: bool = False,
-                     verbose_every: int = 100, backend: str | None = None) -> OptimizeResult:
+def gradient_descent(loss: Any, W0: Any, step_size: float, num_iters: int, tol: float | None = _D.tol, *,
+                     seed: Any = None, update: str = _D.update, momentum: float = _D.momentum,
+                     beta1: float = _D.beta1, beta2: float = _D.beta2, eps: float = _D.eps,
+                     lr_decay: Any = _D.lr_decay, X_val: Any = None, y_val: Any = None,
+                     eval_every: int | None = _D.eval_every, early_stopping: int | None = _D.early_stopping,
+                     checkpoint: Any = _D.checkpoint, checkpoint_every: int = _D.checkpoint_every,
+                     resume: Any = _D.resume, callback: Callable | None = None, progress: bool = _D.progress,
+                     verbose: bool = _D.verbose, verbose_every: int = _D.verbose_every,
+                     backend: str | None = _D.backend) -> OptimizeResult:
     """Full-batch vanilla descent: ``num_iters`` times ``loss, dW = f(W); W += -step_size * dW``.
 
     One fused loss-and-gradient pass over X per iteration. ``tol``: stop when the loss changes by at
@@ -54,23 +39,24 @@ def gradient_descent(loss: Any, W0: Any, step_size: float, num_iters: int, tol: 
     decay, validation and checkpoint options are those of :func:`minibatch_gd`. Verbose prints
     ``iteration %d / %d: loss %f`` every ``verbose_every`` iterations.
     """
-    return descend(loss, W0, method="gradient_descent", batch_size=None, step_size=step_size, num_iters=num_iters,
-                   num_epochs=None, sampling="replacement", update=update, momentum=momentum, beta1=beta1,
-                   beta2=beta2, eps=eps, lr_decay=lr_decay, X_val=X_val, y_val=y_val, eval_every=eval_every,
-                   early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                   resume=resume, seed=seed, callback=callback, progress=progress, verbose=verbose,
-                   verbose_every=verbose_every, tol=tol, init_scale=1e-3, backend=backend)
+    config = DescentConfig(
+        method="gradient_descent", batch_size=None, step_size=step_size, num_iters=num_iters, tol=tol, update=update,
+        momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, lr_decay=lr_decay, eval_every=eval_every,
+        early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+        progress=progress, verbose=verbose, verbose_every=verbose_every, backend=backend)
+    return descend(loss, config, W0, seed=seed, X_val=X_val, y_val=y_val, callback=callback)
 
 
-def minibatch_gd(loss: Any, W0: Any = None, batch_size: int = 256, step_size: float = 1e-3,
-                 num_iters: int | None = None, num_epochs: int | None = None, sampling: str = "replacement",
-                 update: str = "sgd", momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8, lr_decay: Any = None, X_val: Any = None, y_val: Any = None,
-                 eval_every: int | None = None, early_stopping: int | None = None, checkpoint: Any = None,
-                 checkpoint_every: int = 100, resume: Any = None, seed: Any = None, *,
-                 callback: Callable | None = None, progress: bool = False, verbose: bool = False,
-                 verbose_every: int = 100, init_scale: float = 1e-3, shape: Any = None,
-                 backend: str | None = None) -> OptimizeResult:
+def minibatch_gd(loss: Any, W0: Any = None, batch_size: int = _D.batch_size, step_size: float = _D.step_size,
+                 num_iters: int | None = _D.num_iters, num_epochs: int | None = _D.num_epochs,
+                 sampling: str = _D.sampling, update: str = _D.update, momentum: float = _D.momentum,
+                 beta1: float = _D.beta1, beta2: float = _D.beta2, eps: float = _D.eps, lr_decay: Any = _D.lr_decay,
+                 X_val: Any = None, y_val: Any = None, eval_every: int | None = _D.eval_every,
+                 early_stopping: int | None = _D.early_stopping, checkpoint: Any = _D.checkpoint,
+                 checkpoint_every: int = _D.checkpoint_every, resume: Any = _D.resume, seed: Any = None, *,
+                 callback: Callable | None = None, progress: bool = _D.progress, verbose: bool = _D.verbose,
+                 verbose_every: int = _D.verbose_every, init_scale: float = _D.init_scale, shape: Any = None,
+                 backend: str | None = _D.backend) -> OptimizeResult:
     """Mini-batch gradient descent on ``loss`` (an :class:`SVMLoss` / :class:`SoftmaxLoss`).
 
     Each step evaluates the loss and gradient on ``batch_size`` examples (one fused kernel call that
@@ -104,16 +90,18 @@ def minibatch_gd(loss: Any, W0: Any = None, batch_size: int = 256, step_size: fl
     ``iteration %d / %d: loss %f`` every ``verbose_every`` steps. A non-finite loss raises
     FloatingPointError naming the step (the run diverged: use a smaller step_size).
     """
-    return descend(loss, W0, method="minibatch_gd", batch_size=batch_size, step_size=step_size, num_iters=num_iters,
-                   num_epochs=num_epochs, sampling=sampling, update=update, momentum=momentum, beta1=beta1,
-                   beta2=beta2, eps=eps, lr_decay=lr_decay, X_val=X_val, y_val=y_val, eval_every=eval_every,
-                   early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                   resume=resume, seed=seed, callback=callback, progress=progress, verbose=verbose,
-                   verbose_every=verbose_every, tol=None, init_scale=init_scale, backend=backend, shape=shape)
+    config = DescentConfig(
+        method="minibatch_gd", batch_size=batch_size, step_size=step_size, num_iters=num_iters, num_epochs=num_epochs,
+        sampling=sampling, update=update, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, lr_decay=lr_decay,
+        eval_every=eval_every, early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+        resume=resume, progress=progress, verbose=verbose, verbose_every=verbose_every, init_scale=init_scale,
+        backend=backend)
+    return descend(loss, config, W0, seed=seed, X_val=X_val, y_val=y_val, callback=callback, shape=shape)
 
 
-def sgd(loss: Any, W0: Any = None, step_size: float = 1e-3, num_iters: int | None = None,
-        num_epochs: int | None = None, sampling: str = "epoch", seed: Any = None, **options: Any) -> OptimizeResult:
+def sgd(loss: Any, W0: Any = None, step_size: float = _D.step_size, num_iters: int | None = _D.num_iters,
+        num_epochs: int | None = _D.num_epochs, sampling: str = "epoch", seed: Any = None,
+        **options: Any) -> OptimizeResult:
     """Stochastic gradient descent: :func:`minibatch_gd` with a batch of one example.
 
     Defaults to per-epoch shuffling (every example once per epoch); other options as in
@@ -148,18 +136,22 @@ def train_linear_classifier(X: Any, y: Any, loss: str = "svm", reg: float = 2.5e
         objective = SVMLoss(X, y, reg, delta, backend=backend)
     else:
         objective = SoftmaxLoss(X, y, reg, backend=backend)
-    C = objective._max_label + 1 if num_classes is None else _validate.integer(num_classes, "num_classes", low=2)
-    if C <= objective._max_label:
-        raise ValueError(f"num_classes must exceed the largest label {objective._max_label}; got {C}")
+    largest = objective.min_classes - 1
+    C = largest + 1 if num_classes is None else _validate.integer(num_classes, "num_classes", low=2)
+    if C <= largest:
+        raise ValueError(f"num_classes must exceed the largest label {largest}; got {C}")
     learning_rate = _validate.positive(learning_rate, "learning_rate")
-    kw = dict(_DESCENT_DEFAULTS, sampling="replacement")
-    kw.update(options)
-    kw.pop("backend")
-    return descend(objective, None, method="train_linear_classifier", batch_size=batch_size, step_size=learning_rate,
-                   num_iters=num_iters, num_epochs=None, seed=seed, verbose=verbose, tol=None, init_scale=1e-3,
-                   backend=backend, shape=(max(C, 2), objective.dim), result_class=LinearClassifier,
+    config = DescentConfig(method="train_linear_classifier", batch_size=batch_size, step_size=learning_rate,
+                           num_iters=num_iters, verbose=verbose, backend=backend,
+                           **{k: v for k, v in options.items() if k not in _RUN_ARGUMENTS})
+    return descend(objective, config, None, seed=seed, shape=(max(C, 2), objective.dim), result_class=LinearClassifier,
                    extra={"loss_name": kind, "reg": objective.reg, "learning_rate": learning_rate},
-                   **{k: v for k, v in kw.items() if k != "verbose"})
+                   **{k: v for k, v in options.items() if k in _RUN_ARGUMENTS})
 
 
-_PASS_THROUGH = set(_DESCENT_DEFAULTS) - {"verbose", "backend"} | {"sampling"}
+#: train_linear_classifier sets these settings itself (W0 is drawn with the default init_scale, 0.001);
+#: the other minibatch_gd options pass through, the run's arguments (X_val, y_val, callback) included
+_SET_BY_TRAIN = {"method", "batch_size", "step_size", "num_iters", "num_epochs", "tol", "init_scale", "verbose",
+                 "backend"}
+_RUN_ARGUMENTS = {"X_val", "y_val", "callback"}
+_PASS_THROUGH = {f.name for f in fields(DescentConfig)} - _SET_BY_TRAIN | _RUN_ARGUMENTS

@@ -1,4 +1,4 @@
-"""Numba kernels for the exact finite differences of every weight (KERNELS.md, ``svm_fd`` /
+"""Numba kernels for the exact finite differences of every weight (``contract.Kernels.svm_fd`` /
 ``softmax_fd``): for weight (c, d) and step e, ``L(W + e E_cd) - L(W)`` as a sum of per-example
 changes, for all C*D weights in ONE pass over X (the same algorithm as the C++
 ``finite_differences.hpp``).
@@ -29,7 +29,7 @@ a tile that would need more than 7 terms is evaluated term by term with ``np.log
 ``np.expm1`` instead. A block's moment sums only grow to the number of terms its tiles need.
 
 Determinism: fixed blocks of FD_BLOCK examples (independent of the thread count), one set of
-partials per block, summed in block order by the wrappers in ``_numba_kernels``.
+partials per block, summed in block order by the wrappers in ``kernels``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Numba backend: the kernel interface of ``notes/KERNELS.md`` compiled with ``numba.njit``.
+"""Numba backend: the kernels of ``_backends.contract`` (``Kernels``) compiled with ``numba.njit``.
 
 Every function here takes inputs already validated by ``steepest._validate`` and never re-checks
-them. Conventions (see KERNELS.md):
+them. Conventions (the contract's, and how this backend keeps them):
 
 - ``W`` (C, D) C-contiguous; ``X`` (D, N) of W's dtype, C- *or* F-contiguous, read in place (a
   C-ordered X is copied a tile of 32 examples at a time into small float64 buffers, never whole).
@@ -9,14 +9,15 @@ them. Conventions (see KERNELS.md):
   have W's dtype.
 - Determinism: the examples are cut into blocks whose size is set by the problem size, never by the
   thread count (``BLOCK``, ``FD_BLOCK``; smaller blocks for mini-batches: ``_block_size``); each
-  block writes its own partial (loss, dW) slot and the slots are summed in block order. Results are bitwise identical for any ``n_threads`` and across calls.
+  block writes its own partial (loss, dW) slot and the slots are summed in block order. Results
+  are bitwise identical for any ``n_threads`` and across calls.
 - No fast-math flags except ``reassoc``/``contract`` on the fixed-length dot products of
-  ``_numba_tiles.dot8`` (scores of F-ordered X): their lane split is fixed at compile time,
+  ``tiles.dot8`` (scores of F-ordered X): their lane split is fixed at compile time,
   independent of the data and the thread count. Every other summation order is the one written in
-  the source (see ``_numba_tiles`` for how the loops still vectorize without reassociation).
+  the source (see ``tiles`` for how the loops still vectorize without reassociation).
 
 Cost: ``svm_loss_grad`` / ``softmax_loss_grad`` and ``svm_fd`` / ``softmax_fd`` read X once (the
-finite differences from the gradient sum plus kink corrections, or from moment sums: ``_numba_fd``);
+finite differences from the gradient sum plus kink corrections, or from moment sums: ``fd``);
 the grids never touch X.
 """
 
@@ -28,8 +29,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .._shared import steps
 from .fd import FD_BLOCK, softmax_fd_blocks, svm_fd_blocks
-from ..numpy import _steps
 from .tiles import (
     TILE,
     exp_nonpos,
@@ -250,11 +251,11 @@ def svm_fd(W, X, y, reg, delta, h, n_threads):
     """Exact ``L(W + e_plus E_cd) - L(W)`` and ``L(W - e_minus E_cd) - L(W)`` of the SVM for every
     weight, and the number of hinge terms each weight moves across its kink within ``[-h, h]``.
     float64; one pass over X: ``e * G`` (G the gradient sum) plus exact corrections of the terms
-    within reach of their kink (``_numba_fd``). Returns (plus, minus, kinks int64)."""
+    within reach of their kink (``fd``). Returns (plus, minus, kinks int64)."""
     W = np.ascontiguousarray(W, dtype=np.float64)
     C, D = W.shape
     N = y.shape[0]
-    eP, eM = _steps(W, h)
+    eP, eM = steps(W, h)
     # a term can change non-linearly, or count as a kink, only if |m| <= max(|e|, h) |x|
     reach = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))), float(h)) * (1.0 + 1e-12)
     Xc, Xr, c_order = _layout(X)
@@ -278,11 +279,11 @@ def svm_fd(W, X, y, reg, delta, h, n_threads):
 def softmax_fd(W, X, y, reg, h, n_threads):
     """Exact ``L(W + e_plus E_cd) - L(W)`` and ``L(W - e_minus E_cd) - L(W)`` of the softmax loss
     for every weight (float64; one pass over X: per-block moment sums of the cumulant series, see
-    ``_numba_fd``). Returns (plus, minus)."""
+    ``fd``). Returns (plus, minus)."""
     W = np.ascontiguousarray(W, dtype=np.float64)
     C, D = W.shape
     N = y.shape[0]
-    eP, eM = _steps(W, h)
+    eP, eM = steps(W, h)
     emax = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))))
     Xc, Xr, c_order = _layout(X)
     Gm, terms, DP, DM, used = _run(softmax_fd_blocks, n_threads, W, Xc, Xr, c_order, y, emax, eP, eM,

@@ -1,7 +1,7 @@
 """Numba kernel for :meth:`steepest.network.Network.SGD`: a run of mini-batches in one call.
 
-The NumPy matrix form spends most of a [784, 30, 10] batch-of-10 step in about 30 NumPy calls of a
-microsecond each; this kernel does the same arithmetic (BLAS ``np.dot`` for the products, fused
+The NumPy matrix form spends most of a [784, 30, 10] batch-of-10 step in the interpreter overhead of
+many small NumPy calls; this kernel does the same arithmetic (BLAS ``np.dot`` for the products, fused
 loops for the sigmoid, the deltas and the updates) without returning to the interpreter between
 mini-batches. Imported lazily: ``steepest.network`` itself needs only NumPy.
 

@@ -78,7 +78,8 @@ def svm_tile(St, y, ids, t, delta, coef):
             else:
                 coef[j, k] = 0.0
         coef[yk, k] = -count
-        total += loss
+        # a non-finite label score (non-finite X column, or overflow) must not vanish in the hinge
+        total += loss if np.isfinite(sy) else np.nan
     return total
 
 

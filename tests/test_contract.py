@@ -1,0 +1,327 @@
+"""Every backend against the kernel contract (``steepest._backends.contract``).
+
+(a) Each backend module implements every member of ``Kernels`` with the declared parameter names, in
+order (Python functions through ``inspect.signature``, the pybind11 functions of ``_core`` through
+the signature line of their docstring); the hand-written stub ``_core.pyi`` declares them too.
+(b) Each kernel equals the slow, obvious reference of ``tests/naive.py`` on many shapes (N not a
+multiple of any block or tile size, C = 2, D = 1), both dtypes, both memory orders of X, reg 0 and
+> 0, whole passes and mini-batches (repeats, indices near N - 1).
+
+The references are computed once per problem and shared by the backends and the memory orders.
+``test_cpp_core.test_every_simd_path`` runs this file again for the cpp backend (``-k cpp``) under
+every SIMD path the CPU has. What one backend alone promises (SIMD dispatch, the GIL, Ctrl-C, block
+sizes, bitwise identity across thread counts) is tested in test_cpp_core.py and test_numba_kernels.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import steepest
+from steepest import _backends
+from steepest._backends.contract import KERNEL_NAMES, Kernels
+
+import naive
+
+BACKENDS = steepest.backends()
+
+# float32 to 1e-5 relative; float64 losses to 1e-12 relative, gradients to 1e-10 (of max |dW|);
+# scores to 1e-12 (float64) or 1e-6 (float32, against the float64 reference rounded to float32).
+LOSS_TOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
+GRAD_TOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
+SCORE_TOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-6}
+
+
+def kernels(backend):
+    return _backends.get(backend)
+
+
+# ============================================================================ (a) the interface
+
+
+def declared(name):
+    """The parameter names of ``Kernels.<name>``, without ``self``."""
+    return list(inspect.signature(getattr(Kernels, name)).parameters)[1:]
+
+
+def _split_top_level(text):
+    """Split ``text`` at the commas outside brackets (annotations such as ``tuple[int, int]``)."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def doc_parameters(func, name):
+    """The parameter names in the signature line pybind11 writes first in a function's docstring:
+    ``name(W: numpy.ndarray, X: ..., n_threads: int) -> ...``."""
+    first = (func.__doc__ or "").splitlines()[0] if func.__doc__ else ""
+    match = re.match(rf"{name}\((.*)\)\s*->", first)
+    assert match, f"{name}: no signature line in the docstring: {first!r}"
+    return [re.split(r"[:=]", p)[0].strip() for p in _split_top_level(match.group(1))]
+
+
+def implemented(func, name):
+    try:
+        return list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):  # a pybind11 builtin: no __text_signature__
+        return doc_parameters(func, name)
+
+
+def test_the_protocol_declares_the_kernel_names():
+    members = [n for n, v in vars(Kernels).items() if callable(v) and not n.startswith("_")]
+    assert members == list(KERNEL_NAMES)
+    assert declared("scores") == ["W", "X", "idx", "n_threads"]
+    assert declared("svm_grid") == ["S0", "S1", "S2", "y", "alphas", "betas", "delta", "n_threads"]
+    for name in KERNEL_NAMES:
+        assert inspect.getdoc(getattr(Kernels, name)), name
+        assert declared(name)[-1] == "n_threads"
+
+
+@pytest.mark.parametrize("name", KERNEL_NAMES)
+def test_backend_implements_the_member(backend, name):
+    module = kernels(backend)
+    assert isinstance(module, Kernels)
+    func = getattr(module, name, None)
+    assert callable(func), f"{backend} has no kernel {name}"
+    assert implemented(func, name) == declared(name)
+
+
+def test_the_core_stub_declares_the_contract():
+    stub = Path(steepest.__file__).with_name("_core.pyi")
+    tree = ast.parse(stub.read_text())
+    found = {node.name: [a.arg for a in node.args.args] for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for name in KERNEL_NAMES:
+        assert found.get(name) == declared(name), name
+    assert "contract" in (ast.get_docstring(tree) or "")
+
+
+# ============================================================================ (b) losses, gradients, scores
+
+# (C, D, N): tiny; D = 1; C = 2; ragged tiles of 16 and 32; D over the numba gradient span (256) with
+# N over two numba blocks (512) and one finite-difference block (1024); N over the numpy block (4096)
+SHAPES = [(2, 1, 1), (3, 7, 2), (2, 64, 1), (2, 300, 2), (3, 1, 17), (7, 33, 83), (10, 37, 203), (3, 1, 515),
+          (10, 1, 1000), (10, 300, 1037), (3, 5, 4099)]
+IDX_KINDS = ("all", "random", "edge")
+REGS = (0.0, 0.3)
+
+
+@functools.cache
+def loss_problem(shape, dtype):
+    C, D, N = shape
+    return naive.make_problem(C, D, N, np.dtype(dtype), seed=C * 1000 + D + N, scale=2 / np.sqrt(D))
+
+
+@functools.cache
+def example_positions(N, kind):
+    if kind == "all":
+        return None
+    if kind == "random":  # a mini-batch with repeats, as the assignment samples it
+        return np.random.default_rng(N).integers(0, N, 2 * N + 5).astype(np.int64)
+    edge = np.arange(min(N, 40), dtype=np.int64)
+    edge[len(edge) // 3] = N - 1  # the first and last of a tile far apart, yet in one tile
+    return np.concatenate([edge, [N - 1, 0, N - 1]]).astype(np.int64)
+
+
+@functools.cache
+def reference_losses(shape, dtype, kind, reg):
+    W, X, y = loss_problem(shape, dtype)
+    idx = example_positions(shape[2], kind)
+    return (
+        naive.scores(W, X, idx),
+        naive.svm_loss_grad(W, X, y, idx, reg, 1.0),
+        naive.softmax_loss_grad(W, X, y, idx, reg),
+    )
+
+
+def as_order(X, order):
+    return np.asfortranarray(X) if order == "F" else np.ascontiguousarray(X)
+
+
+def check_loss(loss, dW, ref, W, tol_loss, tol_grad):
+    ref_loss, ref_dW = ref
+    assert type(loss) is float
+    assert abs(loss - ref_loss) <= tol_loss * abs(ref_loss), (loss, ref_loss)
+    assert dW.dtype == W.dtype and dW.shape == W.shape and dW.flags.c_contiguous
+    np.testing.assert_allclose(dW, ref_dW, rtol=0, atol=tol_grad * np.abs(ref_dW).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_losses_gradients_scores_equal_naive(backend, dtype, shape):
+    k = kernels(backend)
+    dt = np.dtype(dtype)
+    W, X0, y = loss_problem(shape, dt)
+    for order in ("C", "F"):
+        X = as_order(X0, order)
+        for kind in IDX_KINDS:
+            idx = example_positions(shape[2], kind)
+            for reg in REGS:
+                ref_S, ref_svm, ref_soft = reference_losses(shape, dt, kind, reg)
+                where = (order, kind, reg)
+                if reg == REGS[0]:
+                    S = k.scores(W, X, idx, 2)
+                    assert S.dtype == dt and S.shape == ref_S.shape and S.flags.c_contiguous, where
+                    tol = SCORE_TOL[dt]
+                    np.testing.assert_allclose(S, ref_S.astype(dt), rtol=tol, atol=tol, err_msg=str(where))
+                loss, dW = k.svm_loss_grad(W, X, y, idx, reg, 1.0, True, 2)
+                check_loss(loss, dW, ref_svm, W, LOSS_TOL[dt], GRAD_TOL[dt])
+                loss_only, none = k.svm_loss_grad(W, X, y, idx, reg, 1.0, False, 2)
+                assert none is None and loss_only == loss, where
+                loss, dW = k.softmax_loss_grad(W, X, y, idx, reg, True, 2)
+                check_loss(loss, dW, ref_soft, W, LOSS_TOL[dt], GRAD_TOL[dt])
+                loss_only, none = k.softmax_loss_grad(W, X, y, idx, reg, False, 2)
+                assert none is None and loss_only == loss, where
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_svm_ties_and_margins_exactly_zero(backend, order):
+    """Integer data: margins exactly 0 add nothing (not positive), tied scores; exact results."""
+    k = kernels(backend)
+    X = as_order(np.array([[1.0, 2.0, 0.0], [1.0, 0.0, 1.0]]), order)
+    W = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    y = np.array([0, 1, 2], dtype=np.int64)
+    for delta in (1.0, 2.0):
+        loss, dW = k.svm_loss_grad(W, X, y, None, 0.0, delta, True, 1)
+        ref_loss, ref_dW = naive.svm_loss_grad(W, X, y, None, 0.0, delta)
+        assert loss == pytest.approx(ref_loss, rel=1e-15)
+        np.testing.assert_allclose(dW, ref_dW, atol=1e-15)
+
+
+@pytest.mark.parametrize("problem", ["wide-scores", "huge-W"])
+def test_softmax_huge_score_gaps_stay_finite_and_exact(backend, problem):
+    """The log-sum-exp form: score gaps far beyond exp's range give finite, exact losses."""
+    k = kernels(backend)
+    if problem == "wide-scores":
+        W, X, y = naive.make_problem(5, 20, 99, scale=300.0)
+    else:
+        W, X, y = naive.make_problem(3, 4, 50, scale=1e4)
+    loss, dW = k.softmax_loss_grad(W, X, y, None, 0.0, True, 2)
+    ref_loss, ref_dW = naive.softmax_loss_grad(W, X, y, None, 0.0)
+    assert np.isfinite(loss) and np.all(np.isfinite(dW))
+    assert abs(loss - ref_loss) <= 1e-12 * ref_loss
+    np.testing.assert_allclose(dW, ref_dW, rtol=1e-10, atol=1e-10 * np.abs(ref_dW).max())
+
+
+def test_overflow_is_returned_not_hidden(backend):
+    """Kernels never raise on overflow: the loss comes back non-finite (the Python layer raises)."""
+    k = kernels(backend)
+    W, X, y = naive.make_problem(4, 8, 30)
+    W[0, 0] = 1e308
+    X[0, :] = 1e10
+    with np.errstate(all="ignore"):
+        loss, _ = k.svm_loss_grad(W, X, y, None, 0.0, 1.0, True, 1)
+    assert not np.isfinite(loss)
+
+
+# ============================================================================ (b) finite differences
+
+FD_RANDOM = dict(rtol=1e-8, scale_tol=1e-13, atol=0.0)  # relative, plus relative to the largest change
+FD_EXACT = dict(rtol=1e-12, scale_tol=0.0, atol=1e-15)  # exact binary data: no rounding anywhere
+# name: (problem builder, h, reg, tolerance)
+FD_CASES = {
+    "4x50x61-h1e-5": (lambda: naive.make_problem(4, 50, 61, seed=3), 1e-5, 0.2, FD_RANDOM),
+    "4x50x61-h1e-3": (lambda: naive.make_problem(4, 50, 61, seed=3), 1e-3, 0.2, FD_RANDOM),
+    "4x50x61-h0.05": (lambda: naive.make_problem(4, 50, 61, seed=3), 0.05, 0.2, FD_RANDOM),
+    "4x50x61-h0.4": (lambda: naive.make_problem(4, 50, 61, seed=3), 0.4, 0.2, FD_RANDOM),
+    "2x3x5": (lambda: naive.make_problem(2, 3, 5, seed=5, scale=0.1), 1e-5, 0.1, FD_RANDOM),
+    "3x1x1037-reg0": (lambda: naive.make_problem(3, 1, 1037, seed=6), 1e-5, 0.0, FD_RANDOM),
+    "3x4x1037": (lambda: naive.make_problem(3, 4, 1037, seed=7, scale=0.1), 1e-4, 0.1, FD_RANDOM),
+    # |e x| too large for the moment series of the numba and cpp softmax: the library fallback
+    "x-times-3e3": (lambda: naive.make_problem(3, 5, 17, seed=7, scale=0.1, x_scale=3e3), 1e-5, 0.05, FD_RANDOM),
+    "dyadic-h0.25": (lambda: naive.kink_problem(5, 23, 150, seed=5, w_step=0.25, w_max=3), 0.25, 0.1, FD_EXACT),
+    "dyadic-h0.5": (lambda: naive.kink_problem(5, 23, 150, seed=5, w_step=0.25, w_max=3), 0.5, 0.1, FD_EXACT),
+    "dyadic-h1": (lambda: naive.kink_problem(5, 23, 150, seed=5, w_step=0.25, w_max=3), 1.0, 0.1, FD_EXACT),
+    "integer-reg0": (lambda: naive.kink_problem(4, 6, 70, seed=3, w_step=1.0, w_max=1), 0.5, 0.0, FD_EXACT),
+}
+
+
+@functools.cache
+def fd_case(name):
+    build, h, reg, tol = FD_CASES[name]
+    W, X, y = build()
+    return W, X, y, h, reg, tol, naive.svm_fd(W, X, y, reg, 1.0, h), naive.softmax_fd(W, X, y, reg, h)
+
+
+def check_fd(got, ref, tol, what):
+    assert got.dtype == np.float64 and got.shape == ref.shape, what
+    bound = tol["rtol"] * np.abs(ref) + tol["scale_tol"] * np.abs(ref).max() + tol["atol"]
+    bad = np.abs(got - ref) > bound
+    assert not bad.any(), (what, np.argwhere(bad)[:5].tolist(), got[bad][:5], ref[bad][:5])
+
+
+@pytest.mark.parametrize("case", FD_CASES)
+def test_finite_differences_equal_naive(backend, case):
+    k = kernels(backend)
+    W, X0, y, h, reg, tol, (ref_plus, ref_minus, ref_kinks), (ref_splus, ref_sminus) = fd_case(case)
+    if tol is FD_EXACT:
+        assert ref_kinks.sum() > 0  # the data puts terms on their kinks
+    for order in ("C", "F"):
+        X = as_order(X0, order)
+        plus, minus, kinks = k.svm_fd(W, X, y, reg, 1.0, h, 2)
+        check_fd(plus, ref_plus, tol, ("svm plus", order))
+        check_fd(minus, ref_minus, tol, ("svm minus", order))
+        assert kinks.dtype == np.int64 and kinks.shape == W.shape
+        np.testing.assert_array_equal(kinks, ref_kinks, err_msg=order)
+        plus, minus = k.softmax_fd(W, X, y, reg, h, 2)
+        check_fd(plus, ref_splus, tol, ("softmax plus", order))
+        check_fd(minus, ref_sminus, tol, ("softmax minus", order))
+
+
+def test_centered_differences_agree_with_the_analytic_gradient(backend):
+    k = kernels(backend)
+    W, X, y = naive.make_problem(10, 60, 500, seed=9, scale=1e-3)
+    h = 1e-5
+    _, dW = k.softmax_loss_grad(W, X, y, None, 0.1, True, 2)
+    plus, minus = k.softmax_fd(W, X, y, 0.1, h, 2)
+    centered = (plus - minus) / (2 * h)
+    assert np.max(np.abs(centered - dW) / np.maximum(np.abs(centered) + np.abs(dW), 1e-300)) < 1e-6
+
+
+# ============================================================================ (b) grids
+
+# name: (C, B, scale of the scores, alphas, betas): several grid blocks of 1024 with a ragged last
+# one, and betas in groups of four plus a rest
+GRID_CASES = {
+    "4x203": (4, 203, 1.0, np.linspace(-2, 2, 5), np.linspace(-1, 1, 3)),
+    "10x2259": (10, 2259, 3.0, np.linspace(-1.5, 2.0, 7), np.linspace(-2.0, 2.0, 10)),
+}
+
+
+@functools.cache
+def grid_case(name, with_s2):
+    C, B, scale, alphas, betas = GRID_CASES[name]
+    rng = np.random.default_rng(B)
+    S0, S1, S2 = (rng.standard_normal((C, B)) * scale for _ in range(3))
+    y = rng.integers(0, C, B).astype(np.int64)
+    if not with_s2:
+        S2, betas = None, np.zeros(1)
+    return (S0, S1, S2, y, alphas, betas, naive.svm_grid(S0, S1, S2, y, alphas, betas, 1.0),
+            naive.softmax_grid(S0, S1, S2, y, alphas, betas))
+
+
+@pytest.mark.parametrize("with_s2", [True, False], ids=["plane", "line"])
+@pytest.mark.parametrize("case", GRID_CASES)
+def test_grids_equal_naive_point_by_point(backend, case, with_s2):
+    k = kernels(backend)
+    S0, S1, S2, y, alphas, betas, ref_svm, ref_soft = grid_case(case, with_s2)
+    svm = k.svm_grid(S0, S1, S2, y, alphas, betas, 1.0, 2)
+    soft = k.softmax_grid(S0, S1, S2, y, alphas, betas, 2)
+    assert svm.dtype == soft.dtype == np.float64
+    assert svm.shape == soft.shape == (len(alphas), len(betas))
+    np.testing.assert_allclose(svm, ref_svm, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(soft, ref_soft, rtol=1e-13, atol=0)
