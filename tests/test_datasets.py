@@ -16,10 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import data_factories as fac
 from steepest import datasets as ds
 
-MNIST_DIR = Path(os.environ.get("STEEPEST_MNIST_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
+import data_factories as fac
+
+MNIST_DIR = Path(
+    os.environ.get("STEEPEST_MNIST_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+)
 HAVE_MNIST = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file() and (MNIST_DIR / "t10k-labels-idx1-ubyte.gz").is_file()
 needs_mnist = pytest.mark.skipif(not HAVE_MNIST, reason=f"real MNIST t10k files not found in {MNIST_DIR}")
 
@@ -62,7 +65,9 @@ def test_real_mnist_matches_registry_checksums():
 @needs_mnist
 def test_load_dataset_real_mnist_t10k_only():
     data = ds.load_dataset(f"mnist:{MNIST_DIR}")
-    assert data.shapes() == {"train": ((785, 8000), (8000,)), "val": ((785, 1000), (1000,)), "test": ((785, 1000), (1000,))}
+    assert data.shapes() == {
+        "train": ((785, 8000), (8000,)), "val": ((785, 1000), (1000,)), "test": ((785, 1000), (1000,))
+    }
     assert np.all(data.X_train[-1] == 1)
     assert abs(data.X_train[:-1].mean(axis=1)).max() < 1e-9  # centred with its own (training) mean
 
@@ -492,7 +497,8 @@ def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
 
 
 def test_import_is_light():
-    code = "import sys, steepest.datasets; bad = {'sklearn', 'pooch', 'matplotlib', 'tqdm'} & set(sys.modules); assert not bad, bad"
+    code = ("import sys, steepest.datasets; bad = {'sklearn', 'pooch', 'matplotlib', 'tqdm'} & set(sys.modules); "
+            "assert not bad, bad")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(ds.__file__).parents[2]), env.get("PYTHONPATH", "")])
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
@@ -504,7 +510,8 @@ def _check_split(data, sizes, D, dtype=np.float64):
     assert [got[k][0][1] for k in ("train", "val", "test")] == list(sizes)
     for X, y in ((data.X_train, data.y_train), (data.X_val, data.y_val), (data.X_test, data.y_test)):
         assert X.shape[0] == D and X.dtype == dtype and (X.flags.f_contiguous or X.flags.c_contiguous)
-        assert y.dtype == np.int64 and y.shape == (X.shape[1],) and (y.size == 0 or 0 <= y.min() <= y.max() < data.classes)
+        assert y.dtype == np.int64 and y.shape == (X.shape[1],)
+        assert y.size == 0 or 0 <= y.min() <= y.max() < data.classes
         assert np.all(X[-1] == 1)
     assert data.classes == 10 and data.n_features == D
     text = str(data)
@@ -657,7 +664,8 @@ def test_download_mnist_verified_and_cached(server, cache, monkeypatch):
     for kind in ("train", "t10k"):
         X, y = ds.load_mnist(folder, kind)
         assert len(X) == (30 if kind == "train" else 12)
-        assert (folder / f"{kind}-images-idx3-ubyte.gz").read_bytes() == (files / f"{kind}-images-idx3-ubyte.gz").read_bytes()
+        name = f"{kind}-images-idx3-ubyte.gz"
+        assert (folder / name).read_bytes() == (files / name).read_bytes()
     assert ds.download_mnist(base_url=base) == folder
     assert len(requests) == 4  # cached: the second call downloads nothing
     # A cached file that no longer matches its checksum is fetched again.

@@ -14,10 +14,13 @@ import threading
 import numpy as np
 import pytest
 
-import naive_network
 from steepest.network import Network, TrainingHistory, mnist_for_network, to_pairs, vectorized_result
 
-MNIST_DIR = os.environ.get("STEEPEST_MNIST_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist")
+import naive_network
+
+MNIST_DIR = os.environ.get("STEEPEST_MNIST_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data", "mnist"
+)
 HAVE_MNIST = os.path.exists(os.path.join(MNIST_DIR, "t10k-images-idx3-ubyte.gz"))
 BACKENDS = ["numpy", "numba"]
 
@@ -91,7 +94,7 @@ def test_backprop_matches_steepest_reference_numerical_gradient():
         nb, nw = net.backprop(X, y)
         for analytic, p in zip(nw + nb, net.weights + net.biases):
             before = p.copy()
-            numeric = fd(lambda _: net.total_cost((X, y)) * X.shape[1], p)
+            numeric = fd(lambda _, net=net, X=X, y=y: net.total_cost((X, y)) * X.shape[1], p)
             assert np.array_equal(p, before)  # restored
             err = np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-8)
             assert err.max() <= 1e-7
@@ -122,7 +125,10 @@ def test_backprop_single_example_equals_book_and_batch_is_the_sum(cost):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("cost,lmbda,m", [("quadratic", 0.0, 10), ("cross_entropy", 0.0, 8), ("quadratic", 5.0, 7), ("cross_entropy", 1.0, 53)])
+@pytest.mark.parametrize(
+    "cost,lmbda,m",
+    [("quadratic", 0.0, 10), ("cross_entropy", 0.0, 8), ("quadratic", 5.0, 7), ("cross_entropy", 1.0, 53)],
+)
 def test_one_epoch_equals_the_book_on_the_same_mini_batches(backend, cost, lmbda, m):
     sizes = (12, 7, 4)
     X, y = make_data(n=53, sizes=sizes, seed=7)
@@ -290,6 +296,65 @@ def test_ctrl_c_returns_the_history_reached(backend):
     assert net.SGD((X, y), 1, 100, 0.5, verbose=False).epochs == (0,)  # still usable
 
 
+def _raise_once_at(call, real, after=False):
+    """A stand-in for ``real`` that raises KeyboardInterrupt (as Ctrl-C would) on its ``call``-th call, before
+    doing the work or, with ``after``, once the work is done."""
+    calls = [0]
+
+    def fake(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == call and not after:
+            raise KeyboardInterrupt
+        out = real(*args, **kwargs)
+        if calls[0] == call:
+            raise KeyboardInterrupt
+        return out
+
+    return fake
+
+
+@pytest.mark.parametrize("at", [1, 17, 30, 45])
+def test_ctrl_c_in_a_numpy_run_keeps_exactly_the_mini_batches_reached(monkeypatch, at):
+    # 30 mini-batches per epoch; Ctrl-C while mini-batch `at` is in flight: it is completed, nothing after it.
+    X, y = make_data(n=300, seed=40)
+    net = Network([12, 7, 4], seed=41)
+    ref = naive_from(net)
+    rng = copy.deepcopy(net.rng)
+    weights, first = net.weights, net.weights[0]
+    monkeypatch.setattr(Network, "_backprop_ws", _raise_once_at(at, Network._backprop_ws))
+    h = net.SGD((X, y), 5, 10, 2.0, lmbda=0.5, verbose=False, backend="numpy")
+    assert h.interrupted and h.n_updates == at and len(h.epochs) == (at - 1) // 30
+    assert net.weights is weights and net.weights[0] is first  # the network's own arrays, updated in place
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    pairs = to_pairs(X, y, n_out=4)
+    done = 0
+    while done < at:
+        perm = rng.permutation(300)
+        for k in range(0, 300, 10):
+            if done < at:
+                ref.update_mini_batch([pairs[i] for i in perm[k : k + 10]], 2.0, lmbda=0.5, n=300)
+                done += 1
+    for a, b in zip(net.weights + net.biases, ref.weights + ref.biases):
+        assert rel_err(a, b) <= 1e-12
+
+
+def test_ctrl_c_after_a_numba_run_keeps_the_run(monkeypatch):
+    pytest.importorskip("numba")
+    import steepest._backends.numba.network as kernels
+
+    # 60 mini-batches per epoch, one run of the kernel each; Ctrl-C lands as the second run returns.
+    X, y = make_data(n=300, seed=42)
+    net = Network([12, 7, 4], seed=43)
+    monkeypatch.setattr(kernels, "sgd_batches", _raise_once_at(2, kernels.sgd_batches, after=True))
+    h = net.SGD((X, y), 5, 5, 1.0, verbose=False, backend="numba")
+    monkeypatch.undo()
+    assert h.interrupted and h.n_updates == 120 and h.epochs == (0,)
+    ref = Network([12, 7, 4], seed=43)
+    ref.SGD((X, y), 2, 5, 1.0, verbose=False, backend="numba")
+    for a, b in zip(params(net), params(ref)):
+        assert np.array_equal(a, b)
+
+
 def test_non_finite_parameters_raise_and_restore(monkeypatch):
     X, y = make_data(n=20, seed=30)
     net = Network([12, 7, 4], seed=31)
@@ -352,7 +417,9 @@ def test_load_network2_file_and_bad_files(tmp_path):
         net.save(3)
 
 
-@pytest.mark.skipif(os.name != "posix" or (hasattr(os, "geteuid") and os.geteuid() == 0), reason="needs a non-root POSIX user")
+@pytest.mark.skipif(
+    os.name != "posix" or (hasattr(os, "geteuid") and os.geteuid() == 0), reason="needs a non-root POSIX user"
+)
 def test_save_into_read_only_folder_fails_cleanly(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()

@@ -3,12 +3,17 @@ identically on every backend and every entry point, before any work starts."""
 
 from __future__ import annotations
 
+import json
+import os
+import pathlib
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import steepest
+from steepest import _interrupt, _optional, _validate
 
 rng = np.random.default_rng(0)
 W0 = rng.standard_normal((3, 4))
@@ -96,21 +101,21 @@ BAD_Y = [
 
 @pytest.mark.parametrize("X, error, message", BAD_X, ids=[f"X{i}" for i in range(len(BAD_X))])
 def test_bad_X(backend, X, error, message):
-    for name, call in entry_points(backend).items():
+    for call in entry_points(backend).values():
         with pytest.raises(error, match=message):
             call(W0, X, y0)
 
 
 @pytest.mark.parametrize("W, error, message", BAD_W, ids=[f"W{i}" for i in range(len(BAD_W))])
 def test_bad_W(backend, W, error, message):
-    for name, call in entry_points(backend).items():
+    for call in entry_points(backend).values():
         with pytest.raises(error, match=message):
             call(W, X0, y0)
 
 
 @pytest.mark.parametrize("y, error, message", BAD_Y, ids=[f"y{i}" for i in range(len(BAD_Y))])
 def test_bad_y(backend, y, error, message):
-    for name, call in entry_points(backend).items():
+    for call in entry_points(backend).values():
         with pytest.raises(error, match=message):
             call(W0, X0, y)
 
@@ -153,3 +158,86 @@ def test_errors_leave_inputs_untouched(backend):
         steepest.svm_loss_grad(W, X, y, backend=backend)
     np.testing.assert_array_equal(W, W0)
     np.testing.assert_array_equal(X, X0)
+
+
+# ---- the vocabulary itself, the optional imports, Ctrl-C ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: _validate.boolean(1, "verbose"), TypeError, "verbose must be True or False; got int"),
+        (lambda: _validate.path(3, "path"), TypeError, r"path must be a path \(str or os.PathLike\); got int"),
+        (lambda: _validate.rng(-1), ValueError, "seed must be >= 0; got -1"),
+        (lambda: _validate.rng(np.random.RandomState(0)), TypeError, "seed must be an int or a numpy.random.Generator"),
+        (lambda: _validate.seed_int(1.5), TypeError, "seed must be an int or a numpy.random.Generator; got float"),
+        (lambda: _validate.seed_int(-2), ValueError, "seed must be >= 0; got -2"),
+        (lambda: _validate.real_or_none(-1.0, "tol", low=0.0), ValueError, r"tol must be >= 0.0; got -1.0"),
+        (lambda: _validate.array_of_dtype([1.0], "a", np.dtype(np.float32)), TypeError, "a must be a numpy.ndarray"),
+        (lambda: _validate.array_of_dtype(X0, "a", np.dtype(np.float32)), TypeError,
+         r"a must have dtype float32; got float64 \(cast it with a.astype\(np.float32\)\)"),
+        (lambda: _validate.array_of_dtype(X0, "a", np.dtype(np.float32), fix=lambda got: f"not {got}"), TypeError,
+         r"got float64 \(not float64\)"),
+        (lambda: _validate.finite(np.array([1.0, np.inf]), "v"), ValueError,
+         r"v must be finite; v\[1\] = inf \(1 non-finite entry\)"),
+    ],
+)
+def test_vocabulary_messages(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_vocabulary_values():
+    assert _validate.boolean(np.bool_(True), "b") is True
+    assert _validate.path(pathlib.Path("a") / "b", "path") == os.path.join("a", "b")
+    assert _validate.real_or_none(None, "tol") is None and _validate.real_or_none(2, "tol") == 2.0
+    assert _validate.seed_int(7) == 7 and 0 <= _validate.seed_int(None) < 2**63
+    g = np.random.default_rng(0)
+    assert _validate.seed_int(g) == np.random.default_rng(0).integers(2**63)
+    assert _validate.rng(g) is g
+    assert _validate.array_of_dtype(X0, "a", np.dtype(np.float64)) is X0
+    assert _validate.all_finite(np.full(4, 1e308)) and not _validate.all_finite(np.array([0.0, np.nan]))
+    _validate.finite(np.full((2, 2), 1e308), "big")  # the sum overflows, the entries are finite
+
+
+def test_require_names_the_feature_the_package_and_the_extra(monkeypatch):
+    assert _optional.require("json", "data", "x") is json
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r"^load_it needs scikit-learn: pip install steepest\[data\]$") as err:
+        _optional.require("sklearn.datasets", "data", "load_it", package="scikit-learn")
+    assert isinstance(err.value.__cause__, ImportError)  # what failed, for a broken install
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.raises(ImportError, match=r"^progress=True needs tqdm: pip install steepest\[progress\]$"):
+        _optional.progress_bar(True, 10)
+
+
+def test_progress_bar_off_is_a_silent_stand_in(capsys):
+    bar = _optional.progress_bar(False, 10, "work")
+    bar.update(3)
+    bar.set_postfix(loss=1.0)
+    bar.write("a line")
+    bar.close()
+    assert capsys.readouterr().out == "a line\n"
+
+
+def test_stop_on_ctrl_c_and_finish():
+    with _interrupt.StopOnCtrlC() as ctrl_c:
+        raise KeyboardInterrupt
+    assert ctrl_c.interrupted
+    with _interrupt.StopOnCtrlC() as ctrl_c:
+        pass
+    assert not ctrl_c.interrupted
+    with pytest.raises(ValueError):
+        with _interrupt.StopOnCtrlC():
+            raise ValueError("not Ctrl-C")
+    runs = []
+
+    def step():
+        runs.append(1)
+        if len(runs) < 3:
+            raise KeyboardInterrupt
+
+    assert _interrupt.finish(step) is True and len(runs) == 3
+    assert _interrupt.finish(lambda: None) is False

@@ -15,7 +15,8 @@ Work that must not stop half way once the loop is over (copying the committed st
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class StopOnCtrlC:
@@ -25,7 +26,7 @@ class StopOnCtrlC:
     def __init__(self) -> None:
         self.interrupted = False
 
-    def __enter__(self) -> "StopOnCtrlC":
+    def __enter__(self) -> StopOnCtrlC:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +52,10 @@ def ndarray(a: Any, name: str, what: str) -> np.ndarray:
             hint = f" (convert it with np.asarray({name}, dtype=np.float64))" if what.startswith("float") else ""
         raise TypeError(f"{name} must be a numpy.ndarray of {what}; got {describe(a)}{hint}")
     if not a.dtype.isnative:
-        raise TypeError(f"{name} must be in native byte order; got dtype {a.dtype.str} (use {name}.astype({name}.dtype.newbyteorder('=')))")
+        raise TypeError(
+            f"{name} must be in native byte order; got dtype {a.dtype.str} "
+            f"(use {name}.astype({name}.dtype.newbyteorder('=')))"
+        )
     return a
 
 
@@ -71,7 +75,9 @@ def float_array(a: Any, name: str, ndim: int, *, check_finite: bool = True) -> n
     """A float32 or float64 array with ``ndim`` dimensions, no empty axis, finite entries."""
     a = ndarray(a, name, "float32 or float64")
     if a.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64; got {a.dtype} (cast it with {name}.astype(np.float64))")
+        raise TypeError(
+            f"{name} must have dtype float32 or float64; got {a.dtype} (cast it with {name}.astype(np.float64))"
+        )
     if a.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D; got shape {a.shape}")
     if 0 in a.shape:
@@ -137,14 +143,17 @@ def labels(y: Any, n: int, c: int, name: str = "y") -> np.ndarray:
     if y.dtype.itemsize > 8 or y.dtype == np.uint64:
         raise TypeError(f"{name} must fit in int64; got dtype {y.dtype}")
     if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D of shape (N,); got shape {y.shape}" + (" (use y.ravel())" if y.ndim == 2 and 1 in y.shape else ""))
+        hint = " (use y.ravel())" if y.ndim == 2 and 1 in y.shape else ""
+        raise ValueError(f"{name} must be 1-D of shape (N,); got shape {y.shape}{hint}")
     if y.shape[0] != n:
         raise ValueError(f"{name} must have one label per column of X: length {n}; got length {y.shape[0]}")
     if n:
         bad = np.flatnonzero((y < 0) | (y >= c))
         if len(bad):
             i = int(bad[0])
-            raise ValueError(f"{name} must hold labels in [0, {c}); {name}[{i}] = {int(y[i])} ({len(bad)} out of range)")
+            raise ValueError(
+                f"{name} must hold labels in [0, {c}); {name}[{i}] = {int(y[i])} ({len(bad)} out of range)"
+            )
     return np.ascontiguousarray(y, dtype=np.int64)
 
 
@@ -164,7 +173,9 @@ def indices(idx: Any, n: int, name: str = "idx") -> np.ndarray:
     return np.ascontiguousarray(idx, dtype=np.int64)
 
 
-def real(value: Any, name: str, *, low: float | None = None, low_open: bool = False, high: float | None = None) -> float:
+def real(
+    value: Any, name: str, *, low: float | None = None, low_open: bool = False, high: float | None = None
+) -> float:
     """A finite real number (bool refused) within the given bounds."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__}")

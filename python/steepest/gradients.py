@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _validate
+from ._optional import progress_bar
 from ._table import key_values, table
 from .losses import FLOAT32_NOTE, LinearLoss
 
@@ -102,21 +103,11 @@ def numerical_gradient(loss: LinearLoss, W: Any, h: float = 1e-5, *, backend: st
 # --- the notes' function -------------------------------------------------------------------------
 
 
-def _progress(total: int, enabled: bool, desc: str):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        raise ImportError("progress=True needs tqdm: pip install steepest[progress]") from None
-    return tqdm(total=total, desc=desc, unit="weight")
-
-
 def _loop(f: Callable, x: np.ndarray, h: float, method: str, progress: bool, indices=None) -> np.ndarray:
     """The notes' per-index loop; x is restored after every step, also when f raises or Ctrl-C."""
     grad = np.zeros(x.shape)
     todo = list(np.ndindex(x.shape)) if indices is None else indices
-    bar = _progress(len(todo), progress, f"{method} differences")
+    bar = progress_bar(progress, len(todo), f"{method} differences", unit="weight")
     try:
         fx = f(x) if method == "forward" else None
         for ix in todo:
@@ -130,11 +121,9 @@ def _loop(f: Callable, x: np.ndarray, h: float, method: str, progress: bool, ind
             finally:
                 x[ix] = old
             grad[ix] = (fxph - fx) / h if method == "forward" else (fxph - fxmh) / (2 * h)
-            if bar is not None:
-                bar.update()
+            bar.update()
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return grad
 
 

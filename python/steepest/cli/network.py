@@ -60,15 +60,15 @@ def run(args) -> int:
         if not folder:
             return _error(f"no data: pass --data mnist:PATH (a folder with the MNIST IDX files) or set {_ENV}")
     elif not spec.startswith("mnist:") or not spec[len("mnist:"):]:
-        return _error(f"--data must be mnist:PATH (a folder with the MNIST IDX files), got {spec!r}")
+        return _error(f"--data must be mnist:PATH (a folder with the MNIST IDX files); got {spec!r}")
     else:
         folder = spec[len("mnist:"):]
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
     except ValueError:
-        return _error(f"--sizes must be comma-separated ints like 784,30,10, got {args.sizes!r}")
+        return _error(f"--sizes must be comma-separated ints like 784,30,10; got {args.sizes!r}")
     if args.n_train < 1 or args.n_test < 0:
-        return _error(f"--n-train must be >= 1 and --n-test >= 0, got {args.n_train} and {args.n_test}")
+        return _error(f"--n-train must be >= 1 and --n-test >= 0; got {args.n_train} and {args.n_test}")
     dtype = np.float32 if args.dtype == "float32" else np.float64
     try:
         if not os.path.isdir(folder):

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import _optional, _validate
+from .._validate import float_dtype
 from .arrays import center, rows_view, synthetic
 from .download import (
     REGISTRY,
@@ -48,8 +50,6 @@ from .formats import (
     read_cifar_batch,
     read_mnist,
 )
-from .. import _optional, _validate
-from .._validate import float_dtype
 
 __all__ = [
     "REGISTRY",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -311,10 +312,9 @@ class Network:
         ``backend``: "auto" (the Numba kernel when Numba imports, else NumPy), "numba" or "numpy";
         the two agree to rounding (not bitwise: their BLAS calls may differ).
 
-        Returns a :class:`TrainingHistory`. Ctrl-C stops the run and returns the history reached,
-        marked ``interrupted``; the network holds the parameters after the last complete mini-batch
-        (run of 64 mini-batches with Numba). Cost: about 3 BLAS products per layer per mini-batch,
-        one pass over the data per epoch.
+        Returns a :class:`TrainingHistory`. Ctrl-C stops after the current mini-batch (at most 64
+        mini-batches with Numba) and returns the history reached, marked ``interrupted``. Cost:
+        about 3 BLAS products per layer per mini-batch, one pass over the data per epoch.
         """
         return training.sgd(
             self, training_data, epochs, mini_batch_size, eta, test_data=test_data, lmbda=lmbda, verbose=verbose,
@@ -342,7 +342,7 @@ class Network:
         write_text(path, json.dumps(doc, allow_nan=False))
 
     @classmethod
-    def load(cls, path: Any) -> "Network":
+    def load(cls, path: Any) -> Network:
         """Read a network written by :meth:`save` (or by ``network2.py``'s ``save``)."""
         path = _validate.path(path, "path")
         with open(path, encoding="utf-8") as f:

@@ -1,22 +1,25 @@
 """The training loop behind :meth:`steepest.network.Network.SGD`: mini-batch stochastic gradient descent.
 
-An epoch draws a permutation of the n examples from the network's ``rng`` and cuts it into mini-batches. Each
-mini-batch is back-propagated in matrix form and applied, either here in NumPy (``_Run.numpy_steps``: gather the
-examples into a :class:`_Workspace`, ``Network._backprop_ws``, update) or, 64 mini-batches per call, by the Numba
-kernel ``steepest._backends.numba.network.sgd_batches`` (``_Run.numba_steps``). Then the monitored metrics are
+An epoch draws a permutation of the n examples from the network's ``rng`` and cuts it into mini-batches, taken in
+runs of 64. A run is applied either by the Numba kernel ``steepest._backends.numba.network.sgd_batches`` in one
+call, or here in NumPy, one mini-batch at a time (``_Training.numpy_step``: gather the examples into a
+:class:`_Workspace`, ``Network._backprop_ws``, update in place). After the epoch the monitored metrics are
 measured, printed and recorded.
 
 Ctrl-C is handled as everywhere in the library (:mod:`steepest._interrupt`): no signal handler; the
-KeyboardInterrupt is caught around the epochs and the run returns what it reached, marked interrupted. So that it
-never leaves a half-applied update, the parameters live in three copies during a run (:class:`_Slots`): a step reads
-the committed copy and writes another, and one store of ``_Run.state = (slot, updates)`` commits it. When the run
-ends, however it ends, the committed copy is copied into the network's own ``weights`` and ``biases`` arrays.
+KeyboardInterrupt is caught around the epochs and SGD returns what it reached, marked interrupted. The parameters
+live in three copies during training (:class:`_Slots`): a run updates a copy of the committed parameters and one
+store of ``_Training.state = (slot, updates)`` commits it, so an update cut in half by Ctrl-C is never kept. At
+Ctrl-C the run in flight is redone from the commit up to the end of its mini-batch in flight (the whole run with
+Numba) and committed: SGD stops after the current mini-batch. When training ends, however it ends, the committed
+copy is copied into the network's own ``weights`` and ``biases`` arrays.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,7 +30,7 @@ from .._validate import describe
 from .history import TrainingHistory
 
 _MONITORS = ("training_cost", "training_accuracy", "test_cost", "test_accuracy")
-_NUMBA_CHUNK = 64  # mini-batches per call of the Numba kernel: Ctrl-C is seen within ~3 ms
+_RUN = 64  # mini-batches per committed run (one call of the Numba kernel): Ctrl-C is seen within ~3 ms
 
 
 class _Workspace:
@@ -50,8 +53,8 @@ class _Workspace:
 class _Slots:
     """Three C-contiguous copies of a network's parameters, shaped as ``weights`` and ``biases``.
 
-    Slots 0 and 1 take turns holding the committed parameters (a step reads one and writes the other); slot 2
-    keeps the parameters at the start of the epoch, restored when they stop being finite.
+    Slots 0 and 1 take turns holding the committed parameters (a run copies the committed slot to the other one
+    and updates that); slot 2 keeps the parameters at the start of the epoch, restored when they stop being finite.
     """
 
     SAVED = 2
@@ -106,7 +109,7 @@ def sgd(
     test = None if test_data is None else net._data("test_data", test_data)
     wanted = _monitored(monitor, test)
     backend = _validate.choice(backend, "backend", ("auto", "numba", "numpy"))
-    run = _Run(net, train, m, eta, lmbda, _kernel(backend))
+    training = _Training(net, train, m, eta, lmbda, _kernel(backend))
     bar = progress_bar(progress, epochs, unit="epoch")
     records: list[_Epoch] = []
     ctrl_c = StopOnCtrlC()
@@ -114,19 +117,19 @@ def sgd(
         with ctrl_c, np.errstate(over="ignore"):
             for j in range(epochs):
                 t0 = time.perf_counter()
-                run.epoch(j)
-                records.append(run.measure(j, t0, wanted, test))  # one append: the epoch is recorded or not
+                training.epoch(j)
+                records.append(training.measure(j, t0, wanted, test))  # one append: the epoch is recorded or not
                 if verbose:
                     _report(records[-1], train.n, test, bar.write)
                 bar.update(1)
                 if records[-1].test_accuracy is not None:
                     bar.set_postfix(test=f"{100 * records[-1].test_accuracy / test.n:.2f}%")
         if ctrl_c.interrupted:
-            run.check_finite()  # stopped in an epoch that diverged: restore and raise, as at the end of an epoch
+            training.check_finite()  # stopped in an epoch that diverged: restore and raise, as at the end of an epoch
     finally:
-        late = finish(run.publish)
+        late = finish(training.publish)
         finish(bar.close)
-    return _history(records, wanted, train.n, test, run.state[1], ctrl_c.interrupted or late)
+    return _history(records, wanted, train.n, test, training.state[1], ctrl_c.interrupted or late)
 
 
 def _monitored(monitor: Any, test: Any) -> set[str]:
@@ -157,8 +160,8 @@ def _kernel(backend: str) -> Any:
     return sgd_batches
 
 
-class _Run:
-    """One training run: the checked arguments, the mini-batch source, the parameter slots, the committed state."""
+class _Training:
+    """One call of SGD: the checked arguments, the mini-batch source, the parameter slots, the committed state."""
 
     def __init__(self, net: Any, train: Any, m: int, eta: float, lmbda: float, kernel: Any) -> None:
         self.net, self.train, self.m, self.eta, self.lmbda, self.kernel = net, train, m, eta, lmbda, kernel
@@ -178,9 +181,10 @@ class _Run:
             self.ws_last = _Workspace(net.sizes, n % m, net.dtype, self.gather_rows) if n % m else None
         self.own = (net.weights, net.biases)  # the network's lists, whose arrays receive the result
         self.slots = _Slots(net.weights, net.biases, net.dtype)
-        self.state = (0, 0)  # (slot of the committed parameters, mini-batch updates): one store commits a step
+        self.state = (0, 0)  # (slot of the committed parameters, mini-batch updates): one store commits a run
         self.saved_updates = 0
         self.epoch_index = 0
+        self.reached = 0  # the next mini-batch of the run in progress starts at perm[reached]
 
     # ---- the steps of an epoch --------------------------------------------------------------
 
@@ -191,56 +195,62 @@ class _Run:
         self.slots.copy(slot, _Slots.SAVED)
         self.saved_updates = updates
         perm = self.net.rng.permutation(self.train.n)
-        if self.kernel is not None:
-            self.numba_steps(perm)
-        else:
-            self.numpy_steps(perm)
+        step = self.m * _RUN
+        for start in range(0, perm.shape[0], step):
+            self.run(perm, start, min(perm.shape[0], start + step))
         self.show()
         self.check_finite()
 
-    def numpy_steps(self, perm: np.ndarray) -> None:
-        """Every mini-batch of ``perm``: gather it, back-propagate (gradients times eta/|B|), update, commit."""
-        net, slots, m, decay = self.net, self.slots, self.m, self.decay
-        rows, cols, targets = self.rows, self.cols, self.train.targets
-        for k in range(0, perm.shape[0], m):
-            idx = perm[k : k + m]
-            ws = self.ws_full if idx.shape[0] == m else self.ws_last
-            if self.gather_rows:
-                np.take(rows, idx, axis=0, out=ws.A[0])
-            else:  # X was C-ordered (D, N): gather columns, use the transposed buffer
-                np.take(cols, idx, axis=1, out=ws.A0T)
-            np.take(targets, idx, axis=0, out=ws.Y)
-            slot, updates = self.state
-            new = 1 - slot
-            net.weights, net.biases = slots.weights[slot], slots.biases[slot]  # what _backprop_ws reads
-            net._backprop_ws(ws, self.eta / ws.m)
-            for w, b, w_new, b_new, gw, gb in zip(
-                slots.weights[slot], slots.bias_rows[slot], slots.weights[new], slots.bias_rows[new], ws.gW, ws.gb
-            ):
-                if self.lmbda:
-                    np.multiply(w, decay, out=w_new)
-                    w_new -= gw
-                else:
-                    np.subtract(w, gw, out=w_new)
-                np.subtract(b, gb, out=b_new)
-            self.state = (new, updates + 1)
+    def run(self, perm: np.ndarray, start: int, stop: int) -> None:
+        """The mini-batches ``perm[start:stop]``, applied to a copy of the committed parameters, then committed.
 
-    def numba_steps(self, perm: np.ndarray) -> None:
-        """Every mini-batch of ``perm``, ``_NUMBA_CHUNK`` per kernel call, each call committed."""
-        n, m = perm.shape[0], self.m
-        quadratic = self.net.cost == "quadratic"
-        step = m * _NUMBA_CHUNK
-        for k in range(0, n, step):
-            stop = min(n, k + step)
-            slot, updates = self.state
-            new = 1 - slot
-            self.slots.copy(slot, new)  # the kernel updates in place
-            weights, biases = self.slots.tuples[new]
+        At Ctrl-C the run is redone from the commit up to the end of the mini-batch in flight (the whole run with
+        Numba, whose kernel cannot stop half way) and committed, and the KeyboardInterrupt goes on: the mini-batch
+        in flight may have been half applied, and a kernel that completed may not have been committed yet.
+        """
+        slot, updates = self.state
+        work = 1 - slot
+        self.reached = start
+        try:
+            self.apply(perm, start, stop, slot, work)
+        except KeyboardInterrupt:
+            if self.kernel is None:
+                stop = min(stop, self.reached + self.m)
+            self.apply(perm, start, stop, slot, work)
+            self.state = (work, updates + _batches(start, stop, self.m))
+            raise
+        self.state = (work, updates + _batches(start, stop, self.m))
+
+    def apply(self, perm: np.ndarray, start: int, stop: int, slot: int, work: int) -> None:
+        """Copy slot ``slot`` to slot ``work`` and update it by the mini-batches ``perm[start:stop]``."""
+        slots, m = self.slots, self.m
+        slots.copy(slot, work)
+        if self.kernel is not None:
+            weights, biases = slots.tuples[work]
             self.kernel(
-                self.data, self.gather_rows, self.train.targets, perm, k, stop, m, weights, biases,
-                self.eta, self.decay, quadratic,
+                self.data, self.gather_rows, self.train.targets, perm, start, stop, m, weights, biases,
+                self.eta, self.decay, self.net.cost == "quadratic",
             )
-            self.state = (new, updates + (stop - k + m - 1) // m)
+            return
+        self.net.weights, self.net.biases = slots.weights[work], slots.biases[work]  # what _backprop_ws reads
+        for k in range(start, stop, m):
+            self.numpy_step(perm[k : k + m], slots.weights[work], slots.bias_rows[work])
+            self.reached = k + m
+
+    def numpy_step(self, idx: np.ndarray, weights: list[np.ndarray], bias_rows: list[np.ndarray]) -> None:
+        """One mini-batch in NumPy: gather it, back-propagate (gradients times eta/|B|), update in place."""
+        ws = self.ws_full if idx.shape[0] == self.m else self.ws_last
+        if self.gather_rows:
+            np.take(self.rows, idx, axis=0, out=ws.A[0])
+        else:  # X was C-ordered (D, N): gather columns, use the transposed buffer
+            np.take(self.cols, idx, axis=1, out=ws.A0T)
+        np.take(self.train.targets, idx, axis=0, out=ws.Y)
+        self.net._backprop_ws(ws, self.eta / ws.m)
+        for w, b, gw, gb in zip(weights, bias_rows, ws.gW, ws.gb):
+            if self.lmbda:
+                w *= self.decay
+            w -= gw
+            b -= gb
 
     def show(self) -> None:
         """Point the network at the committed parameters (the metrics read them)."""
@@ -280,6 +290,10 @@ class _Run:
             test_accuracy=net._correct(test) if "test_accuracy" in wanted else None,
             elapsed=time.perf_counter() - t0,
         )
+
+
+def _batches(start: int, stop: int, m: int) -> int:
+    return (stop - start + m - 1) // m
 
 
 def _report(record: _Epoch, n: int, test: Any, write: Any) -> None:

@@ -179,12 +179,6 @@ def check_loss_or_callable(loss: Any) -> LinearLoss | Callable:
     return loss
 
 
-def check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {type(value).__name__}")
-    return bool(value)
-
-
 def check_callback(callback: Any) -> Callable | None:
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be None or a callable callback(step, info) -> bool | None; got {type(callback).__name__}")
@@ -242,27 +236,6 @@ def check_unit(value: Any, name: str) -> float:
 
 
 # --- progress, callbacks, interruption ----------------------------------------------------------
-
-
-class Progress:
-    """A tqdm bar when asked for (imported only then), else nothing."""
-
-    def __init__(self, enabled: bool, total: int, desc: str, initial: int = 0):
-        self.bar = None
-        if enabled:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                raise ImportError("progress=True needs tqdm: pip install steepest[progress]") from None
-            self.bar = tqdm(total=total, initial=initial, desc=desc)
-
-    def update(self, n: int = 1, **postfix: float) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def call_back(callback: Callable | None, step: int, info: dict) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from .. import _backends, _validate
 from . import checkpoint as ckpt
 from . import updates
-from .common import check_bool, check_unit
+from .common import check_unit
 
 METHODS = ("gradient_descent", "minibatch_gd", "train_linear_classifier")
 SAMPLINGS = ("replacement", "epoch")
@@ -88,8 +88,8 @@ class DescentConfig:
             checkpoint=_optional(ckpt.check_path, self.checkpoint, "checkpoint"),
             checkpoint_every=v.integer(self.checkpoint_every, "checkpoint_every", low=1),
             resume=_optional(ckpt.path_arg, self.resume, "resume"),
-            progress=check_bool(self.progress, "progress"),
-            verbose=check_bool(self.verbose, "verbose"),
+            progress=_validate.boolean(self.progress, "progress"),
+            verbose=_validate.boolean(self.verbose, "verbose"),
             verbose_every=v.integer(self.verbose_every, "verbose_every", low=1),
         )
         if self.backend is not None:

@@ -29,9 +29,9 @@ import numpy as np
 from .. import _validate
 from . import checkpoint as ckpt
 from . import updates
+from .._optional import progress_bar
 from .common import (
     OptimizeResult,
-    Progress,
     check_backend,
     check_callback,
     check_linear_loss,
@@ -195,7 +195,7 @@ def _loop(run: _Run, s: _State) -> str:
         or run.callback is not None
     W, opt, perm, pos, best, t = s.W, s.opt, s.perm, s.pos, s.best, s.t
     snap, ending = None, ""
-    bar = Progress(cfg.progress, total, cfg.method, initial=min(t, total))
+    bar = progress_bar(cfg.progress, total, cfg.method, initial=min(t, total))
     try:
         while t < total:
             if saving:  # the generator before this step's draws: Ctrl-C undoes them
@@ -250,7 +250,7 @@ def _evaluate(s: _State, val_loss: Any, W: np.ndarray, step: int, best: tuple) -
     return acc, ((W, acc, step, 0) if acc > best[1] else (best[0], best[1], best[2], best[3] + 1))
 
 
-def _after_step(run: _Run, s: _State, bar: Progress, committed: tuple, value: float, lr: float,
+def _after_step(run: _Run, s: _State, bar: Any, committed: tuple, value: float, lr: float,
                 acc: float | None) -> str:
     """The chores after a committed step (the verbose line, the checkpoint, the progress bar), then
     the stopping rules: returns why the run ends here ("" to go on): tol, early stopping, the callback."""

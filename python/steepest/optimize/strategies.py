@@ -10,13 +10,12 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _validate
+from .._optional import progress_bar
 from .common import (
     OptimizeResult,
-    Progress,
     StepSizeSweep,
     call_back,
     check_backend,
-    check_bool,
     check_callback,
     check_loss_or_callable,
     check_shape,
@@ -82,8 +81,8 @@ def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: fl
     else:
         block = _validate.integer(block, "block", low=1)
     callback = check_callback(callback)
-    progress = check_bool(progress, "progress")
-    verbose = check_bool(verbose, "verbose")
+    progress = _validate.boolean(progress, "progress")
+    verbose = _validate.boolean(verbose, "verbose")
     name = check_backend(backend, loss)
     dtype = loss.dtype if linear else np.dtype(np.float64)
     evaluate = _evaluator(loss, name)
@@ -93,7 +92,7 @@ def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: fl
     best_hist: list[float] = []
     best_W, best_loss = None, math.inf
     interrupted, message = False, ""
-    bar = Progress(progress, num_tries, "random search")
+    bar = progress_bar(progress, num_tries, "random search")
     began = time.perf_counter()
     try:
         done = 0
@@ -164,8 +163,8 @@ def random_local_search(loss: Any, W0: Any = None, step_size: float = 1e-4, num_
     init_scale = _validate.positive(init_scale, "init_scale")
     rng = _validate.rng(seed)
     callback = check_callback(callback)
-    progress = check_bool(progress, "progress")
-    verbose = check_bool(verbose, "verbose")
+    progress = _validate.boolean(progress, "progress")
+    verbose = _validate.boolean(verbose, "verbose")
     name = check_backend(backend, loss)
     dtype = loss.dtype if isinstance(loss, LinearLoss) else np.dtype(np.float64)
     evaluate = _evaluator(loss, name)
@@ -176,7 +175,7 @@ def random_local_search(loss: Any, W0: Any = None, step_size: float = 1e-4, num_
     best_hist: list[float] = []
     best_loss, accepted = math.inf, 0
     interrupted, message = False, ""
-    bar = Progress(progress, num_iters, "random local search")
+    bar = progress_bar(progress, num_iters, "random local search")
     began = time.perf_counter()
     try:
         for i in range(num_iters):
@@ -238,7 +237,7 @@ def step_size_sweep(loss: Any, W: Any, dW: Any = None, exponents: Any = range(-1
     elif not linear:
         raise ValueError("dW must be given when loss is a plain callable (no analytic gradient)")
     exps = _exponents(exponents)
-    verbose = check_bool(verbose, "verbose")
+    verbose = _validate.boolean(verbose, "verbose")
     name = check_backend(backend, loss)
     began = time.perf_counter()
     steps = np.array([10.0 ** float(e) for e in exps])  # Python pow, as the notes' 10 ** e
