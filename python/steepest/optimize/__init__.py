@@ -22,9 +22,9 @@ before any work (``TypeError`` / ``ValueError`` naming the argument).
 
 from __future__ import annotations
 
-from .common import LinearClassifier, OptimizeResult, StepSizeSweep
 from .config import DescentConfig
 from .descent import SAMPLINGS
+from .results import LinearClassifier, OptimizeResult, StepSizeSweep
 from .strategies import random_local_search, random_search, step_size_sweep
 from .training import gradient_descent, minibatch_gd, sgd, train_linear_classifier
 from .updates import UPDATES

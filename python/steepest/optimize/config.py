@@ -17,13 +17,13 @@ from typing import Any
 from .. import _backends, _validate
 from . import checkpoint as ckpt
 from . import updates
-from .common import check_unit
+from .checks import check_unit
 
 METHODS = ("gradient_descent", "minibatch_gd", "train_linear_classifier")
 SAMPLINGS = ("replacement", "epoch")
 
 
-def _optional(check, value: Any, *args: Any, **bounds: Any) -> Any:
+def _unless_none(check, value: Any, *args: Any, **bounds: Any) -> Any:
     return None if value is None else check(value, *args, **bounds)
 
 
@@ -71,9 +71,9 @@ class DescentConfig:
         checked = dict(
             method=v.choice(self.method, "method", METHODS),
             step_size=v.positive(self.step_size, "step_size"),
-            batch_size=_optional(v.integer, self.batch_size, "batch_size", low=1),
-            num_iters=_optional(v.integer, self.num_iters, "num_iters", low=1),
-            num_epochs=_optional(v.integer, self.num_epochs, "num_epochs", low=1),
+            batch_size=_unless_none(v.integer, self.batch_size, "batch_size", low=1),
+            num_iters=_unless_none(v.integer, self.num_iters, "num_iters", low=1),
+            num_epochs=_unless_none(v.integer, self.num_epochs, "num_epochs", low=1),
             sampling=v.choice(self.sampling, "sampling", SAMPLINGS),
             update=v.choice(self.update, "update", updates.UPDATES),
             momentum=check_unit(self.momentum, "momentum"),
@@ -81,13 +81,13 @@ class DescentConfig:
             beta2=check_unit(self.beta2, "beta2"),
             eps=v.positive(self.eps, "eps"),
             lr_decay=updates.check_decay(self.lr_decay),
-            eval_every=_optional(v.integer, self.eval_every, "eval_every", low=1),
-            early_stopping=_optional(v.integer, self.early_stopping, "early_stopping", low=1),
-            tol=_optional(v.real, self.tol, "tol", low=0.0),
+            eval_every=_unless_none(v.integer, self.eval_every, "eval_every", low=1),
+            early_stopping=_unless_none(v.integer, self.early_stopping, "early_stopping", low=1),
+            tol=_unless_none(v.real, self.tol, "tol", low=0.0),
             init_scale=v.positive(self.init_scale, "init_scale"),
-            checkpoint=_optional(ckpt.check_path, self.checkpoint, "checkpoint"),
+            checkpoint=_unless_none(ckpt.check_path, self.checkpoint, "checkpoint"),
             checkpoint_every=v.integer(self.checkpoint_every, "checkpoint_every", low=1),
-            resume=_optional(ckpt.path_arg, self.resume, "resume"),
+            resume=_unless_none(ckpt.path_arg, self.resume, "resume"),
             progress=_validate.boolean(self.progress, "progress"),
             verbose=_validate.boolean(self.verbose, "verbose"),
             verbose_every=v.integer(self.verbose_every, "verbose_every", low=1),

@@ -27,18 +27,12 @@ from typing import Any
 import numpy as np
 
 from .. import _validate
+from .._optional import progress_bar
 from . import checkpoint as ckpt
 from . import updates
-from .._optional import progress_bar
-from .common import (
-    OptimizeResult,
-    check_backend,
-    check_callback,
-    check_linear_loss,
-    check_shape,
-    check_W0,
-)
+from .checks import check_backend, check_callback, check_linear_loss, check_shape, check_W0
 from .config import SAMPLINGS, DescentConfig
+from .results import OptimizeResult
 
 __all__ = ["descend", "DescentConfig", "SAMPLINGS"]
 

@@ -11,17 +11,9 @@ import numpy as np
 
 from .. import _validate
 from .._optional import progress_bar
-from .common import (
-    OptimizeResult,
-    StepSizeSweep,
-    call_back,
-    check_backend,
-    check_callback,
-    check_loss_or_callable,
-    check_shape,
-    check_W0,
-)
 from ..losses import LinearLoss
+from .checks import call_back, check_backend, check_callback, check_loss_or_callable, check_shape, check_W0
+from .results import OptimizeResult, StepSizeSweep
 
 
 def _evaluator(loss: Any, name: str) -> Callable[[np.ndarray], float]:

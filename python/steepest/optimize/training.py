@@ -13,10 +13,10 @@ from typing import Any
 
 from .. import _validate
 from ..losses import SoftmaxLoss, SVMLoss
-from .common import LinearClassifier, OptimizeResult
 from .config import DEFAULTS as _D
 from .config import DescentConfig
 from .descent import descend
+from .results import LinearClassifier, OptimizeResult
 
 # --- descent loops ----------------------------------------------------------------------------------
 
