@@ -106,7 +106,8 @@ def main(argv=None) -> int:
     times = {r[0].split(", ")[-1]: r[1] for r in rows if r[0].startswith("loss_on_plane")}
     if "cpp" in times:
         print(
-            f"target C++ <= 3x one NumPy loss: {times['cpp'] / unit:.2f}x -> {'met' if times['cpp'] <= 3 * unit else 'NOT met'}"
+            f"target C++ <= 3x one NumPy loss: {times['cpp'] / unit:.2f}x -> "
+            f"{'met' if times['cpp'] <= 3 * unit else 'NOT met'}"
         )
         if "numba" in times:
             print(

@@ -15,7 +15,9 @@ from naive import make_problem  # noqa: F401  (the shared problem builder; some 
 BACKENDS = steepest.backends()
 
 # Real MNIST t10k files live beside the repository (never copied into it); tests skip without them.
-MNIST_DIR = Path(os.environ.get("STEEPEST_MNIST_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+MNIST_DIR = Path(
+    os.environ.get("STEEPEST_MNIST_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
+)
 
 
 @pytest.fixture(params=BACKENDS)

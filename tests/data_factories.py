@@ -79,8 +79,9 @@ def random_cifar(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
     return rng.integers(0, 256, size=(n, 3072), dtype=np.uint8), rng.integers(0, 10, size=n).astype(np.int64)
 
 
-def write_cifar_folder(root: Path, n_per_batch: int = 20, n_test: int = 30, *, seed: int = 0,
-                       style: str = "py2", nested: bool = True) -> dict[str, Any]:
+def write_cifar_folder(
+    root: Path, n_per_batch: int = 20, n_test: int = 30, *, seed: int = 0, style: str = "py2", nested: bool = True
+) -> dict[str, Any]:
     """Write ``root/cifar-10-batches-py`` (or ``root`` itself when not nested) with small batches.
 
     Returns the written data: ``{"folder", "train_rows", "train_labels", "test_rows", "test_labels"}``
@@ -98,8 +99,13 @@ def write_cifar_folder(root: Path, n_per_batch: int = 20, n_test: int = 30, *, s
     td, tl = random_cifar(n_test, rng)
     write_cifar_batch(folder / "test_batch", td, tl, style=style)
     (folder / "batches.meta").write_bytes(py2_pickle({b"label_names": [b"airplane"] * 10, b"num_vis": 3072}))
-    return {"folder": folder, "train_rows": np.concatenate(rows), "train_labels": np.concatenate(labs),
-            "test_rows": td, "test_labels": tl}
+    return {
+        "folder": folder,
+        "train_rows": np.concatenate(rows),
+        "train_labels": np.concatenate(labs),
+        "test_rows": td,
+        "test_labels": tl,
+    }
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None, dims: tuple[int, ...] | None = None) -> bytes:
@@ -111,8 +117,15 @@ def idx_bytes(array: np.ndarray, magic: int | None = None, dims: tuple[int, ...]
     return struct.pack(">i", magic) + struct.pack(f">{len(dims)}i", *dims) + array.tobytes()
 
 
-def write_idx(path: Path, array: np.ndarray, *, compress: bool = False, magic: int | None = None,
-              dims: tuple[int, ...] | None = None, truncate: int = 0) -> Path:
+def write_idx(
+    path: Path,
+    array: np.ndarray,
+    *,
+    compress: bool = False,
+    magic: int | None = None,
+    dims: tuple[int, ...] | None = None,
+    truncate: int = 0,
+) -> Path:
     raw = idx_bytes(array, magic, dims)
     if truncate:
         raw = raw[:-truncate]
@@ -122,8 +135,9 @@ def write_idx(path: Path, array: np.ndarray, *, compress: bool = False, magic: i
     return Path(path)
 
 
-def write_mnist_folder(root: Path, n: int = 50, kind: str = "t10k", *, compress: bool = True,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def write_mnist_folder(
+    root: Path, n: int = 50, kind: str = "t10k", *, compress: bool = True, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Write ``{kind}-images-idx3-ubyte[.gz]`` and labels into ``root``; return (images (n, 784), labels)."""
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)

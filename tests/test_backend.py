@@ -75,8 +75,11 @@ def test_thread_count_semantics(monkeypatch):
 
 
 def test_environment_variables_pick_backend_and_threads():
-    out = run_python("import steepest; print(steepest.get_backend(), steepest.get_num_threads())",
-                     STEEPEST_BACKEND="numpy", STEEPEST_NUM_THREADS="3")
+    out = run_python(
+        "import steepest; print(steepest.get_backend(), steepest.get_num_threads())",
+        STEEPEST_BACKEND="numpy",
+        STEEPEST_NUM_THREADS="3",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["numpy", "3"]
 
@@ -92,7 +95,9 @@ sys.meta_path.insert(0, Block())
 
 
 def test_package_works_without_the_extension_and_says_how_to_build_it():
-    code = BLOCK_EXTENSION.format(blocked={"steepest._core"}) + """
+    code = (
+        BLOCK_EXTENSION.format(blocked={"steepest._core"})
+        + """
 import numpy as np, steepest
 assert "cpp" not in steepest.backends(), steepest.backends()
 W = np.ones((3, 4)); X = np.ones((4, 5)); y = np.zeros(5, dtype=int)
@@ -102,6 +107,7 @@ try:
 except ValueError as exc:
     print(exc)
 """
+    )
     out = run_python(code)
     assert out.returncode == 0, out.stderr
     assert "2.0" in out.stdout
@@ -109,7 +115,9 @@ except ValueError as exc:
 
 
 def test_package_works_without_numba():
-    code = BLOCK_EXTENSION.format(blocked={"numba"}) + """
+    code = (
+        BLOCK_EXTENSION.format(blocked={"numba"})
+        + """
 import numpy as np, steepest
 assert "numba" not in steepest.backends()
 print(steepest.softmax_loss(np.zeros((3, 4)), np.ones((4, 5)), np.zeros(5, dtype=int), backend="numpy"))
@@ -118,6 +126,7 @@ try:
 except ValueError as exc:
     print(exc)
 """
+    )
     out = run_python(code)
     assert out.returncode == 0, out.stderr
     assert f"{np.log(3):.6f}"[:6] in out.stdout

@@ -114,8 +114,19 @@ def test_the_core_stub_declares_the_contract():
 
 # (C, D, N): tiny; D = 1; C = 2; ragged tiles of 16 and 32; D over the numba gradient span (256) with
 # N over two numba blocks (512) and one finite-difference block (1024); N over the numpy block (4096)
-SHAPES = [(2, 1, 1), (3, 7, 2), (2, 64, 1), (2, 300, 2), (3, 1, 17), (7, 33, 83), (10, 37, 203), (3, 1, 515),
-          (10, 1, 1000), (10, 300, 1037), (3, 5, 4099)]
+SHAPES = [
+    (2, 1, 1),
+    (3, 7, 2),
+    (2, 64, 1),
+    (2, 300, 2),
+    (3, 1, 17),
+    (7, 33, 83),
+    (10, 37, 203),
+    (3, 1, 515),
+    (10, 1, 1000),
+    (10, 300, 1037),
+    (3, 5, 4099),
+]
 IDX_KINDS = ("all", "random", "edge")
 REGS = (0.0, 0.3)
 
@@ -310,8 +321,16 @@ def grid_case(name, with_s2):
     y = rng.integers(0, C, B).astype(np.int64)
     if not with_s2:
         S2, betas = None, np.zeros(1)
-    return (S0, S1, S2, y, alphas, betas, naive.svm_grid(S0, S1, S2, y, alphas, betas, 1.0),
-            naive.softmax_grid(S0, S1, S2, y, alphas, betas))
+    return (
+        S0,
+        S1,
+        S2,
+        y,
+        alphas,
+        betas,
+        naive.svm_grid(S0, S1, S2, y, alphas, betas, 1.0),
+        naive.softmax_grid(S0, S1, S2, y, alphas, betas),
+    )
 
 
 @pytest.mark.parametrize("with_s2", [True, False], ids=["plane", "line"])

@@ -44,6 +44,7 @@ def hwc_to_rows(images: np.ndarray) -> np.ndarray:
 # MNIST: the real t10k files
 # ------------------------------------------------------------------------------------------------
 
+
 @needs_mnist
 def test_real_mnist_t10k():
     X, y = ds.load_mnist(MNIST_DIR, "t10k")
@@ -66,7 +67,9 @@ def test_real_mnist_matches_registry_checksums():
 def test_load_dataset_real_mnist_t10k_only():
     data = ds.load_dataset(f"mnist:{MNIST_DIR}")
     assert data.shapes() == {
-        "train": ((785, 8000), (8000,)), "val": ((785, 1000), (1000,)), "test": ((785, 1000), (1000,))
+        "train": ((785, 8000), (8000,)),
+        "val": ((785, 1000), (1000,)),
+        "test": ((785, 1000), (1000,)),
     }
     assert np.all(data.X_train[-1] == 1)
     assert abs(data.X_train[:-1].mean(axis=1)).max() < 1e-9  # centred with its own (training) mean
@@ -75,6 +78,7 @@ def test_load_dataset_real_mnist_t10k_only():
 # ------------------------------------------------------------------------------------------------
 # IDX files written by the tests
 # ------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("kind", ["train", "t10k"])
@@ -184,6 +188,7 @@ def test_mnist_missing_files_and_bad_kind(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # CIFAR-10 folders written by the tests
 # ------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("style", ["py2", "py3"])
 @pytest.mark.parametrize("nested", [True, False])
@@ -310,6 +315,7 @@ def test_cifar_codecs_encode_restricted(cifar):
 # preprocess
 # ------------------------------------------------------------------------------------------------
 
+
 def test_preprocess_mean_from_train_bias_and_layout():
     rng = np.random.default_rng(0)
     tr = rng.integers(0, 256, size=(20, 4, 4, 3), dtype=np.uint8)
@@ -390,6 +396,7 @@ def test_preprocess_bad_input():
 # split
 # ------------------------------------------------------------------------------------------------
 
+
 def test_split_seeded_disjoint():
     X = np.arange(100 * 3).reshape(100, 3)
     y = np.arange(100) % 10
@@ -434,6 +441,7 @@ def test_split_bad_input():
 # ------------------------------------------------------------------------------------------------
 # make_synthetic
 # ------------------------------------------------------------------------------------------------
+
 
 def test_synthetic_deterministic_shapes_bias():
     X, y = ds.make_synthetic(500, d=40, c=5, seed=3)
@@ -482,6 +490,7 @@ def test_synthetic_bad_input():
 # load_digits and load_dataset
 # ------------------------------------------------------------------------------------------------
 
+
 @needs_sklearn
 def test_load_digits():
     X, y = ds.load_digits()
@@ -497,8 +506,10 @@ def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
 
 
 def test_import_is_light():
-    code = ("import sys, steepest.datasets; bad = {'sklearn', 'pooch', 'matplotlib', 'tqdm'} & set(sys.modules); "
-            "assert not bad, bad")
+    code = (
+        "import sys, steepest.datasets; bad = {'sklearn', 'pooch', 'matplotlib', 'tqdm'} & set(sys.modules); "
+        "assert not bad, bad"
+    )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(ds.__file__).parents[2]), env.get("PYTHONPATH", "")])
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
@@ -594,6 +605,7 @@ def test_load_dataset_bad_spec(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # downloads, against a local HTTP server on 127.0.0.1
 # ------------------------------------------------------------------------------------------------
+
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep the test output clean

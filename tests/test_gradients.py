@@ -49,12 +49,11 @@ def test_fast_path_equals_the_loop_on_every_weight(backend, problem, kind, metho
     precise = exact_loop(kind, W, X, y, reg, h, method)
     np.testing.assert_allclose(fast, precise, rtol=1e-8, atol=1e-12)
     # against the literal float64 loop of the notes, up to that loop's own cancellation error
-    literal = (reference.eval_numerical_gradient if method == "forward" else reference.eval_numerical_gradient_centered)(f64, W.copy(), h)
+    literal = (
+        reference.eval_numerical_gradient if method == "forward" else reference.eval_numerical_gradient_centered
+    )(f64, W.copy(), h)
     noise = 16 * np.finfo(np.float64).eps * max(1.0, abs(f64(W))) / h
     np.testing.assert_allclose(fast, literal, rtol=1e-8, atol=noise)
-
-
-
 
 
 @pytest.mark.parametrize("h", [1e-5, 0.3])
@@ -82,8 +81,10 @@ def test_cifar_shaped_problem_on_sampled_weights_and_the_bias_column(backend):
     X[-1] = 1.0
     y = rng.integers(0, C, N)
     W = rng.standard_normal((C, D)) * 1e-3
-    for loss, f in ((steepest.SVMLoss(X, y, reg=0.5, backend=backend), lambda V: reference.svm_loss_vectorized(V, X, y, 0.5)[0]),
-                    (steepest.SoftmaxLoss(X, y, backend=backend), lambda V: reference.softmax_loss_vectorized(V, X, y)[0])):
+    for loss, f in (
+        (steepest.SVMLoss(X, y, reg=0.5, backend=backend), lambda V: reference.svm_loss_vectorized(V, X, y, 0.5)[0]),
+        (steepest.SoftmaxLoss(X, y, backend=backend), lambda V: reference.softmax_loss_vectorized(V, X, y)[0]),
+    ):
         fast = steepest.eval_numerical_gradient(loss, W, method="centered")
         picks = [(int(rng.integers(C)), int(rng.integers(D))) for _ in range(200)] + [(c, D - 1) for c in range(C)]
         base = f(W)
@@ -108,11 +109,13 @@ def test_float32_losses_are_computed_in_float64_with_a_note(backend):
 
 def test_plain_callables_run_the_loop_and_restore_x():
     x = np.array([1.0, -2.0, 3.0])
-    f = lambda v: float(np.sum(v ** 3))
+    f = lambda v: float(np.sum(v**3))
     g = steepest.eval_numerical_gradient(f, x, method="centered")
-    np.testing.assert_allclose(g, 3 * x ** 2, rtol=1e-8)
+    np.testing.assert_allclose(g, 3 * x**2, rtol=1e-8)
     assert np.array_equal(x, [1.0, -2.0, 3.0])
-    np.testing.assert_array_equal(steepest.eval_numerical_gradient(f, x), reference.eval_numerical_gradient(f, x.copy()))
+    np.testing.assert_array_equal(
+        steepest.eval_numerical_gradient(f, x), reference.eval_numerical_gradient(f, x.copy())
+    )
 
     calls = []
 
@@ -174,7 +177,9 @@ def test_bad_f_and_x():
 
 
 def test_relative_error():
-    np.testing.assert_allclose(steepest.relative_error([1.0, 0.0, -1.0], [1.0 + 1e-8, 0.0, 1.0]), [5e-9, 0.0, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        steepest.relative_error([1.0, 0.0, -1.0], [1.0 + 1e-8, 0.0, 1.0]), [5e-9, 0.0, 1.0], rtol=1e-6
+    )
     with pytest.raises(ValueError, match="same shape"):
         steepest.relative_error(np.ones(2), np.ones(3))
 
@@ -203,7 +208,12 @@ def test_grad_check_smooth_loss_is_good(backend):
 
 
 def test_grade_follows_the_notes():
-    assert grade(1e-8) == "good" and grade(1e-5).startswith("acceptable") and grade(1e-3) == "doubtful" and grade(0.5) == "wrong"
+    assert (
+        grade(1e-8) == "good"
+        and grade(1e-5).startswith("acceptable")
+        and grade(1e-3) == "doubtful"
+        and grade(0.5) == "wrong"
+    )
 
 
 def test_grad_check_with_a_plain_callable():

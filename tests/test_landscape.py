@@ -118,8 +118,10 @@ def test_float32_agrees_to_float32_accuracy(backend):
 def test_backends_agree():
     W, X, y = make_problem(C=5, D=8, N=500, seed=8, scale=0.3)
     d1, d2 = random_direction(W, 1), random_direction(W, 2)
-    results = [loss_on_plane(make_loss("svm", X, y, backend=b), W, d1, d2, np.linspace(-1, 1, 5), np.linspace(-1, 1, 5)).losses
-               for b in steepest.backends()]
+    results = [
+        loss_on_plane(make_loss("svm", X, y, backend=b), W, d1, d2, np.linspace(-1, 1, 5), np.linspace(-1, 1, 5)).losses
+        for b in steepest.backends()
+    ]
     for other in results[1:]:
         np.testing.assert_allclose(other, results[0], rtol=1e-12)
 
@@ -249,7 +251,7 @@ def test_exact_line_search_beats_the_notes_sweep(backend):
     loss = steepest.SVMLoss(X, y, reg=0.01, backend=backend)
     loss0, dW = loss.loss_grad(W)
     ls = exact_line_search(loss, W, dW)
-    sweep = [loss(W - 10.0 ** e * dW) for e in range(-10, 0)]
+    sweep = [loss(W - 10.0**e * dW) for e in range(-10, 0)]
     assert ls.step > 0 and ls.loss <= min(sweep) * (1 + 1e-12) and ls.loss < loss0
     assert ls.loss == pytest.approx(loss(W - ls.step * dW), rel=1e-12)
     assert ls.bounds == (0.0, float("inf"))
@@ -302,7 +304,7 @@ def _axes_pixels(fig, ax, img):
     """The image pixels inside ax (rows top to bottom), trimmed by 2 pixels of frame."""
     x0, y0, x1, y1 = ax.get_window_extent().extents
     H = img.shape[0]
-    return img[int(H - y1) + 2:int(H - y0) - 2, int(x0) + 2:int(x1) - 2]
+    return img[int(H - y1) + 2 : int(H - y0) - 2, int(x0) + 2 : int(x1) - 2]
 
 
 def bowl(center=(0.0, 0.0)):
@@ -385,8 +387,9 @@ def test_notes_figure(tmp_path, kind):
     W, X, y = make_problem(C=10, D=20, N=300, seed=2, scale=0.001)
     loss = make_loss(kind, X, y)
     traj = [W * (1 - t) for t in np.linspace(0, 1, 4)]
-    fig = landscape.plot_notes_figure(loss, W, seed=0, path=tmp_path / "notes.png", trajectory=traj,
-                                      line_points=41, plane_points=21)
+    fig = landscape.plot_notes_figure(
+        loss, W, seed=0, path=tmp_path / "notes.png", trajectory=traj, line_points=41, plane_points=21
+    )
     assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 3
     assert (tmp_path / "notes.png").stat().st_size > 5000
     titles = [ax.get_title() for ax in fig.axes]

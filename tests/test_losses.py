@@ -6,7 +6,8 @@ import concurrent.futures as cf
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import steepest
 from steepest import reference
@@ -15,7 +16,12 @@ from conftest import make_problem
 
 LOSSES = {
     "svm": (steepest.svm_loss_grad, steepest.svm_loss, steepest.SVMLoss, reference.svm_loss_vectorized),
-    "softmax": (steepest.softmax_loss_grad, steepest.softmax_loss, steepest.SoftmaxLoss, reference.softmax_loss_vectorized),
+    "softmax": (
+        steepest.softmax_loss_grad,
+        steepest.softmax_loss,
+        steepest.SoftmaxLoss,
+        reference.softmax_loss_vectorized,
+    ),
 }
 TOL = {np.dtype(np.float64): (1e-12, 1e-10), np.dtype(np.float32): (1e-5, 1e-5)}
 
@@ -61,8 +67,12 @@ def test_subset_gathers_minibatches(backend, dtype, kind, order):
     edge = np.arange(16)
     edge[4] = 697  # indices near the end of X inside a tile
     assert_matches_reference(kind, W, X, y, backend, reg=0.1, idx=edge)
-    np.testing.assert_allclose(LOSSES[kind][2](X, y, backend=backend).subset(edge).scores(W),
-                               (W.astype(np.float64) @ X.astype(np.float64))[:, edge], rtol=TOL[dtype][1], atol=TOL[dtype][1])
+    np.testing.assert_allclose(
+        LOSSES[kind][2](X, y, backend=backend).subset(edge).scores(W),
+        (W.astype(np.float64) @ X.astype(np.float64))[:, edge],
+        rtol=TOL[dtype][1],
+        atol=TOL[dtype][1],
+    )
     nested = LOSSES[kind][2](X, y, backend=backend).subset(idx).subset(np.arange(10))
     assert nested.n == 10
     np.testing.assert_array_equal(nested.labels, y[idx[:10]])
@@ -95,7 +105,10 @@ def test_functional_scores_predict_accuracy(backend, dtype):
 
 def test_the_naive_and_vectorized_references_agree():
     W, X, y = make_problem(4, 6, 50, seed=7)
-    for naive, vec in ((reference.svm_loss_naive, reference.svm_loss_vectorized), (reference.softmax_loss_naive, reference.softmax_loss_vectorized)):
+    for naive, vec in (
+        (reference.svm_loss_naive, reference.svm_loss_vectorized),
+        (reference.softmax_loss_naive, reference.softmax_loss_vectorized),
+    ):
         l1, g1 = naive(W, X, y, 0.3)
         l2, g2 = vec(W, X, y, 0.3)
         assert l1 == pytest.approx(l2, rel=1e-13)
@@ -122,7 +135,9 @@ def test_analytic_gradient_agrees_with_centered_differences(backend, kind):
 # --- properties ------------------------------------------------------------------------------
 
 
-problems = st.tuples(st.integers(2, 6), st.integers(1, 12), st.integers(1, 60), st.integers(0, 2**32 - 1), st.floats(1e-3, 1e3))
+problems = st.tuples(
+    st.integers(2, 6), st.integers(1, 12), st.integers(1, 60), st.integers(0, 2**32 - 1), st.floats(1e-3, 1e3)
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -134,7 +149,7 @@ def test_properties(backend, problem):
     X = rng.uniform(-1, 1, (D, N))
     y = rng.integers(0, C, N)
     shift = rng.standard_normal(D) * scale
-    for kind, (func, loss_only, _, ref) in LOSSES.items():
+    for _kind, (func, loss_only, _, ref) in LOSSES.items():
         loss, dW = func(W, X, y, backend=backend)
         rloss, rdW = ref(W, X, y, 0.0)
         assert np.isfinite(loss) and loss >= 0.0

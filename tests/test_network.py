@@ -184,8 +184,16 @@ def test_fixed_seed_is_bit_reproducible(backend):
     runs = []
     for seed in (15, 15, np.random.default_rng(15)):
         net = Network([12, 7, 4], seed=seed)
-        h = net.SGD((X, y), 3, 10, 2.0, test_data=(Xt, yt), verbose=False, backend=backend,
-                    monitor=["training_cost", "training_accuracy", "test_cost", "test_accuracy"])
+        h = net.SGD(
+            (X, y),
+            3,
+            10,
+            2.0,
+            test_data=(Xt, yt),
+            verbose=False,
+            backend=backend,
+            monitor=["training_cost", "training_accuracy", "test_cost", "test_accuracy"],
+        )
         runs.append((params(net), h))
     for p, h in runs[1:]:
         for a, b in zip(runs[0][0], p):
@@ -202,8 +210,14 @@ def test_book_form_and_array_form_give_the_same_run():
     a = Network([12, 7, 4], seed=19)
     ha = a.SGD((X, y), 2, 4, 3.0, test_data=(Xt, yt), verbose=False)
     b = Network([12, 7, 4], seed=19)
-    hb = b.SGD(zip(list(X.T[:, :, None]), [vectorized_result(int(k), 4) for k in y]), 2, 4, 3.0,
-               test_data=to_pairs(Xt, yt, one_hot=False, n_out=4), verbose=False)
+    hb = b.SGD(
+        zip(list(X.T[:, :, None]), [vectorized_result(int(k), 4) for k in y]),
+        2,
+        4,
+        3.0,
+        test_data=to_pairs(Xt, yt, one_hot=False, n_out=4),
+        verbose=False,
+    )
     for p, q in zip(params(a), params(b)):
         assert np.array_equal(p, q)
     assert ha.test_accuracy == hb.test_accuracy
@@ -402,8 +416,16 @@ def test_save_load_round_trip_and_resume(tmp_path, dtype):
 def test_load_network2_file_and_bad_files(tmp_path):
     net = Network([3, 2], seed=0)
     path = tmp_path / "n2.json"
-    path.write_text(json.dumps({"sizes": [3, 2], "weights": [w.tolist() for w in net.weights],
-                                "biases": [b.tolist() for b in net.biases], "cost": "QuadraticCost"}))
+    path.write_text(
+        json.dumps(
+            {
+                "sizes": [3, 2],
+                "weights": [w.tolist() for w in net.weights],
+                "biases": [b.tolist() for b in net.biases],
+                "cost": "QuadraticCost",
+            }
+        )
+    )
     back = Network.load(path)
     assert back.cost == "quadratic" and np.array_equal(back.weights[0], net.weights[0])
     bad = tmp_path / "bad.json"

@@ -135,8 +135,13 @@ def test_exp_nonpos_matches_numpy():
     from steepest._backends.numba import tiles as nt
 
     rng = np.random.default_rng(4)
-    x = np.concatenate([-np.abs(rng.standard_normal(997)) * 30, -rng.random(300) * 800,
-                        [0.0, -0.0, -1e-300, -708.0, -707.9, -745.2, -800.0, -np.inf, np.nan]])
+    x = np.concatenate(
+        [
+            -np.abs(rng.standard_normal(997)) * 30,
+            -rng.random(300) * 800,
+            [0.0, -0.0, -1e-300, -708.0, -707.9, -745.2, -800.0, -np.inf, np.nan],
+        ]
+    )
     out, kb = np.empty_like(x), np.empty_like(x)
     nt.exp_nonpos(x, x.shape[0], out, kb)
     ref = np.exp(x)
@@ -154,7 +159,7 @@ def test_fold_sum_is_a_fixed_order_sum():
     n = 128
     while n > 1:
         n //= 2
-        expect[:n] = expect[:n] + expect[n:2 * n]
+        expect[:n] = expect[:n] + expect[n : 2 * n]
     assert nt.fold_sum(L.copy()) == expect[0]
 
 

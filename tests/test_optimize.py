@@ -133,8 +133,9 @@ def test_strategies_improve_the_loss(data, backend):
 
 def test_train_linear_classifier(data, backend):
     X, y = data
-    clf = opt.train_linear_classifier(X, y, "softmax", reg=1e-3, learning_rate=0.5, batch_size=50, num_iters=300,
-                                      seed=0, backend=backend)
+    clf = opt.train_linear_classifier(
+        X, y, "softmax", reg=1e-3, learning_rate=0.5, batch_size=50, num_iters=300, seed=0, backend=backend
+    )
     assert isinstance(clf, opt.LinearClassifier)
     assert clf.W.shape == (4, 16) and len(clf.loss_history) == 300
     assert clf.accuracy(X, y) > 0.85 and clf.predict(X).shape == (600,)
@@ -159,12 +160,21 @@ def test_sgd_is_batch_of_one(data):
 def test_epoch_sampling_visits_every_example_once(data):
     seen = []
     loss = svm(data, "numpy")
-    res = opt.minibatch_gd(loss, None, 256, 0.1, num_epochs=1, sampling="epoch", seed=11, shape=(4, 16),
-                           callback=lambda step, info: seen.append(step))
+    res = opt.minibatch_gd(
+        loss,
+        None,
+        256,
+        0.1,
+        num_epochs=1,
+        sampling="epoch",
+        seed=11,
+        shape=(4, 16),
+        callback=lambda step, info: seen.append(step),
+    )
     assert res.nit == 3 and seen == [0, 1, 2]
     # the first batch is the first 256 of the epoch's permutation (W0 drawn first from the same seed)
     rng = np.random.default_rng(11)
-    W0 = (rng.standard_normal((4, 16)) * 1e-3)
+    W0 = rng.standard_normal((4, 16)) * 1e-3
     perm = rng.permutation(600)
     first = svm(data, "numpy").subset(perm[:256]).loss(W0)
     assert res.loss_history[0] == pytest.approx(first, rel=1e-14)
@@ -198,9 +208,9 @@ def test_update_formulas_by_hand(data, update, backend):
             W = W + (-mu * v_prev + (1 + mu) * v)
         else:
             m = b1 * m + (1 - b1) * dW
-            v = b2 * v + (1 - b2) * dW ** 2
-            mt = m / (1 - b1 ** t)
-            vt = v / (1 - b2 ** t)
+            v = b2 * v + (1 - b2) * dW**2
+            mt = m / (1 - b1**t)
+            vt = v / (1 - b2**t)
             W = W - lr * mt / (np.sqrt(vt) + eps)
     assert rel(res.loss_history, hist) < 1e-13
     assert np.allclose(res.W, W, rtol=1e-13, atol=1e-15)
@@ -236,8 +246,9 @@ def test_validation_history_and_early_stopping(data, backend):
     Xv[-1] = 1
     yv = rng.integers(0, 4, 200)  # random labels: validation accuracy cannot keep improving
     loss = svm(data, backend)
-    res = opt.minibatch_gd(loss, None, 32, 0.5, num_iters=400, X_val=Xv, y_val=yv, eval_every=5,
-                           early_stopping=3, seed=0)
+    res = opt.minibatch_gd(
+        loss, None, 32, 0.5, num_iters=400, X_val=Xv, y_val=yv, eval_every=5, early_stopping=3, seed=0
+    )
     assert res.stopped_early and res.nit < 400
     assert res.val_steps.tolist() == list(range(5, res.nit + 1, 5))
     assert res.best_val_acc == max(res.val_acc_history)
@@ -298,8 +309,19 @@ def test_checkpoint_after_ctrl_c_resumes_bitwise(data, tmp_path):
             raise KeyboardInterrupt
 
     path = tmp_path / "c.npz"
-    cut = opt.minibatch_gd(loss, None, 50, 0.1, num_iters=60, sampling="epoch", update="adam", seed=1,
-                           checkpoint=path, checkpoint_every=10, callback=interrupt)
+    cut = opt.minibatch_gd(
+        loss,
+        None,
+        50,
+        0.1,
+        num_iters=60,
+        sampling="epoch",
+        update="adam",
+        seed=1,
+        checkpoint=path,
+        checkpoint_every=10,
+        callback=interrupt,
+    )
     assert cut.interrupted and cut.nit == 37 and len(cut.loss_history) == 37
     assert np.array_equal(cut.loss_history, straight.loss_history[:37])
     resumed = opt.minibatch_gd(loss, None, 50, 0.1, num_iters=60, sampling="epoch", update="adam", resume=path)
@@ -358,6 +380,7 @@ def _raise_at(k):
     def callback(step, info):
         if step == k:
             raise KeyboardInterrupt
+
     return callback
 
 
@@ -397,7 +420,9 @@ def test_verbose_formats(data, capsys):
     loss = svm(data, "numpy")
     opt.random_search(loss, (4, 16), num_tries=3, seed=0, verbose=True)
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and all(re.fullmatch(r"in attempt \d+ the loss was \d+\.\d{6}, best \d+\.\d{6}", l) for l in lines)
+    assert len(lines) == 3 and all(
+        re.fullmatch(r"in attempt \d+ the loss was \d+\.\d{6}, best \d+\.\d{6}", l) for l in lines
+    )
     assert lines[0].startswith("in attempt 0 ")
     opt.random_local_search(loss, num_iters=3, seed=0, verbose=True)
     lines = capsys.readouterr().out.splitlines()
@@ -431,8 +456,8 @@ def test_step_size_sweep_fast_path_equals_direct(data, backend):
         direct = [loss(W - st * dW) for st in s.steps]
         assert s.method.startswith("scores") and rel(s.losses, direct) < 1e-12
         assert s.loss0 == pytest.approx(value, rel=1e-13) and s.ngev == 1
-        assert s.steps.tolist() == [10 ** e for e in range(-10, 0)]
-    f = lambda W: float(np.sum(W ** 2))  # noqa: E731
+        assert s.steps.tolist() == [10**e for e in range(-10, 0)]
+    f = lambda W: float(np.sum(W**2))  # noqa: E731
     s = opt.step_size_sweep(f, np.ones((2, 2)), dW=2 * np.ones((2, 2)), exponents=[-2, -1, 0])
     assert s.best_step == 0.1 and s.method.startswith("direct")
 
@@ -534,7 +559,7 @@ def test_bad_input(data, backend):
     loss = svm(data, backend)
     W0 = np.zeros((4, 16))
     before = W0.copy()
-    for i, (call, exc, word) in enumerate(_bad_cases(loss, W0)):
+    for _i, (call, exc, word) in enumerate(_bad_cases(loss, W0)):
         with pytest.raises(exc, match=re.escape(word)):
             call()
     assert np.array_equal(W0, before)
@@ -579,8 +604,11 @@ def test_signature_defaults_are_the_config_defaults():
             if p.name in names and p.default is not inspect.Parameter.empty:
                 if p.default != getattr(DEFAULTS, p.name) or type(p.default) is not type(getattr(DEFAULTS, p.name)):
                     own[(fn.__name__, p.name)] = p.default
-    assert own == {("sgd", "sampling"): "epoch", ("train_linear_classifier", "batch_size"): 200,
-                   ("train_linear_classifier", "num_iters"): 1500}
+    assert own == {
+        ("sgd", "sampling"): "epoch",
+        ("train_linear_classifier", "batch_size"): 200,
+        ("train_linear_classifier", "num_iters"): 1500,
+    }
     assert DescentConfig() == DEFAULTS
 
 
@@ -590,8 +618,13 @@ def test_config_is_frozen_validated_and_normalized(data, tmp_path):
     from steepest.optimize.config import DescentConfig
     from steepest.optimize.descent import descend
 
-    cfg = DescentConfig(batch_size=np.int64(32), step_size=np.float32(0.5), lr_decay=["step", 3, 0.5],
-                        checkpoint=tmp_path / "run.ckpt", resume=tmp_path / "old.ckpt")
+    cfg = DescentConfig(
+        batch_size=np.int64(32),
+        step_size=np.float32(0.5),
+        lr_decay=["step", 3, 0.5],
+        checkpoint=tmp_path / "run.ckpt",
+        resume=tmp_path / "old.ckpt",
+    )
     assert cfg.batch_size == 32 and type(cfg.batch_size) is int and type(cfg.step_size) is float
     assert cfg.lr_decay == ("step", 3, 0.5) and cfg.checkpoint == str(tmp_path / "run.ckpt")
     assert cfg.resume == str(tmp_path / "old.ckpt")
@@ -625,13 +658,22 @@ def test_refused_calls_create_no_checkpoint_folder(data, tmp_path):
         (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, seed=-1), ValueError, "seed"),
         (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, callback=3), TypeError, "callback"),
         (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, backend="cuda"), ValueError, "backend"),
-        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, early_stopping=2), ValueError,
-         "early_stopping"),
-        (lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, X_val=loss.X.T, y_val=loss.y), ValueError,
-         "X_val"),
+        (
+            lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, early_stopping=2),
+            ValueError,
+            "early_stopping",
+        ),
+        (
+            lambda: mb(loss, None, 32, 0.1, num_iters=5, checkpoint=target, X_val=loss.X.T, y_val=loss.y),
+            ValueError,
+            "X_val",
+        ),
         (lambda: mb(loss, None, 40, 0.1, num_iters=10, checkpoint=target, resume=saved), ValueError, "batch_size"),
-        (lambda: mb(loss, None, 50, 0.1, checkpoint=target, resume=tmp_path / "missing.ckpt"), ValueError,
-         "does not exist"),
+        (
+            lambda: mb(loss, None, 50, 0.1, checkpoint=target, resume=tmp_path / "missing.ckpt"),
+            ValueError,
+            "does not exist",
+        ),
     ]
     for call, exc, word in refused:
         with pytest.raises(exc, match=re.escape(word)):
@@ -653,9 +695,22 @@ def test_resume_compares_the_loss_options(data, tmp_path):
 
 def test_train_linear_classifier_passes_minibatch_options_through(data, tmp_path):
     X, y = data
-    clf = opt.train_linear_classifier(X, y, "svm", reg=1e-3, learning_rate=0.1, batch_size=50, num_iters=6, seed=0,
-                                      update="momentum", sampling="epoch", X_val=X, y_val=y, eval_every=3,
-                                      checkpoint=tmp_path / "t.ckpt")
+    clf = opt.train_linear_classifier(
+        X,
+        y,
+        "svm",
+        reg=1e-3,
+        learning_rate=0.1,
+        batch_size=50,
+        num_iters=6,
+        seed=0,
+        update="momentum",
+        sampling="epoch",
+        X_val=X,
+        y_val=y,
+        eval_every=3,
+        checkpoint=tmp_path / "t.ckpt",
+    )
     assert clf.val_steps.tolist() == [3, 6] and (tmp_path / "t.ckpt").exists()
     for name in ("tol", "init_scale", "num_epochs", "shape", "W0"):
         with pytest.raises(TypeError, match=name):

@@ -174,12 +174,21 @@ def test_errors_leave_inputs_untouched(backend):
         (lambda: _validate.seed_int(-2), ValueError, "seed must be >= 0; got -2"),
         (lambda: _validate.real_or_none(-1.0, "tol", low=0.0), ValueError, r"tol must be >= 0.0; got -1.0"),
         (lambda: _validate.array_of_dtype([1.0], "a", np.dtype(np.float32)), TypeError, "a must be a numpy.ndarray"),
-        (lambda: _validate.array_of_dtype(X0, "a", np.dtype(np.float32)), TypeError,
-         r"a must have dtype float32; got float64 \(cast it with a.astype\(np.float32\)\)"),
-        (lambda: _validate.array_of_dtype(X0, "a", np.dtype(np.float32), fix=lambda got: f"not {got}"), TypeError,
-         r"got float64 \(not float64\)"),
-        (lambda: _validate.finite(np.array([1.0, np.inf]), "v"), ValueError,
-         r"v must be finite; v\[1\] = inf \(1 non-finite entry\)"),
+        (
+            lambda: _validate.array_of_dtype(X0, "a", np.dtype(np.float32)),
+            TypeError,
+            r"a must have dtype float32; got float64 \(cast it with a.astype\(np.float32\)\)",
+        ),
+        (
+            lambda: _validate.array_of_dtype(X0, "a", np.dtype(np.float32), fix=lambda got: f"not {got}"),
+            TypeError,
+            r"got float64 \(not float64\)",
+        ),
+        (
+            lambda: _validate.finite(np.array([1.0, np.inf]), "v"),
+            ValueError,
+            r"v must be finite; v\[1\] = inf \(1 non-finite entry\)",
+        ),
     ],
 )
 def test_vocabulary_messages(call, error, message):

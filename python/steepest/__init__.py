@@ -8,7 +8,8 @@ against. Layout: ``W`` (C, D), ``X`` (D, N) one example per column, ``y`` (N,) i
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 from . import datasets, landscape, network, optimize, reference
 from ._backends import (

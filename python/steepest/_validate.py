@@ -189,8 +189,9 @@ def real(
     return value
 
 
-def real_or_none(value: Any, name: str, *, low: float | None = None, low_open: bool = False,
-                 high: float | None = None) -> float | None:
+def real_or_none(
+    value: Any, name: str, *, low: float | None = None, low_open: bool = False, high: float | None = None
+) -> float | None:
     """None, or a real number checked by :func:`real`."""
     return None if value is None else real(value, name, low=low, low_open=low_open, high=high)
 

@@ -13,8 +13,9 @@ evaluations per weight).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -127,8 +128,9 @@ def _loop(f: Callable, x: np.ndarray, h: float, method: str, progress: bool, ind
     return grad
 
 
-def eval_numerical_gradient(f: Callable, x: Any, h: float = 1e-5, method: str = "forward", *,
-                            backend: str | None = None, progress: bool = False) -> np.ndarray:
+def eval_numerical_gradient(
+    f: Callable, x: Any, h: float = 1e-5, method: str = "forward", *, backend: str | None = None, progress: bool = False
+) -> np.ndarray:
     """The numerical gradient of ``f`` at ``x``: the notes' function, and fast for steepest's losses.
 
     ``method="forward"`` (the notes' default) gives ``(f(x + h) - f(x)) / h`` per entry; ``"centered"``
@@ -145,7 +147,10 @@ def eval_numerical_gradient(f: Callable, x: Any, h: float = 1e-5, method: str = 
         raise TypeError(f"f must be callable (a function of x returning a float); got {type(f).__name__}")
     x = _validate.float_array(x, "x", x.ndim if isinstance(x, np.ndarray) and x.ndim else 1)
     if x.dtype != np.float64:
-        raise TypeError(f"x must be float64 for finite differences; got {x.dtype}. {FLOAT32_NOTE.replace('computed in float64: ', '').capitalize()}; pass x.astype(np.float64)")
+        raise TypeError(
+            f"x must be float64 for finite differences; got {x.dtype}. "
+            f"{FLOAT32_NOTE.replace('computed in float64: ', '').capitalize()}; pass x.astype(np.float64)"
+        )
     if not x.flags.writeable:
         raise ValueError("x must be writeable: the loop perturbs it in place (and restores it)")
     _check_step_changes(x, h, "x")
@@ -217,23 +222,46 @@ class GradCheck:
         for flat in order:
             ix = np.unravel_index(int(flat), self.shape)
             kinks = int(self.kinks[ix]) if self.kinks is not None else None
-            rows.append((str(tuple(int(i) for i in ix)), float(self.analytic[ix]), float(self.numerical[ix]), float(self.errors[ix]), kinks, str(self.verdicts[ix])))
+            rows.append(
+                (
+                    str(tuple(int(i) for i in ix)),
+                    float(self.analytic[ix]),
+                    float(self.numerical[ix]),
+                    float(self.errors[ix]),
+                    kinks,
+                    str(self.verdicts[ix]),
+                )
+            )
         return rows
 
     def __str__(self) -> str:
         q = np.quantile(self.errors, [0.5, 0.9, 0.99])
         counts = self.counts()
-        summary = key_values([
-            ("loss", f"{self.loss} on W {self.shape}, backend {self.backend}"),
-            ("finite differences", f"{self.method}, h = {self.h:g}"),
-            ("relative error max", self.max_error),
-            ("mean / median", f"{self.errors.mean():.3e} / {q[0]:.3e}"),
-            ("90% / 99%", f"{q[1]:.3e} / {q[2]:.3e}"),
-            ("grade (max)", self.grade),
-            ("weights", f"{counts['agrees']} agree, {counts['kink']} explained by a kink within h, {counts['bug']} unexplained"),
-            ("time", f"{self.elapsed:.3g} s = {self.loss_evaluations:.2g} loss evaluations (the loop: {self.loop_evaluations})"),
-        ] + ([("note", self.note)] if self.note else []), title="gradient check")
-        worst = table(["weight", "analytic", "numerical", "rel. error", "kinks", "verdict"], self.worst(), title="worst weights")
+        summary = key_values(
+            [
+                ("loss", f"{self.loss} on W {self.shape}, backend {self.backend}"),
+                ("finite differences", f"{self.method}, h = {self.h:g}"),
+                ("relative error max", self.max_error),
+                ("mean / median", f"{self.errors.mean():.3e} / {q[0]:.3e}"),
+                ("90% / 99%", f"{q[1]:.3e} / {q[2]:.3e}"),
+                ("grade (max)", self.grade),
+                (
+                    "weights",
+                    f"{counts['agrees']} agree, {counts['kink']} explained by a kink within h, "
+                    f"{counts['bug']} unexplained",
+                ),
+                (
+                    "time",
+                    f"{self.elapsed:.3g} s = {self.loss_evaluations:.2g} loss evaluations "
+                    f"(the loop: {self.loop_evaluations})",
+                ),
+            ]
+            + ([("note", self.note)] if self.note else []),
+            title="gradient check",
+        )
+        worst = table(
+            ["weight", "analytic", "numerical", "rel. error", "kinks", "verdict"], self.worst(), title="worst weights"
+        )
         return summary + "\n\n" + worst
 
 
@@ -250,8 +278,16 @@ def _verdicts(analytic, numerical, errors, tolerance, fd: FiniteDifferences | No
     return verdicts.astype(str)
 
 
-def grad_check(loss: Any, W: Any, analytic: Any = None, h: float = 1e-5, method: str = "centered", *,
-               tolerance: float = 1e-6, backend: str | None = None) -> GradCheck:
+def grad_check(
+    loss: Any,
+    W: Any,
+    analytic: Any = None,
+    h: float = 1e-5,
+    method: str = "centered",
+    *,
+    tolerance: float = 1e-6,
+    backend: str | None = None,
+) -> GradCheck:
     """Compare an analytic gradient with finite differences for every weight and explain mismatches.
 
     ``loss`` is an ``SVMLoss`` / ``SoftmaxLoss`` (exact fast path; ``analytic`` defaults to its
@@ -291,10 +327,20 @@ def grad_check(loss: Any, W: Any, analytic: Any = None, h: float = 1e-5, method:
     evaluations = elapsed / per_eval if per_eval else float(loop + 1)
     return GradCheck(
         loss=getattr(loss, "name", getattr(loss, "__name__", type(loss).__name__)),
-        backend=used_backend, shape=tuple(np.shape(W)), h=h, method=method, errors=errors,
-        analytic=analytic, numerical=numerical, verdicts=_verdicts(analytic, numerical, errors, tolerance, fd),
-        kinks=None if fd is None else fd.kinks, tolerance=tolerance, elapsed=elapsed,
-        loss_evaluations=evaluations, loop_evaluations=loop, note=note,
+        backend=used_backend,
+        shape=tuple(np.shape(W)),
+        h=h,
+        method=method,
+        errors=errors,
+        analytic=analytic,
+        numerical=numerical,
+        verdicts=_verdicts(analytic, numerical, errors, tolerance, fd),
+        kinks=None if fd is None else fd.kinks,
+        tolerance=tolerance,
+        elapsed=elapsed,
+        loss_evaluations=evaluations,
+        loop_evaluations=loop,
+        note=note,
     )
 
 
@@ -313,8 +359,16 @@ def _stratified_indices(shape: tuple, num_checks: int, rng: np.random.Generator)
     return [tuple(int(i) for i in p) for p in picks[:num_checks]]
 
 
-def grad_check_sparse(f: Callable, x: Any, analytic_grad: Any, num_checks: int = 10, h: float = 1e-5,
-                      seed: Any = None, *, verbose: bool = True) -> list[tuple]:
+def grad_check_sparse(
+    f: Callable,
+    x: Any,
+    analytic_grad: Any,
+    num_checks: int = 10,
+    h: float = 1e-5,
+    seed: Any = None,
+    *,
+    verbose: bool = True,
+) -> list[tuple]:
     """The CS231n assignment's sparse check: centered differences at ``num_checks`` random indices.
 
     Stratified for a (C, D) weight matrix: the bias column (last) and every class row are sampled
@@ -355,14 +409,27 @@ class HSweep:
     recommended_h: float
 
     def __str__(self) -> str:
-        rows = [(f"{h:.0e}", float(e), float(l), "<- recommended" if h == self.recommended_h else "")
-                for h, e, l in zip(self.hs, self.exact_max_error, self.loop_max_error)]
-        return table(["h", "fast path max rel. error", f"loop max rel. error ({self.sample} weights)", ""], rows,
-                     title="finite-difference step h: truncation error falls with h, the loop's round-off grows")
+        rows = [
+            (f"{h:.0e}", float(e), float(l), "<- recommended" if h == self.recommended_h else "")
+            for h, e, l in zip(self.hs, self.exact_max_error, self.loop_max_error)
+        ]
+        return table(
+            ["h", "fast path max rel. error", f"loop max rel. error ({self.sample} weights)", ""],
+            rows,
+            title="finite-difference step h: truncation error falls with h, the loop's round-off grows",
+        )
 
 
-def h_sweep(loss: LinearLoss, W: Any, hs: Any = None, *, method: str = "centered", sample: int = 20,
-            seed: Any = 0, backend: str | None = None) -> HSweep:
+def h_sweep(
+    loss: LinearLoss,
+    W: Any,
+    hs: Any = None,
+    *,
+    method: str = "centered",
+    sample: int = 20,
+    seed: Any = 0,
+    backend: str | None = None,
+) -> HSweep:
     """For each h: the max relative error of the exact fast path over all weights, and of the notes'
     loop over ``sample`` weights (which adds the round-off of ``f(x+h) - f(x)``). The recommended h
     minimises the loop's error: that is the h to use with a per-index loop.

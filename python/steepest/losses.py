@@ -54,8 +54,9 @@ class LinearLoss:
 
     name = "linear"
 
-    def __init__(self, X: Any, y: Any, reg: float = 0.0, *, backend: str | None = None, check_finite: bool = True,
-                 **options: Any):
+    def __init__(
+        self, X: Any, y: Any, reg: float = 0.0, *, backend: str | None = None, check_finite: bool = True, **options: Any
+    ):
         if backend is not None:
             _backends.check_name(backend)
         self.X = _validate.data(_validate.float_array(X, "X", 2, check_finite=check_finite))
@@ -72,7 +73,7 @@ class LinearLoss:
         self._data_checked = check_finite
 
     @classmethod
-    def _from_validated(cls, X: np.ndarray, y: np.ndarray, backend: str | None, **options: Any) -> "LinearLoss":
+    def _from_validated(cls, X: np.ndarray, y: np.ndarray, backend: str | None, **options: Any) -> LinearLoss:
         """A loss on X and y that the function forms already validated, except X's finiteness: a
         non-finite X shows in the kernel's result, and only then is X scanned to name the entry."""
         loss = object.__new__(cls)
@@ -103,14 +104,14 @@ class LinearLoss:
     def _options(self) -> dict:
         return {"reg": self.reg}
 
-    def _replace(self, **attributes: Any) -> "LinearLoss":
+    def _replace(self, **attributes: Any) -> LinearLoss:
         """A shallow copy with some attributes replaced (X, y and the validation are shared)."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         other.__dict__.update(attributes)
         return other
 
-    def subset(self, idx: Any) -> "LinearLoss":
+    def subset(self, idx: Any) -> LinearLoss:
         """The same loss on the examples ``idx`` (positions in this loss's examples, repeats allowed).
 
         Nothing is copied: the kernels gather the columns themselves (mini-batches).
@@ -118,20 +119,20 @@ class LinearLoss:
         idx = _validate.indices(idx, self.n)
         return self._replace(_idx=idx if self._idx is None else self._idx[idx])
 
-    def with_backend(self, backend: str | None) -> "LinearLoss":
+    def with_backend(self, backend: str | None) -> LinearLoss:
         """The same loss evaluated on another backend (nothing is copied)."""
         if backend is not None:
             _backends.check_name(backend)
         return self._replace(backend=backend)
 
-    def with_data(self, X: np.ndarray, y: np.ndarray) -> "LinearLoss":
+    def with_data(self, X: np.ndarray, y: np.ndarray) -> LinearLoss:
         """The same loss (class, reg, delta, backend) on other data, e.g. a validation set.
 
         ``X`` and ``y`` must already be validated (``_validate.float_array`` / ``labels``); nothing is copied.
         """
         return self._replace(X=_validate.data(X), y=y, _idx=None, _max_label=int(y.max()))
 
-    def with_reg(self, reg: float) -> "LinearLoss":
+    def with_reg(self, reg: float) -> LinearLoss:
         return self._replace(reg=_validate.reg(reg))
 
     # -- shape facts -----------------------------------------------------------------------------
@@ -165,7 +166,9 @@ class LinearLoss:
             raise ValueError(f"W must have at least 2 rows (classes); got shape {W.shape}")
         if self._max_label >= W.shape[0]:
             bad = int(np.flatnonzero(self.y >= W.shape[0])[0])
-            raise ValueError(f"y must hold labels in [0, {W.shape[0]}) for W with {W.shape[0]} rows; y[{bad}] = {int(self.y[bad])}")
+            raise ValueError(
+                f"y must hold labels in [0, {W.shape[0]}) for W with {W.shape[0]} rows; y[{bad}] = {int(self.y[bad])}"
+            )
         return _validate.weights(W)
 
     def _kernels(self):
@@ -241,7 +244,7 @@ class LinearLoss:
     #: the hinge margin of the loss; the softmax uses 1 as the scale of its score differences
     margin = 1.0
 
-    def as_float64(self) -> "LinearLoss":
+    def as_float64(self) -> LinearLoss:
         """The same loss on a float64 copy of X (itself when X is float64)."""
         return self if self.dtype == np.float64 else self._replace(X=self.X.astype(np.float64))
 
@@ -254,7 +257,7 @@ class LinearLoss:
         stacked = Ms[0] if len(Ms) == 1 else np.concatenate(Ms, axis=0)
         S = self._kernels().scores(stacked, self.X, self._idx, _backends.get_num_threads())
         C = Ms[0].shape[0]
-        return [np.ascontiguousarray(S[k * C:(k + 1) * C], dtype=np.float64) for k in range(len(Ms))]
+        return [np.ascontiguousarray(S[k * C : (k + 1) * C], dtype=np.float64) for k in range(len(Ms))]
 
     def data_losses(self, S: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """The data loss (no reg) of K candidates' score blocks ``S`` (K, C, n): (K,) float64.
@@ -311,7 +314,6 @@ class LinearLoss:
             out = self._kernel_grid(self._kernels(), S0, S1, S2, y, alphas, betas, _backends.get_num_threads())
         return np.asarray(out, dtype=np.float64)
 
-
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
         return f"{type(self).__name__}(D={self.dim}, N={self.n}, dtype={self.dtype}, {opts})"
@@ -327,8 +329,16 @@ class SVMLoss(LinearLoss):
 
     name = "svm"
 
-    def __init__(self, X: Any, y: Any, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None,
-                 check_finite: bool = True):
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        reg: float = 0.0,
+        delta: float = 1.0,
+        *,
+        backend: str | None = None,
+        check_finite: bool = True,
+    ):
         super().__init__(X, y, reg, backend=backend, check_finite=check_finite, delta=delta)
 
     def _init_options(self, reg: float = 0.0, delta: float = 1.0) -> None:
@@ -339,7 +349,9 @@ class SVMLoss(LinearLoss):
         return {"reg": self.reg, "delta": self.delta}
 
     def _kernel_loss_grad(self, W, idx, want_grad):
-        return self._kernels().svm_loss_grad(W, self.X, self.y, idx, self.reg, self.delta, want_grad, _backends.get_num_threads())
+        return self._kernels().svm_loss_grad(
+            W, self.X, self.y, idx, self.reg, self.delta, want_grad, _backends.get_num_threads()
+        )
 
     has_exact_line = True
 
@@ -373,7 +385,9 @@ class SoftmaxLoss(LinearLoss):
     name = "softmax"
 
     def _kernel_loss_grad(self, W, idx, want_grad):
-        return self._kernels().softmax_loss_grad(W, self.X, self.y, idx, self.reg, want_grad, _backends.get_num_threads())
+        return self._kernels().softmax_loss_grad(
+            W, self.X, self.y, idx, self.reg, want_grad, _backends.get_num_threads()
+        )
 
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         plus, minus = kernels.softmax_fd(W64, X, y, self.reg, h, threads)
@@ -403,7 +417,9 @@ def svm_loss(W, X, y, reg: float = 0.0, delta: float = 1.0, *, backend: str | No
     return loss.loss(W)
 
 
-def svm_loss_grad(W, X, y, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None) -> tuple[float, np.ndarray]:
+def svm_loss_grad(
+    W, X, y, reg: float = 0.0, delta: float = 1.0, *, backend: str | None = None
+) -> tuple[float, np.ndarray]:
     """``(loss, dW)`` of the multiclass SVM in one fused pass over X."""
     loss, W = _bound(SVMLoss, W, X, y, backend, reg=reg, delta=delta)
     return loss.loss_grad(W)

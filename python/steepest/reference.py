@@ -9,7 +9,7 @@ never dispatched to; use :mod:`steepest` for real work.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

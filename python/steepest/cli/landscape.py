@@ -24,13 +24,19 @@ DESCENT_STEPS = 20
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--data", default="digits", help="data set: digits (default), cifar10:PATH, mnist:PATH, synthetic[:N]")
+    parser.add_argument(
+        "--data", default="digits", help="data set: digits (default), cifar10:PATH, mnist:PATH, synthetic[:N]"
+    )
     parser.add_argument("--loss", choices=("svm", "softmax"), default="svm", help="loss function (default svm)")
     parser.add_argument("--out", default="landscape", help="folder for the PNG figures (default ./landscape)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the directions (default 0)")
     parser.add_argument("--backend", default=None, help="cpp, numba, numpy or auto (default: the current backend)")
-    parser.add_argument("--points", type=int, default=51, help="grid points per axis of the planes (default 51; lines get 2*points - 1)")
-    parser.add_argument("--reg", type=float, default=0.0, help="regularization strength (default 0, as in the notes' figures)")
+    parser.add_argument(
+        "--points", type=int, default=51, help="grid points per axis of the planes (default 51; lines get 2*points - 1)"
+    )
+    parser.add_argument(
+        "--reg", type=float, default=0.0, help="regularization strength (default 0, as in the notes' figures)"
+    )
     parser.add_argument("--no-plots", action="store_true", help="print the tables only (no matplotlib needed)")
 
 
@@ -69,13 +75,18 @@ def run(args) -> int:
     rng = np.random.default_rng(seed)
     W = (rng.standard_normal((data.classes, data.n_features)) * 0.001).astype(data.dtype)
     d1 = random_direction(W, rng)
-    print(f"{data.name}: D = {data.n_features}, N = {loss.n}, {data.classes} classes; {loss!r}; "
-          f"backend {_backends.resolve(args.backend)}; W = 0.001 * randn (seed {seed})")
+    print(
+        f"{data.name}: D = {data.n_features}, N = {loss.n}, {data.classes} classes; {loss!r}; "
+        f"backend {_backends.resolve(args.backend)}; W = 0.001 * randn (seed {seed})"
+    )
 
     # (1) lines through W along one random direction
     start = time.perf_counter()
-    subsets = [("1 example", loss.subset([0])), (f"{min(100, loss.n)} examples", loss.subset(np.arange(min(100, loss.n)))),
-               (f"all {loss.n} examples", loss)]
+    subsets = [
+        ("1 example", loss.subset([0])),
+        (f"{min(100, loss.n)} examples", loss.subset(np.arange(min(100, loss.n)))),
+        (f"all {loss.n} examples", loss),
+    ]
     span = auto_span(subsets[1][1], W, d1)
     alphas = centered_grid(2 * points - 1, span)
     rows = []
@@ -88,11 +99,30 @@ def run(args) -> int:
         else:
             rows.append((label, ga, gv, sl.losses[len(alphas) // 2]))
     if loss.has_exact_line:
-        print(table(["examples", "breakpoints", "exact argmin a", "exact min loss", f"grid argmin a ({len(alphas)} pts)", "grid min", "loss at W"],
-                    rows, title=f"\nSVM loss along W + a*d (d Gaussian): exact minimum over the whole line vs the sampled grid [-{span:g}, {span:g}]"))
+        print(
+            table(
+                [
+                    "examples",
+                    "breakpoints",
+                    "exact argmin a",
+                    "exact min loss",
+                    f"grid argmin a ({len(alphas)} pts)",
+                    "grid min",
+                    "loss at W",
+                ],
+                rows,
+                title=f"\nSVM loss along W + a*d (d Gaussian): exact minimum over the whole line "
+                f"vs the sampled grid [-{span:g}, {span:g}]",
+            )
+        )
     else:
-        print(table(["examples", f"grid argmin a ({len(alphas)} pts)", "grid min", "loss at W"], rows,
-                    title=f"\nsoftmax loss along W + a*d (d Gaussian), sampled on [-{span:g}, {span:g}]"))
+        print(
+            table(
+                ["examples", f"grid argmin a ({len(alphas)} pts)", "grid min", "loss at W"],
+                rows,
+                title=f"\nsoftmax loss along W + a*d (d Gaussian), sampled on [-{span:g}, {span:g}]",
+            )
+        )
 
     # (2) the notes' step-size sweep along -dW, and the exact line search
     loss0, dW = loss.loss_grad(W)
@@ -102,8 +132,14 @@ def run(args) -> int:
     if loss.has_exact_line:
         ls = exact_line_search(loss, W, dW)
         rows.append((f"{ls.step:.6g}", ls.loss, "exact line search"))
-    print(table(["step size", "new loss", ""], rows, title=f"\nalong -dW from loss {loss0:.6g}: the notes' sweep"
-                + (" and the exact line search" if loss.has_exact_line else "")))
+    print(
+        table(
+            ["step size", "new loss", ""],
+            rows,
+            title=f"\nalong -dW from loss {loss0:.6g}: the notes' sweep"
+            + (" and the exact line search" if loss.has_exact_line else ""),
+        )
+    )
     print(f"(computed in {time.perf_counter() - start:.2f} s)")
 
     if out is None:
@@ -116,7 +152,9 @@ def run(args) -> int:
     written.append(path)
 
     path = os.path.join(out, "landscape_line.png")
-    loss_along_line(loss, W, d1, alphas).plot(path=path, title=f"{loss.name} loss along a random line, all {loss.n} examples")
+    loss_along_line(loss, W, d1, alphas).plot(
+        path=path, title=f"{loss.name} loss along a random line, all {loss.n} examples"
+    )
     written.append(path)
 
     trajectory = descent_path(loss, W, DESCENT_STEPS)
@@ -130,9 +168,13 @@ def run(args) -> int:
         grid = centered_grid(points, 1.25)
         plane = loss_on_plane(loss, end, back, side.astype(W.dtype), grid, grid)
         path = os.path.join(out, "landscape_descent.png")
-        plane.plot(path=path, trajectory=trajectory,
-                   title=f"{loss.name}: {len(trajectory) - 1} descent steps"
-                   + (" (exact line search)" if loss.has_exact_line else "") + ", end at centre")
+        plane.plot(
+            path=path,
+            trajectory=trajectory,
+            title=f"{loss.name}: {len(trajectory) - 1} descent steps"
+            + (" (exact line search)" if loss.has_exact_line else "")
+            + ", end at centre",
+        )
         written.append(path)
     print(f"\nloss after {len(trajectory) - 1} descent steps: {loss(end):.6g} (from {loss0:.6g})")
     for path in written:

@@ -19,8 +19,9 @@ _ENV = "STEEPEST_MNIST_DIR"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--data", metavar="mnist:PATH", default=None,
-                        help=f"MNIST folder as mnist:PATH (default: ${_ENV})")
+    parser.add_argument(
+        "--data", metavar="mnist:PATH", default=None, help=f"MNIST folder as mnist:PATH (default: ${_ENV})"
+    )
     parser.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
     parser.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
     parser.add_argument("--eta", type=float, default=3.0, help="learning rate (default 3.0)")
@@ -59,10 +60,10 @@ def run(args) -> int:
         folder = os.environ.get(_ENV)
         if not folder:
             return _error(f"no data: pass --data mnist:PATH (a folder with the MNIST IDX files) or set {_ENV}")
-    elif not spec.startswith("mnist:") or not spec[len("mnist:"):]:
+    elif not spec.startswith("mnist:") or not spec[len("mnist:") :]:
         return _error(f"--data must be mnist:PATH (a folder with the MNIST IDX files); got {spec!r}")
     else:
-        folder = spec[len("mnist:"):]
+        folder = spec[len("mnist:") :]
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
     except ValueError:
@@ -83,17 +84,22 @@ def run(args) -> int:
             source = f"t10k[:{args.n_train}], t10k[{args.n_train}:{args.n_train + args.n_test}] (no training files)"
             t0 = args.n_train
         if args.n_train > len(train_labels) or t0 + args.n_test > len(test_labels):
-            return _error(f"asked for {args.n_train} training and {args.n_test} test images; the folder has "
-                          f"{len(train_labels)} training and {len(test_labels) - t0} test images available")
+            return _error(
+                f"asked for {args.n_train} training and {args.n_test} test images; the folder has "
+                f"{len(train_labels)} training and {len(test_labels) - t0} test images available"
+            )
         X, y = mnist_for_network(train_images[: args.n_train], train_labels[: args.n_train], dtype)
         test = None
         if args.n_test:
             test = mnist_for_network(test_images[t0 : t0 + args.n_test], test_labels[t0 : t0 + args.n_test], dtype)
         net = Network(sizes, cost=args.cost, seed=args.seed, dtype=dtype, init=args.init)
-        print(f"{net!r} on MNIST {source}: {args.epochs} epochs, mini-batch {args.batch_size}, eta {args.eta}"
-              + (f", lmbda {args.lmbda}" if args.lmbda else ""))
-        history = net.SGD((X, y), args.epochs, args.batch_size, args.eta, test_data=test, lmbda=args.lmbda,
-                          progress=args.progress)
+        print(
+            f"{net!r} on MNIST {source}: {args.epochs} epochs, mini-batch {args.batch_size}, eta {args.eta}"
+            + (f", lmbda {args.lmbda}" if args.lmbda else "")
+        )
+        history = net.SGD(
+            (X, y), args.epochs, args.batch_size, args.eta, test_data=test, lmbda=args.lmbda, progress=args.progress
+        )
     except (TypeError, ValueError, OSError, ImportError, FloatingPointError) as exc:
         return _error(str(exc))
     print(history)

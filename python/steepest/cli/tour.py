@@ -221,7 +221,8 @@ def run_tour(
     tour.record("step-size sweep", **sweep.as_dict())
     exact = _exact_line_search(svm, W, dW)
     print(
-        f"the exact line search along -dW (the SVM is piecewise linear on a line): step {exact[0]:.4g}, loss {exact[1]:.6g}"
+        f"the exact line search along -dW (the SVM is piecewise linear on a line): "
+        f"step {exact[0]:.4g}, loss {exact[1]:.6g}"
     )
     tour.steps["step-size sweep"]["exact_line_search"] = {"step": exact[0], "loss": exact[1]}
 

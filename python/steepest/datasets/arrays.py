@@ -50,12 +50,12 @@ def synthetic(
     half_width = math.sqrt(12 * 0.5) / 2  # uniform on [-w, w] with variance 1/2
     rows = max(1, (1 << 21) // max(n, 1))  # blocks of about 2 M entries: no (d, n) temporary
     for r in range(0, f, rows):
-        blk = X[r:min(r + rows, f)]
+        blk = X[r : min(r + rows, f)]
         draw.random(out=blk, dtype=dtype)
         blk -= 0.5
         blk *= 2 * half_width
-        blk += A[r:r + len(blk)] @ Z
-        S += W_true[:, r:r + len(blk)] @ blk
+        blk += A[r : r + len(blk)] @ Z
+        S += W_true[:, r : r + len(blk)] @ blk
     X[f] = 1
     if n == 0:
         return X, np.zeros(0, dtype=np.int64)
@@ -76,11 +76,11 @@ def center(rows: np.ndarray, mean: np.ndarray, dt: np.dtype, bias: bool, layout:
     out = np.empty((n, D), dtype=dt)
     step = max(1, (1 << 19) // F)  # examples per block; the ufunc writes straight into the result
     for j in range(0, n, step):
-        blk = rows[j:j + step]
+        blk = rows[j : j + step]
         if floats and not _validate.all_finite(blk):
             _validate.finite(rows, name)  # the message names the first bad entry of the whole input
         # Computed in float64 (the float64 loop), rounded once into `out` when dtype is float32.
-        np.subtract(blk, mean, out=out[j:j + len(blk), :F], dtype=np.float64, casting="same_kind")
+        np.subtract(blk, mean, out=out[j : j + len(blk), :F], dtype=np.float64, casting="same_kind")
     if bias:
         out[:, F] = 1
     return out.T if layout == "columns" else out

@@ -77,14 +77,26 @@ class DataSplit:
         return f"DataSplit(name={self.name!r}, classes={self.classes}, dtype={self.dtype}, {parts})"
 
 
-def _sizes(n: int, n_train: Any, n_val: Any, n_test: Any, *, test_from_pool: bool,
-           default_val: int, default_test: int, what: str) -> tuple[int, int, int]:
+def _sizes(
+    n: int,
+    n_train: Any,
+    n_val: Any,
+    n_test: Any,
+    *,
+    test_from_pool: bool,
+    default_val: int,
+    default_test: int,
+    what: str,
+) -> tuple[int, int, int]:
     """Resolve the three sizes for a pool of n examples (test drawn from the pool or not)."""
     n_val = default_val if n_val is None else _validate.integer(n_val, "n_val", low=0)
     n_test = default_test if n_test is None else _validate.integer(n_test, "n_test", low=0)
     rest = n - n_val - (n_test if test_from_pool else 0)
     if rest < 1:
-        raise ValueError(f"{what} has {n} examples: too few for n_val = {n_val}" + (f" and n_test = {n_test}" if test_from_pool else ""))
+        raise ValueError(
+            f"{what} has {n} examples: too few for n_val = {n_val}"
+            + (f" and n_test = {n_test}" if test_from_pool else "")
+        )
     if n_train is None:
         n_train = rest
     else:
@@ -94,29 +106,57 @@ def _sizes(n: int, n_train: Any, n_val: Any, n_test: Any, *, test_from_pool: boo
     return n_train, n_val, n_test
 
 
-def _from_rows(name: str, X: np.ndarray, y: np.ndarray, X_test: np.ndarray | None, y_test: np.ndarray | None,
-               dt: np.dtype, seed: Any, n_train: Any, n_val: Any, n_test: Any, description: str,
-               classes: int, pool_default: int = 1000) -> DataSplit:
+def _from_rows(
+    name: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    X_test: np.ndarray | None,
+    y_test: np.ndarray | None,
+    dt: np.dtype,
+    seed: Any,
+    n_train: Any,
+    n_val: Any,
+    n_test: Any,
+    description: str,
+    classes: int,
+    pool_default: int = 1000,
+) -> DataSplit:
     n = len(X)
     if X_test is None:  # one pool: train / val / test all drawn from it
         d = min(pool_default, n // 7)
-        nt, nv, ne = _sizes(n, n_train, n_val, n_test, test_from_pool=True,
-                            default_val=d, default_test=d, what=name)
+        nt, nv, ne = _sizes(n, n_train, n_val, n_test, test_from_pool=True, default_val=d, default_test=d, what=name)
         Xtr, ytr, Xv, yv, Xte, yte = split(X, y, nt, nv, ne, seed)
     else:  # the publisher's test set: its first n_test examples, as in the CS231n assignment
-        nt, nv, ne = _sizes(n, n_train, n_val, n_test, test_from_pool=False,
-                            default_val=min(1000, n // 10), default_test=min(1000, len(X_test)), what=name)
+        nt, nv, ne = _sizes(
+            n,
+            n_train,
+            n_val,
+            n_test,
+            test_from_pool=False,
+            default_val=min(1000, n // 10),
+            default_test=min(1000, len(X_test)),
+            what=name,
+        )
         if ne > len(X_test):
             raise ValueError(f"n_test must be <= {len(X_test)} (the test set of {name}); got {ne}")
         Xtr, ytr, Xv, yv, _, _ = split(X, y, nt, nv, 0, seed)
         Xte, yte = X_test[:ne], y_test[:ne].astype(np.int64)
     Xtr, Xv, Xte = preprocess(Xtr, Xv, Xte, dtype=dt)
-    desc = f"{description}; {nt:,} / {nv:,} / {ne:,} train / val / test, mean-subtracted (training mean), bias row appended"
+    desc = (
+        f"{description}; {nt:,} / {nv:,} / {ne:,} train / val / test, mean-subtracted (training mean), "
+        "bias row appended"
+    )
     return DataSplit(name, Xtr, ytr, Xv, yv, Xte, yte, classes, desc)
 
 
-def load_dataset(spec: str = "digits", dtype: Any = np.float64, seed: Any = 0, n_train: Any = None,
-                 n_val: Any = None, n_test: Any = None) -> DataSplit:
+def load_dataset(
+    spec: str = "digits",
+    dtype: Any = np.float64,
+    seed: Any = 0,
+    n_train: Any = None,
+    n_val: Any = None,
+    n_test: Any = None,
+) -> DataSplit:
     """Load the data set named by the command line's ``--data`` spec, ready for the losses.
 
     ===================  ===============================================================================
@@ -143,13 +183,38 @@ def load_dataset(spec: str = "digits", dtype: Any = np.float64, seed: Any = 0, n
     kind = kind.strip().lower()
     if kind == "digits" and not sep:
         X, y = load_digits()
-        return _from_rows("digits", X, y, None, None, dt, seed, n_train, n_val, n_test,
-                          "scikit-learn's 8x8 digits (1,797 images, pixels 0..16)", 10, pool_default=250)
+        return _from_rows(
+            "digits",
+            X,
+            y,
+            None,
+            None,
+            dt,
+            seed,
+            n_train,
+            n_val,
+            n_test,
+            "scikit-learn's 8x8 digits (1,797 images, pixels 0..16)",
+            10,
+            pool_default=250,
+        )
     if kind == "cifar10":
         path = as_path(arg, "path") if arg else data_home()
         X, y, Xt, yt = load_cifar10(path)
-        return _from_rows("cifar10", X, y, Xt, yt, dt, seed, n_train, n_val, n_test,
-                          f"CIFAR-10 from {str(path)!r} ({len(X):,} train, {len(Xt):,} test images 32x32x3)", 10)
+        return _from_rows(
+            "cifar10",
+            X,
+            y,
+            Xt,
+            yt,
+            dt,
+            seed,
+            n_train,
+            n_val,
+            n_test,
+            f"CIFAR-10 from {str(path)!r} ({len(X):,} train, {len(Xt):,} test images 32x32x3)",
+            10,
+        )
     if kind == "mnist":
         path = as_path(arg, "path") if arg else data_home() / "mnist"
         try:
@@ -160,10 +225,34 @@ def load_dataset(spec: str = "digits", dtype: Any = np.float64, seed: Any = 0, n
         Xe, ye = load_mnist(path, "t10k")
         if has_train:
             X, y = load_mnist(path, "train")
-            return _from_rows("mnist", X, y, Xe, ye, dt, seed, n_train, n_val, n_test,
-                              f"MNIST from {str(path)!r} ({len(X):,} train, {len(Xe):,} t10k images 28x28, pixels 0..255)", 10)
-        return _from_rows("mnist", Xe, ye, None, None, dt, seed, n_train, n_val, n_test,
-                          f"MNIST t10k from {str(path)!r} ({len(Xe):,} images 28x28, pixels 0..255; no train files)", 10)
+            return _from_rows(
+                "mnist",
+                X,
+                y,
+                Xe,
+                ye,
+                dt,
+                seed,
+                n_train,
+                n_val,
+                n_test,
+                f"MNIST from {str(path)!r} ({len(X):,} train, {len(Xe):,} t10k images 28x28, pixels 0..255)",
+                10,
+            )
+        return _from_rows(
+            "mnist",
+            Xe,
+            ye,
+            None,
+            None,
+            dt,
+            seed,
+            n_train,
+            n_val,
+            n_test,
+            f"MNIST t10k from {str(path)!r} ({len(Xe):,} images 28x28, pixels 0..255; no train files)",
+            10,
+        )
     if kind == "synthetic":
         try:
             total = int(arg.replace(",", "").replace("_", "")) if arg else 5000
@@ -171,12 +260,23 @@ def load_dataset(spec: str = "digits", dtype: Any = np.float64, seed: Any = 0, n
             raise ValueError(f"spec {spec!r}: 'synthetic:N' needs an integer N; got {arg!r}") from None
         if total < 3:
             raise ValueError(f"spec {spec!r}: N must be >= 3; got {total}")
-        nt, nv, ne = _sizes(total, n_train, n_val, n_test, test_from_pool=True,
-                            default_val=min(1000, total // 10), default_test=min(1000, total // 10), what=spec)
+        nt, nv, ne = _sizes(
+            total,
+            n_train,
+            n_val,
+            n_test,
+            test_from_pool=True,
+            default_val=min(1000, total // 10),
+            default_test=min(1000, total // 10),
+            what=spec,
+        )
         s = _validate.seed_int(seed)
         parts = [synthetic(m, 3073, 10, s, dt, part, 0.25) for part, m in enumerate((nt, nv, ne))]
-        desc = (f"synthetic CIFAR-shaped data (make_synthetic, seed {s}); {nt:,} / {nv:,} / {ne:,} "
-                f"train / val / test, zero-mean features, bias row appended")
-        return DataSplit("synthetic", parts[0][0], parts[0][1], parts[1][0], parts[1][1], parts[2][0],
-                         parts[2][1], 10, desc)
+        desc = (
+            f"synthetic CIFAR-shaped data (make_synthetic, seed {s}); {nt:,} / {nv:,} / {ne:,} "
+            f"train / val / test, zero-mean features, bias row appended"
+        )
+        return DataSplit(
+            "synthetic", parts[0][0], parts[0][1], parts[1][0], parts[1][1], parts[2][0], parts[2][1], 10, desc
+        )
     raise ValueError(f"unknown data spec {spec!r}; expected one of {_SPECS}")

@@ -152,13 +152,16 @@ def _safe_members(archive: tarfile.TarFile, url: str) -> list[tarfile.TarInfo]:
         if m.name.startswith(("/", "\\")) or os.path.isabs(m.name) or ".." in parts:
             raise ValueError(f"archive from {url} holds an unsafe path {m.name!r}; nothing was extracted")
         if not (m.isfile() or m.isdir()):
-            raise ValueError(f"archive from {url} holds {m.name!r}, which is not a plain file or folder; nothing was extracted")
+            raise ValueError(
+                f"archive from {url} holds {m.name!r}, which is not a plain file or folder; nothing was extracted"
+            )
         members.append(m)
     return members
 
 
-def download_cifar10(dest: Any = None, *, base_url: str | None = None, force: bool = False,
-                     timeout: float = _TIMEOUT) -> Path:
+def download_cifar10(
+    dest: Any = None, *, base_url: str | None = None, force: bool = False, timeout: float = _TIMEOUT
+) -> Path:
     """Download, verify and unpack CIFAR-10 (python version); return its ``cifar-10-batches-py`` folder.
 
     ``dest`` is the folder that will hold ``cifar-10-batches-py`` (default ``data_home()``). When that
@@ -174,7 +177,7 @@ def download_cifar10(dest: Any = None, *, base_url: str | None = None, force: bo
     expected_files = (*CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH)
     if not force and all((target / name).is_file() for name in expected_files):
         return target
-    (name, checksum), = entry["files"].items()
+    ((name, checksum),) = entry["files"].items()
     url = _url(base_url if base_url is not None else entry["base_url"], name)
     archive_path = fetch(url, folder, checksum, timeout=timeout)
     tmpdir = Path(tempfile.mkdtemp(prefix=".extract-", dir=folder))
@@ -206,8 +209,14 @@ def download_cifar10(dest: Any = None, *, base_url: str | None = None, force: bo
     return target
 
 
-def download_mnist(dest: Any = None, *, base_url: str | None = None, kinds: tuple[str, ...] = ("train", "t10k"),
-                   force: bool = False, timeout: float = _TIMEOUT) -> Path:
+def download_mnist(
+    dest: Any = None,
+    *,
+    base_url: str | None = None,
+    kinds: tuple[str, ...] = ("train", "t10k"),
+    force: bool = False,
+    timeout: float = _TIMEOUT,
+) -> Path:
     """Download and verify the MNIST IDX files (gzip, as published); return the folder holding them.
 
     ``dest`` defaults to ``data_home() / "mnist"``; ``kinds`` picks "train" and/or "t10k". A file

@@ -92,17 +92,34 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"CIFAR-10 batch {str(path)!r} is empty (0 bytes)")
     try:
         obj = _RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except (EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, struct.error, MemoryError, UnicodeDecodeError, OverflowError) as exc:
+    except (
+        EOFError,
+        pickle.UnpicklingError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        struct.error,
+        MemoryError,
+        UnicodeDecodeError,
+        OverflowError,
+    ) as exc:
         what = "truncated" if isinstance(exc, EOFError) or "truncated" in str(exc) else "not a valid CIFAR-10 batch"
-        raise ValueError(f"CIFAR-10 batch {str(path)!r} is {what}: cannot unpickle it ({type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            f"CIFAR-10 batch {str(path)!r} is {what}: cannot unpickle it ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(obj, dict):
-        raise ValueError(f"CIFAR-10 batch {str(path)!r} is not a CIFAR-10 batch: expected a pickled dict, got {type(obj).__name__}")
+        raise ValueError(
+            f"CIFAR-10 batch {str(path)!r} is not a CIFAR-10 batch: expected a pickled dict, got {type(obj).__name__}"
+        )
     d = {_key(k): v for k, v in obj.items()}
     missing = [k for k in ("data", "labels") if k not in d]
     if missing:
         keys = sorted(str(k) for k in d)
-        raise ValueError(f"CIFAR-10 batch {str(path)!r} has no key {missing[0]!r} (b'{missing[0]}'); its keys are {keys}")
+        raise ValueError(
+            f"CIFAR-10 batch {str(path)!r} has no key {missing[0]!r} (b'{missing[0]}'); its keys are {keys}"
+        )
     data, labels = d["data"], d["labels"]
     if not isinstance(data, np.ndarray):
         raise ValueError(f"CIFAR-10 batch {str(path)!r}: 'data' must be a numpy array; got {type(data).__name__}")
@@ -115,6 +132,7 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(labels, np.ndarray):
         lab = labels
     elif isinstance(labels, (list, tuple)):
+
         def is_int(v: Any) -> bool:
             return (type(v) is int or isinstance(v, np.integer)) and not isinstance(v, (bool, np.bool_))
 
@@ -125,20 +143,26 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     else:
         raise ValueError(f"CIFAR-10 batch {str(path)!r}: 'labels' must be a list of ints; got {type(labels).__name__}")
     if lab.ndim != 1 or lab.dtype.kind not in "iu":
-        raise ValueError(f"CIFAR-10 batch {str(path)!r}: 'labels' must be a 1-D list of ints; got {lab.dtype} shape {lab.shape}")
+        raise ValueError(
+            f"CIFAR-10 batch {str(path)!r}: 'labels' must be a 1-D list of ints; got {lab.dtype} shape {lab.shape}"
+        )
     if len(lab) != len(data):
         raise ValueError(f"CIFAR-10 batch {str(path)!r}: {len(lab)} labels for {len(data)} images")
     lab = lab.astype(np.int64)
     if lab.size and (lab.min() < 0 or lab.max() >= CIFAR_CLASSES):
         i = int(np.argmax((lab < 0) | (lab >= CIFAR_CLASSES)))
-        raise ValueError(f"CIFAR-10 batch {str(path)!r}: labels must be in [0, {CIFAR_CLASSES}); labels[{i}] = {lab[i]}")
+        raise ValueError(
+            f"CIFAR-10 batch {str(path)!r}: labels must be in [0, {CIFAR_CLASSES}); labels[{i}] = {lab[i]}"
+        )
     return data, lab
 
 
 def cifar_folder(path: Path) -> Path:
     """The ``cifar-10-batches-py`` folder: ``path`` itself or its child of that name."""
     if not path.exists():
-        raise FileNotFoundError(f"CIFAR-10 folder {str(path)!r} does not exist (download it with steepest.datasets.download_cifar10())")
+        raise FileNotFoundError(
+            f"CIFAR-10 folder {str(path)!r} does not exist (download it with steepest.datasets.download_cifar10())"
+        )
     if not path.is_dir():
         raise ValueError(f"CIFAR-10 path {str(path)!r} is not a folder; pass the folder {CIFAR_FOLDER!r} or its parent")
     if (path / CIFAR_FOLDER).is_dir() and not (path / CIFAR_TEST_BATCH).exists():
@@ -152,7 +176,7 @@ def images_from_rows(rows: list[np.ndarray]) -> np.ndarray:
     out = np.empty((n, 32, 32, 3), dtype=np.uint8)
     i = 0
     for r in rows:
-        out[i:i + len(r)] = r.reshape(len(r), 3, 32, 32).transpose(0, 2, 3, 1)
+        out[i : i + len(r)] = r.reshape(len(r), 3, 32, 32).transpose(0, 2, 3, 1)
         i += len(r)
     return out
 
@@ -201,17 +225,22 @@ def read_idx(path: Path, magic: int) -> tuple[np.ndarray, tuple[int, ...]]:
                     f"(0x{magic:08x}, {'images' if magic == IDX_IMAGES_MAGIC else 'labels'} of unsigned bytes)"
                 )
             if len(header) < 4 + 4 * ndim:
-                raise ValueError(f"IDX file {str(path)!r} is truncated inside its header ({len(header)} of {4 + 4 * ndim} bytes)")
+                raise ValueError(
+                    f"IDX file {str(path)!r} is truncated inside its header ({len(header)} of {4 + 4 * ndim} bytes)"
+                )
             dims = struct.unpack(f">{ndim}i", header[4:])
             if any(d < 0 for d in dims):
                 raise ValueError(f"IDX file {str(path)!r} has negative dimensions {dims}")
             size = int(np.prod(dims, dtype=np.int64))
             if size > _IDX_CAP:
-                raise ValueError(f"IDX file {str(path)!r} claims dimensions {dims} ({size} bytes): not a plausible MNIST file")
+                raise ValueError(
+                    f"IDX file {str(path)!r} claims dimensions {dims} ({size} bytes): not a plausible MNIST file"
+                )
             body = f.read(size)
             if len(body) != size:
                 raise ValueError(
-                    f"IDX file {str(path)!r} is truncated: the header promises dimensions {dims} ({size} bytes of data), "
+                    f"IDX file {str(path)!r} is truncated: the header promises dimensions {dims} "
+                    f"({size} bytes of data), "
                     f"the file holds {len(body)}"
                 )
             if f.read(1):
@@ -219,7 +248,9 @@ def read_idx(path: Path, magic: int) -> tuple[np.ndarray, tuple[int, ...]]:
     except FileNotFoundError:
         raise FileNotFoundError(f"IDX file {str(path)!r} is missing") from None
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"IDX file {str(path)!r} is a truncated or corrupted gzip file ({type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            f"IDX file {str(path)!r} is a truncated or corrupted gzip file ({type(exc).__name__}: {exc})"
+        ) from None
     return np.frombuffer(body, dtype=np.uint8), dims
 
 
@@ -231,7 +262,9 @@ def read_mnist(folder: Path, kind: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"IDX file {str(image_path)!r} holds no images (dimensions {(n, rows, cols)})")
     labels, (m,) = read_idx(label_path, IDX_LABELS_MAGIC)
     if m != n:
-        raise ValueError(f"MNIST count mismatch: {str(image_path)!r} holds {n} images but {str(label_path)!r} holds {m} labels")
+        raise ValueError(
+            f"MNIST count mismatch: {str(image_path)!r} holds {n} images but {str(label_path)!r} holds {m} labels"
+        )
     if labels.max() > 9:
         i = int(np.argmax(labels > 9))
         raise ValueError(f"IDX file {str(label_path)!r}: MNIST labels must be in [0, 10); labels[{i}] = {labels[i]}")

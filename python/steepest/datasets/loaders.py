@@ -68,7 +68,9 @@ def load_mnist(path: Any, kind: str = "train") -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"kind must be 'train' or 't10k'; got {kind!r}")
     folder = as_path(path, "path")
     if not folder.is_dir():
-        raise FileNotFoundError(f"MNIST folder {str(folder)!r} does not exist (download it with steepest.datasets.download_mnist())")
+        raise FileNotFoundError(
+            f"MNIST folder {str(folder)!r} does not exist (download it with steepest.datasets.download_mnist())"
+        )
     return read_mnist(folder, kind)
 
 
@@ -88,8 +90,10 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 # synthetic data
 # --------------------------------------------------------------------------------------------------
 
-def make_synthetic(n: int, d: int = 3073, c: int = 10, seed: Any = 0, dtype: Any = np.float64, *,
-                   noise: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+
+def make_synthetic(
+    n: int, d: int = 3073, c: int = 10, seed: Any = 0, dtype: Any = np.float64, *, noise: float = 0.25
+) -> tuple[np.ndarray, np.ndarray]:
     """CIFAR-shaped synthetic data ``(X (d, n), y (n,) int64)`` that a linear classifier can learn.
 
     Features: ``x = A z + e`` with z ~ N(0, I_32) latent factors mapped by a hidden (d - 1, 32)

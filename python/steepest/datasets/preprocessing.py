@@ -11,8 +11,7 @@ from .._validate import float_dtype
 from .arrays import center, rows_view
 
 
-def preprocess(X_train: Any, *others: Any, dtype: Any = np.float64, bias: bool = True,
-               layout: str = "columns") -> Any:
+def preprocess(X_train: Any, *others: Any, dtype: Any = np.float64, bias: bool = True, layout: str = "columns") -> Any:
     """Mean-subtract with the training mean, append the bias feature, cast, and lay out as (D, N).
 
     Each input has one example per row, of any shape after the first axis (images (n, 32, 32, 3)
@@ -38,7 +37,10 @@ def preprocess(X_train: Any, *others: Any, dtype: Any = np.float64, bias: bool =
     F = train.shape[1]
     for i, s in enumerate(sets[1:]):
         if s.shape[1] != F:
-            raise ValueError(f"others[{i}] must have {F} features per example like X_train; got {s.shape[1]} (shape {others[i].shape})")
+            raise ValueError(
+                f"others[{i}] must have {F} features per example like X_train; "
+                f"got {s.shape[1]} (shape {others[i].shape})"
+            )
     with np.errstate(over="ignore", invalid="ignore"):
         mean = train.mean(axis=0, dtype=np.float64)
     if not np.isfinite(mean).all():
@@ -71,7 +73,9 @@ def split(X: Any, y: Any, n_train: int, n_val: int, n_test: int = 0, seed: Any =
     n_val = _validate.integer(n_val, "n_val", low=0)
     n_test = _validate.integer(n_test, "n_test", low=0)
     if n_train + n_val + n_test > n:
-        raise ValueError(f"n_train + n_val + n_test must be <= {n} (the examples in X); got {n_train} + {n_val} + {n_test}")
+        raise ValueError(
+            f"n_train + n_val + n_test must be <= {n} (the examples in X); got {n_train} + {n_val} + {n_test}"
+        )
     perm = _validate.rng(seed).permutation(n)
     cuts = np.cumsum([0, n_train, n_val, n_test])
     out: list[np.ndarray] = []

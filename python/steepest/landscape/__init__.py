@@ -6,7 +6,8 @@ for one example and averaged over 100. Scores are linear in W, so
     S(a, b) = W X + a (W1 X) + b (W2 X) = S0 + a S1 + b S2,
 
 and after one pass over X (the backend's ``scores`` kernel on the loss's examples, W and the
-directions stacked into one (3C, D) matrix) every grid point costs O(C * N) (the backend's ``svm_grid`` / ``softmax_grid``), not O(C * D * N).
+directions stacked into one (3C, D) matrix) every grid point costs O(C * N) (the backend's ``svm_grid``
+/ ``softmax_grid``), not O(C * D * N).
 The regularizer is added exactly from six inner products:
 
     reg * ||W + a W1 + b W2||^2 = reg * (<W,W> + 2a <W,W1> + 2b <W,W2> + a^2 <W1,W1> + 2ab <W1,W2> + b^2 <W2,W2>).

@@ -42,7 +42,9 @@ def check_grid(values: Any, name: str, default: np.ndarray) -> np.ndarray:
         try:
             values = np.asarray(values)
         except ValueError:
-            raise TypeError(f"{name} must be a 1-D sequence of real numbers; got a ragged {type(values).__name__}") from None
+            raise TypeError(
+                f"{name} must be a 1-D sequence of real numbers; got a ragged {type(values).__name__}"
+            ) from None
     if not isinstance(values, np.ndarray) or isinstance(values, np.matrix) or isinstance(values, np.ma.MaskedArray):
         raise TypeError(f"{name} must be a 1-D numpy array (or list) of real numbers; got {type(values).__name__}")
     if values.dtype == np.bool_ or values.dtype.kind not in "iuf":
@@ -57,7 +59,9 @@ def check_grid(values: Any, name: str, default: np.ndarray) -> np.ndarray:
         raise ValueError(f"{name} must be finite; {name}[{int(bad[0])}] = {grid[bad[0]]}")
     if len(grid) > 1 and not np.all(np.diff(grid) > 0):
         k = int(np.flatnonzero(np.diff(grid) <= 0)[0])
-        raise ValueError(f"{name} must be strictly increasing; {name}[{k}] = {grid[k]:g} >= {name}[{k + 1}] = {grid[k + 1]:g}")
+        raise ValueError(
+            f"{name} must be strictly increasing; {name}[{k}] = {grid[k]:g} >= {name}[{k + 1}] = {grid[k + 1]:g}"
+        )
     return grid
 
 

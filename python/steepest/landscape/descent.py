@@ -8,7 +8,7 @@ import numpy as np
 
 from .svm_line import exact_line_search
 
-NOTES_STEPS = tuple(10.0 ** e for e in range(-10, 0))  # the notes' sweep: 1e-10 ... 1e-1
+NOTES_STEPS = tuple(10.0**e for e in range(-10, 0))  # the notes' sweep: 1e-10 ... 1e-1
 
 
 def descent_path(loss: Any, W0: np.ndarray, num_steps: int = 20) -> list[np.ndarray]:

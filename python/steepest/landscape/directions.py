@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -10,7 +11,9 @@ from .. import _validate
 from .checks import check_direction
 
 
-def random_direction(shape_or_W: Any, seed: Any = None, normalize: str | None = None, *, dtype: Any = None) -> np.ndarray:
+def random_direction(
+    shape_or_W: Any, seed: Any = None, normalize: str | None = None, *, dtype: Any = None
+) -> np.ndarray:
     """A Gaussian direction: entries drawn i.i.d. from N(0, 1) (zero mean), shape (C, D).
 
     ``shape_or_W`` is a shape ``(C, D)`` or the weights W (then the result has W's dtype).
@@ -26,10 +29,14 @@ def random_direction(shape_or_W: Any, seed: Any = None, normalize: str | None = 
         shape = W.shape
     elif isinstance(shape_or_W, (tuple, list)):
         if len(shape_or_W) != 2:
-            raise ValueError(f"shape_or_W must be a shape (C, D) or the weights W; got a shape of length {len(shape_or_W)}")
+            raise ValueError(
+                f"shape_or_W must be a shape (C, D) or the weights W; got a shape of length {len(shape_or_W)}"
+            )
         shape = tuple(_validate.integer(v, "shape_or_W", low=1) for v in shape_or_W)
     else:
-        raise TypeError(f"shape_or_W must be a shape (C, D) or the weights W (numpy.ndarray); got {type(shape_or_W).__name__}")
+        raise TypeError(
+            f"shape_or_W must be a shape (C, D) or the weights W (numpy.ndarray); got {type(shape_or_W).__name__}"
+        )
     if normalize is not None:
         _validate.choice(normalize, "normalize", ("row",))
         if W is None:

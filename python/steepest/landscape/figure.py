@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,10 +29,22 @@ def auto_span(loss: LinearLoss, W: np.ndarray, d: np.ndarray) -> float:
     return float(f"{span:.2g}")
 
 
-def plot_notes_figure(loss: Any, W: Any, seed: Any = 0, *, reg: float | None = 0.0, example: int = 0,
-                      examples: int = 100, span: float | None = None, line_points: int = LINE_POINTS,
-                      plane_points: int = PLANE_POINTS, normalize: str | None = None,
-                      trajectory: Sequence[Any] | None = None, path: Any = None, cmap: str = "jet") -> Any:
+def plot_notes_figure(
+    loss: Any,
+    W: Any,
+    seed: Any = 0,
+    *,
+    reg: float | None = 0.0,
+    example: int = 0,
+    examples: int = 100,
+    span: float | None = None,
+    line_points: int = LINE_POINTS,
+    plane_points: int = PLANE_POINTS,
+    normalize: str | None = None,
+    trajectory: Sequence[Any] | None = None,
+    path: Any = None,
+    cmap: str = "jet",
+) -> Any:
     """The notes' three-panel figure: the loss along a random line for one example, on a random plane
     for one example, and on the same plane averaged over ``examples`` examples (the first ones).
 

@@ -8,7 +8,8 @@ given, the drawing goes there and its figure is returned. PNG files are written 
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .._atomic import atomic_open
 
@@ -82,8 +83,16 @@ def plot_line(sl: Any, ax: Any = None, path: Any = None, title: str | None = Non
     return fig
 
 
-def plot_plane(pl: Any, ax: Any = None, path: Any = None, trajectory: Sequence[Any] | None = None,
-               cmap: str = "jet", levels: int = 12, title: str | None = None, colorbar: bool = True):
+def plot_plane(
+    pl: Any,
+    ax: Any = None,
+    path: Any = None,
+    trajectory: Sequence[Any] | None = None,
+    cmap: str = "jet",
+    levels: int = 12,
+    title: str | None = None,
+    colorbar: bool = True,
+):
     fig, ax = _target(ax, (6.0, 5.0))
     a, b, Z = pl.alphas, pl.betas, pl.losses.T  # rows of the image are betas (y axis)
     mesh = ax.pcolormesh(a, b, Z, cmap=cmap, shading="nearest")
@@ -109,7 +118,12 @@ def plot_notes(line: Any, plane_one: Any, plane_many: Any, trajectory=None, path
     fig, axes = new_figure(3, (16.0, 4.8))
     plot_line(line, ax=axes[0], title=f"{line.loss_name}: one example, along a line")
     plot_plane(plane_one, ax=axes[1], cmap=cmap, title=f"{plane_one.loss_name}: one example, on a plane")
-    plot_plane(plane_many, ax=axes[2], cmap=cmap, trajectory=trajectory,
-               title=f"{plane_many.loss_name}: average over {plane_many.n_examples} examples")
+    plot_plane(
+        plane_many,
+        ax=axes[2],
+        cmap=cmap,
+        trajectory=trajectory,
+        title=f"{plane_many.loss_name}: average over {plane_many.n_examples} examples",
+    )
     save(fig, path)
     return fig

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -139,16 +140,27 @@ class PlaneSlice:
             [
                 ("loss", f"{self.loss_name} (reg {self.reg:g})"),
                 ("examples", self.n_examples),
-                ("grid", f"{len(self.alphas)} x {len(self.betas)} in [{self.alphas[0]:g}, {self.alphas[-1]:g}]"
-                 f" x [{self.betas[0]:g}, {self.betas[-1]:g}]"),
+                (
+                    "grid",
+                    f"{len(self.alphas)} x {len(self.betas)} in [{self.alphas[0]:g}, {self.alphas[-1]:g}]"
+                    f" x [{self.betas[0]:g}, {self.betas[-1]:g}]",
+                ),
                 ("lowest grid point", f"alpha = {a:.6g}, beta = {b:.6g}, loss = {v:.6g}"),
                 ("highest grid loss", float(self.losses.max())),
             ],
             title="loss on a plane",
         )
 
-    def plot(self, ax: Any = None, *, path: Any = None, trajectory: Sequence[Any] | None = None,
-             cmap: str = "jet", levels: int = 12, title: str | None = None) -> Any:
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        path: Any = None,
+        trajectory: Sequence[Any] | None = None,
+        cmap: str = "jet",
+        levels: int = 12,
+        title: str | None = None,
+    ) -> Any:
         """Heat map (blue low, red high) with contour lines; returns the Figure.
 
         ``trajectory``: a sequence of weights (C, D) drawn as a path, projected onto the plane by least
@@ -156,5 +168,4 @@ class PlaneSlice:
         """
         from . import plots
 
-        return plots.plot_plane(self, ax=ax, path=path, trajectory=trajectory, cmap=cmap,
-                                           levels=levels, title=title)
+        return plots.plot_plane(self, ax=ax, path=path, trajectory=trajectory, cmap=cmap, levels=levels, title=title)

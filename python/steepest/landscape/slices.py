@@ -39,7 +39,8 @@ def loss_along_line(loss: Any, W: Any, direction: Any, alphas: Any = None) -> Li
     ``loss`` is an :class:`~steepest.SVMLoss` or :class:`~steepest.SoftmaxLoss` on any subset of
     examples (``loss.subset(idx)``); its ``reg`` is included. ``direction`` has W's shape and dtype.
     Cost: one pass over the loss's examples (``S0 = W X`` and ``S1 = direction X`` together, as one
-    (2C, D) product), then O(C * N) per point. For the SVM the result also holds the breakpoints inside the grid's range and the exact
+    (2C, D) product), then O(C * N) per point. For the SVM the result also holds the breakpoints inside
+    the grid's range and the exact
     minimum over it (O(K log K), K kinks). Raises TypeError / ValueError naming the bad argument, and
     FloatingPointError when the scores overflow.
     """
@@ -65,7 +66,8 @@ def loss_on_plane(loss: Any, W: Any, d1: Any, d2: Any, alphas: Any = None, betas
     """The loss at ``W + alpha * d1 + beta * d2`` on a grid (default 51 x 51 in [-1, 1]^2).
 
     ``losses[i, j]`` is at ``(alphas[i], betas[j])``. Cost: one pass over the loss's examples
-    (``S0 = W X``, ``S1 = d1 X``, ``S2 = d2 X`` as one (3C, D) product), then O(C * N) per grid point; the regularizer is
+    (``S0 = W X``, ``S1 = d1 X``, ``S2 = d2 X`` as one (3C, D) product), then O(C * N) per grid point;
+    the regularizer is
     added exactly from the six inner products of W, d1, d2. Raises like :func:`loss_along_line`.
     """
     loss = check_loss(loss)
@@ -78,8 +80,13 @@ def loss_on_plane(loss: Any, W: Any, d1: Any, d2: Any, alphas: Any = None, betas
     data = loss.data_loss_grid(S0, S1, S2, alphas, betas)
     a, b = alphas[:, None], betas[None, :]
     with np.errstate(all="ignore"):  # overflow is reported by finite_grid
-        quad = (inner(W, W) + a * (2.0 * inner(W, d1) + a * inner(d1, d1)) + b * (2.0 * inner(W, d2) + b * inner(d2, d2))
-                + 2.0 * a * b * inner(d1, d2))
+        quad = (
+            inner(W, W)
+            + a * (2.0 * inner(W, d1) + a * inner(d1, d1))
+            + b * (2.0 * inner(W, d2) + b * inner(d2, d2))
+            + 2.0 * a * b * inner(d1, d2)
+        )
         losses = finite_grid(data + reg_term(loss.reg, quad), loss)
-    return PlaneSlice(frozen(alphas), frozen(betas), frozen(losses), loss.name, loss.n, loss.reg,
-                      frozen(W), frozen(d1), frozen(d2))
+    return PlaneSlice(
+        frozen(alphas), frozen(betas), frozen(losses), loss.name, loss.n, loss.reg, frozen(W), frozen(d1), frozen(d2)
+    )

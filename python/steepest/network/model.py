@@ -66,7 +66,11 @@ class Network:
     """
 
     def __init__(
-        self, sizes: Sequence[int], cost: str = "quadratic", seed: Any = None, dtype: Any = np.float64,
+        self,
+        sizes: Sequence[int],
+        cost: str = "quadratic",
+        seed: Any = None,
+        dtype: Any = np.float64,
         init: str = "standard",
     ) -> None:
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
@@ -317,8 +321,17 @@ class Network:
         about 3 BLAS products per layer per mini-batch, one pass over the data per epoch.
         """
         return training.sgd(
-            self, training_data, epochs, mini_batch_size, eta, test_data=test_data, lmbda=lmbda, verbose=verbose,
-            progress=progress, monitor=monitor, backend=backend,
+            self,
+            training_data,
+            epochs,
+            mini_batch_size,
+            eta,
+            test_data=test_data,
+            lmbda=lmbda,
+            verbose=verbose,
+            progress=progress,
+            monitor=monitor,
+            backend=backend,
         )
 
     # ---- files ------------------------------------------------------------------------------
@@ -358,9 +371,7 @@ class Network:
         dtype = np.dtype(doc.get("dtype", "float64"))
         net = cls(doc["sizes"], cost=cost, seed=0, dtype=dtype, init=doc.get("init", "standard"))
         if len(doc["weights"]) != len(net.weights) or len(doc["biases"]) != len(net.biases):
-            raise ValueError(
-                f"path {path!r}: the number of weight/bias arrays does not match sizes {net.sizes}"
-            )
+            raise ValueError(f"path {path!r}: the number of weight/bias arrays does not match sizes {net.sizes}")
         for l in range(len(net.weights)):
             w = np.array(doc["weights"][l], dtype=np.float64)
             b = np.array(doc["biases"][l], dtype=np.float64)

@@ -228,8 +228,18 @@ class _Training:
         if self.kernel is not None:
             weights, biases = slots.tuples[work]
             self.kernel(
-                self.data, self.gather_rows, self.train.targets, perm, start, stop, m, weights, biases,
-                self.eta, self.decay, self.net.cost == "quadratic",
+                self.data,
+                self.gather_rows,
+                self.train.targets,
+                perm,
+                start,
+                stop,
+                m,
+                weights,
+                biases,
+                self.eta,
+                self.decay,
+                self.net.cost == "quadratic",
             )
             return
         self.net.weights, self.net.biases = slots.weights[work], slots.biases[work]  # what _backprop_ws reads

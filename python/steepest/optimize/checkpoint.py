@@ -35,8 +35,9 @@ def check_path(path: Any, name: str = "checkpoint") -> str:
     """The checkpoint path as str: not empty and not a folder. Nothing is created (see :func:`make_ready`)."""
     target = path_arg(path, name)
     if not target or os.path.isdir(target):
-        raise ValueError(f"{name} must be a file path; got {target!r} (a folder)" if target
-                         else f"{name} must not be empty")
+        raise ValueError(
+            f"{name} must be a file path; got {target!r} (a folder)" if target else f"{name} must not be empty"
+        )
     return target
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,9 @@ from ..losses import LinearLoss
 
 def check_linear_loss(loss: Any, name: str = "loss") -> LinearLoss:
     if not isinstance(loss, LinearLoss):
-        raise TypeError(f"{name} must be an SVMLoss or SoftmaxLoss (e.g. steepest.SVMLoss(X, y, reg)); got {type(loss).__name__}")
+        raise TypeError(
+            f"{name} must be an SVMLoss or SoftmaxLoss (e.g. steepest.SVMLoss(X, y, reg)); got {type(loss).__name__}"
+        )
     return loss
 
 
@@ -21,13 +24,17 @@ def check_loss_or_callable(loss: Any) -> LinearLoss | Callable:
     if isinstance(loss, LinearLoss):
         return loss
     if not callable(loss):
-        raise TypeError(f"loss must be an SVMLoss, a SoftmaxLoss or a callable f(W) -> float; got {type(loss).__name__}")
+        raise TypeError(
+            f"loss must be an SVMLoss, a SoftmaxLoss or a callable f(W) -> float; got {type(loss).__name__}"
+        )
     return loss
 
 
 def check_callback(callback: Any) -> Callable | None:
     if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be None or a callable callback(step, info) -> bool | None; got {type(callback).__name__}")
+        raise TypeError(
+            f"callback must be None or a callable callback(step, info) -> bool | None; got {type(callback).__name__}"
+        )
     return callback
 
 
@@ -52,8 +59,9 @@ def check_shape(shape: Any, loss: Any, name: str = "shape") -> tuple[int, int]:
         if d != loss.dim:
             raise ValueError(f"{name}[1] must equal X.shape[0] = {loss.dim} (D); got {shape!r}")
         if c < 2 or c < loss.min_classes:
-            raise ValueError(f"{name}[0] must be at least 2 and exceed the largest label {loss.min_classes - 1}; "
-                             f"got {shape!r}")
+            raise ValueError(
+                f"{name}[0] must be at least 2 and exceed the largest label {loss.min_classes - 1}; got {shape!r}"
+            )
     return (c, d)
 
 

@@ -117,10 +117,17 @@ class DescentConfig:
         may differ (that is how a run is extended), as may the reporting and checkpoint options.
         """
         return {
-            "batch_size": self.batch_size, "sampling": self.sampling, "update": self.update,
-            "step_size": self.step_size, "momentum": self.momentum, "beta1": self.beta1, "beta2": self.beta2,
-            "eps": self.eps, "lr_decay": list(self.lr_decay) if self.lr_decay else None,
-            "eval_every": self.eval_interval(per_epoch), "early_stopping": self.early_stopping,
+            "batch_size": self.batch_size,
+            "sampling": self.sampling,
+            "update": self.update,
+            "step_size": self.step_size,
+            "momentum": self.momentum,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "lr_decay": list(self.lr_decay) if self.lr_decay else None,
+            "eval_every": self.eval_interval(per_epoch),
+            "early_stopping": self.early_stopping,
         }
 
 

@@ -71,9 +71,19 @@ class _State:
     saved_at: int = -1  # the step of the last checkpoint written or read
 
 
-def descend(loss: Any, config: DescentConfig, W0: Any = None, *, seed: Any = None, X_val: Any = None,
-            y_val: Any = None, callback: Callable | None = None, shape: Any = None,
-            result_class: type = OptimizeResult, extra: dict | None = None) -> OptimizeResult:
+def descend(
+    loss: Any,
+    config: DescentConfig,
+    W0: Any = None,
+    *,
+    seed: Any = None,
+    X_val: Any = None,
+    y_val: Any = None,
+    callback: Callable | None = None,
+    shape: Any = None,
+    result_class: type = OptimizeResult,
+    extra: dict | None = None,
+) -> OptimizeResult:
     """Run ``config`` on ``loss`` (an SVMLoss / SoftmaxLoss) from ``W0`` (None: ``randn(*shape) * init_scale``).
 
     ``seed`` (int, Generator or None) is the source of every draw; ``X_val`` / ``y_val`` the validation
@@ -128,13 +138,29 @@ def _prepare(loss, config, W0, shape, seed, X_val, y_val, callback):
     loss = loss.with_backend(name)
     per_epoch = config.steps_per_epoch(N)
     settings = {
-        "method": config.method, "loss": loss.name, **loss.options, "N": N, "D": loss.dim, "C": shape[0],
-        "dtype": str(loss.dtype), "labels_crc32": zlib.crc32(np.ascontiguousarray(loss.labels).tobytes()),
-        **config.settings(per_epoch), "X_val_shape": list(X_val.shape) if X_val is not None else None,
+        "method": config.method,
+        "loss": loss.name,
+        **loss.options,
+        "N": N,
+        "D": loss.dim,
+        "C": shape[0],
+        "dtype": str(loss.dtype),
+        "labels_crc32": zlib.crc32(np.ascontiguousarray(loss.labels).tobytes()),
+        **config.settings(per_epoch),
+        "X_val_shape": list(X_val.shape) if X_val is not None else None,
     }
-    run = _Run(config, loss, name, N, per_epoch, config.total_steps(per_epoch), config.eval_interval(per_epoch),
-               None if X_val is None else loss.with_data(X_val, y_val), callback,
-               json.loads(json.dumps(settings)))  # the settings in the form a save/load round trip gives
+    run = _Run(
+        config,
+        loss,
+        name,
+        N,
+        per_epoch,
+        config.total_steps(per_epoch),
+        config.eval_interval(per_epoch),
+        None if X_val is None else loss.with_data(X_val, y_val),
+        callback,
+        json.loads(json.dumps(settings)),
+    )  # the settings in the form a save/load round trip gives
     saved = None
     if config.resume is not None:
         saved = _load_resume(run, W)
@@ -166,12 +192,24 @@ def _start(run: _Run, W: np.ndarray | None, shape: tuple, rng: np.random.Generat
         return _State(W, updates.init_state(update, W), rng, pos=run.n)
     arrays, meta = saved
     return _State(
-        W=arrays["W"].copy(), opt={k: arrays["state_" + k].copy() for k in updates.STATE_KEYS[update]}, rng=rng,
-        t=meta["step"], perm=arrays["perm"].copy() if "perm" in arrays else None, pos=meta["pos"],
-        best=(arrays["best_W"].copy() if "best_W" in arrays else None, meta["best_acc"], meta["best_step"],
-              meta["bad"]),
-        history=arrays["loss_history"].tolist(), lr_history=arrays["lr_history"].tolist(),
-        val_steps=arrays["val_steps"].tolist(), val_accs=arrays["val_accs"].tolist(), saved_at=meta["step"])
+        W=arrays["W"].copy(),
+        opt={k: arrays["state_" + k].copy() for k in updates.STATE_KEYS[update]},
+        rng=rng,
+        t=meta["step"],
+        perm=arrays["perm"].copy() if "perm" in arrays else None,
+        pos=meta["pos"],
+        best=(
+            arrays["best_W"].copy() if "best_W" in arrays else None,
+            meta["best_acc"],
+            meta["best_step"],
+            meta["bad"],
+        ),
+        history=arrays["loss_history"].tolist(),
+        lr_history=arrays["lr_history"].tolist(),
+        val_steps=arrays["val_steps"].tolist(),
+        val_accs=arrays["val_accs"].tolist(),
+        saved_at=meta["step"],
+    )
 
 
 def _loop(run: _Run, s: _State) -> str:
@@ -185,8 +223,14 @@ def _loop(run: _Run, s: _State) -> str:
     f, rule, N, B, total = run.loss.loss_grad_at, updates.RULES[cfg.update], run.n, cfg.batch_size, run.total
     by_epoch, lr0, decay, saving = cfg.sampling == "epoch", cfg.step_size, cfg.lr_decay, cfg.checkpoint is not None
     val_loss, every, history, lr_hist = run.val_loss, run.eval_every, s.history, s.lr_history
-    chores = saving or cfg.verbose or cfg.progress or cfg.tol is not None or cfg.early_stopping is not None \
+    chores = (
+        saving
+        or cfg.verbose
+        or cfg.progress
+        or cfg.tol is not None
+        or cfg.early_stopping is not None
         or run.callback is not None
+    )
     W, opt, perm, pos, best, t = s.W, s.opt, s.perm, s.pos, s.best, s.t
     snap, ending = None, ""
     bar = progress_bar(cfg.progress, total, cfg.method, initial=min(t, total))
@@ -202,7 +246,7 @@ def _loop(run: _Run, s: _State) -> str:
             else:
                 if perm_new is None or pos_new >= N:
                     perm_new, pos_new = rng.permutation(N), 0
-                idx = perm_new[pos_new:pos_new + B]
+                idx = perm_new[pos_new : pos_new + B]
                 pos_new += idx.shape[0]
             value, dW = f(W, idx)
             lr = lr0 if decay is None else updates.learning_rate(lr0, decay, t)
@@ -232,7 +276,8 @@ def _loop(run: _Run, s: _State) -> str:
 def _diverged(cfg: DescentConfig, t: int, value: float) -> FloatingPointError:
     return FloatingPointError(
         f"{cfg.method}: the loss or the updated W is not finite at step {t} (loss {value}); the run diverged "
-        f"or the scores overflowed: use a smaller step_size (now {cfg.step_size:g})")
+        f"or the scores overflowed: use a smaller step_size (now {cfg.step_size:g})"
+    )
 
 
 def _evaluate(s: _State, val_loss: Any, W: np.ndarray, step: int, best: tuple) -> tuple[float, tuple]:
@@ -244,8 +289,7 @@ def _evaluate(s: _State, val_loss: Any, W: np.ndarray, step: int, best: tuple) -
     return acc, ((W, acc, step, 0) if acc > best[1] else (best[0], best[1], best[2], best[3] + 1))
 
 
-def _after_step(run: _Run, s: _State, bar: Any, committed: tuple, value: float, lr: float,
-                acc: float | None) -> str:
+def _after_step(run: _Run, s: _State, bar: Any, committed: tuple, value: float, lr: float, acc: float | None) -> str:
     """The chores after a committed step (the verbose line, the checkpoint, the progress bar), then
     the stopping rules: returns why the run ends here ("" to go on): tol, early stopping, the callback."""
     cfg, best, t, history = run.config, committed[4], committed[5], s.history
@@ -277,17 +321,27 @@ def _undo_unfinished(s: _State, t: int, snap: tuple | None) -> None:
 
 def _save(run: _Run, s: _State) -> None:
     """Checkpoint the state atomically (see :mod:`.checkpoint`)."""
-    arrays = {"W": s.W, "loss_history": np.asarray(s.history, dtype=np.float64),
-              "lr_history": np.asarray(s.lr_history, dtype=np.float64),
-              "val_steps": np.asarray(s.val_steps, dtype=np.int64),
-              "val_accs": np.asarray(s.val_accs, dtype=np.float64)}
+    arrays = {
+        "W": s.W,
+        "loss_history": np.asarray(s.history, dtype=np.float64),
+        "lr_history": np.asarray(s.lr_history, dtype=np.float64),
+        "val_steps": np.asarray(s.val_steps, dtype=np.int64),
+        "val_accs": np.asarray(s.val_accs, dtype=np.float64),
+    }
     arrays.update({"state_" + k: v for k, v in s.opt.items()})
     if s.perm is not None:
         arrays["perm"] = s.perm
     if s.best[0] is not None:
         arrays["best_W"] = s.best[0]
-    meta = {"settings": run.settings, "step": s.t, "pos": s.pos, "best_acc": s.best[1], "best_step": s.best[2],
-            "bad": s.best[3], "rng": ckpt.rng_state(s.rng)}
+    meta = {
+        "settings": run.settings,
+        "step": s.t,
+        "pos": s.pos,
+        "best_acc": s.best[1],
+        "best_step": s.best[2],
+        "bad": s.best[3],
+        "rng": ckpt.rng_state(s.rng),
+    }
     ckpt.save(run.config.checkpoint, arrays, meta)
     s.saved_at = s.t
 
@@ -300,8 +354,9 @@ def _message(ending: str, cfg: DescentConfig, best: tuple) -> str:
     return {"callback": "stopped by the callback", "interrupted": "interrupted (Ctrl-C)"}.get(ending, "")
 
 
-def _result(run: _Run, s: _State, start: int, ending: str, began: float, result_class: type,
-            extra: dict | None) -> OptimizeResult:
+def _result(
+    run: _Run, s: _State, start: int, ending: str, began: float, result_class: type, extra: dict | None
+) -> OptimizeResult:
     """The result: the best W when early stopping ended the run, else the last one."""
     cfg, has_val, best = run.config, run.val_loss is not None, s.best
     stopped_early = ending == "stopped early"
@@ -315,12 +370,24 @@ def _result(run: _Run, s: _State, start: int, ending: str, began: float, result_
     if has_val:
         details["final_val_acc"] = run.val_loss.accuracy(W)
     return result_class(
-        method=cfg.method, W=W, loss=float(final), loss_history=np.asarray(s.history, dtype=np.float64),
-        nfev=nfev, ngev=ngev, nit=s.t, elapsed=time.perf_counter() - began, interrupted=ending == "interrupted",
-        backend=run.backend, lr_history=np.asarray(s.lr_history, dtype=np.float64),
+        method=cfg.method,
+        W=W,
+        loss=float(final),
+        loss_history=np.asarray(s.history, dtype=np.float64),
+        nfev=nfev,
+        ngev=ngev,
+        nit=s.t,
+        elapsed=time.perf_counter() - began,
+        interrupted=ending == "interrupted",
+        backend=run.backend,
+        lr_history=np.asarray(s.lr_history, dtype=np.float64),
         val_steps=np.asarray(s.val_steps, dtype=np.int64) if has_val else None,
         val_acc_history=np.asarray(s.val_accs, dtype=np.float64) if has_val else None,
         best_val_acc=float(best[1]) if has_val and best[2] is not None else None,
-        best_step=best[2] if has_val else None, stopped_early=stopped_early,
-        converged=ending == "converged" if cfg.tol is not None else None, message=_message(ending, cfg, best),
-        details=details, **(extra or {}))
+        best_step=best[2] if has_val else None,
+        stopped_early=stopped_early,
+        converged=ending == "converged" if cfg.tol is not None else None,
+        message=_message(ending, cfg, best),
+        details=details,
+        **(extra or {}),
+    )

@@ -68,7 +68,12 @@ class OptimizeResult:
         if self.accepted is not None:
             rows.append(("accepted", self.accepted))
         if self.val_acc_history is not None and len(self.val_acc_history):
-            rows.append(("validation accuracy", f"{self.val_acc_history[-1]:.4f} (last), {self.best_val_acc:.4f} (best, step {self.best_step})"))
+            rows.append(
+                (
+                    "validation accuracy",
+                    f"{self.val_acc_history[-1]:.4f} (last), {self.best_val_acc:.4f} (best, step {self.best_step})",
+                )
+            )
         if self.converged is not None:
             rows.append(("converged", self.converged))
         if self.stopped_early:
@@ -106,7 +111,9 @@ class LinearClassifier(OptimizeResult):
     learning_rate: float = 0.0
 
     def _rows(self):
-        return [("classifier", f"{self.loss_name}, reg {self.reg:g}, learning rate {self.learning_rate:g}")] + super()._rows()
+        return [
+            ("classifier", f"{self.loss_name}, reg {self.reg:g}, learning rate {self.learning_rate:g}")
+        ] + super()._rows()
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,20 +140,37 @@ class StepSizeSweep:
 
     def rows(self) -> list[tuple[float, float, float, bool]]:
         """(step, new loss, change from the original loss, is best) per step."""
-        return [(float(s), float(l), float(l - self.loss0), i == self.best_index)
-                for i, (s, l) in enumerate(zip(self.steps, self.losses))]
+        return [
+            (float(s), float(l), float(l - self.loss0), i == self.best_index)
+            for i, (s, l) in enumerate(zip(self.steps, self.losses))
+        ]
 
     def lines(self) -> list[str]:
         """The notes' printout, one line per step."""
         return ["for step size %e new loss: %f" % (s, l) for s, l in zip(self.steps, self.losses)]
 
     def __str__(self) -> str:
-        rows = [(f"{s:.0e}" if s == float(f"{s:.0e}") else f"{s:.3e}", l, d, "<- best" if b else "")
-                for s, l, d, b in self.rows()]
-        return table(["step size", "new loss", "change", ""], rows,
-                     title=f"step-size sweep from loss {self.loss0:.6g} ({self.method}, backend {self.backend}, {self.elapsed:.3g} s)")
+        rows = [
+            (f"{s:.0e}" if s == float(f"{s:.0e}") else f"{s:.3e}", l, d, "<- best" if b else "")
+            for s, l, d, b in self.rows()
+        ]
+        return table(
+            ["step size", "new loss", "change", ""],
+            rows,
+            title=f"step-size sweep from loss {self.loss0:.6g} "
+            f"({self.method}, backend {self.backend}, {self.elapsed:.3g} s)",
+        )
 
     def as_dict(self) -> dict:
-        return {"steps": self.steps.tolist(), "losses": self.losses.tolist(), "loss0": self.loss0,
-                "best_step": self.best_step, "best_loss": self.best_loss, "nfev": self.nfev, "ngev": self.ngev,
-                "elapsed": self.elapsed, "backend": self.backend, "method": self.method}
+        return {
+            "steps": self.steps.tolist(),
+            "losses": self.losses.tolist(),
+            "loss0": self.loss0,
+            "best_step": self.best_step,
+            "best_loss": self.best_loss,
+            "nfev": self.nfev,
+            "ngev": self.ngev,
+            "elapsed": self.elapsed,
+            "backend": self.backend,
+            "method": self.method,
+        }

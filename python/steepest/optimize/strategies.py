@@ -1,11 +1,11 @@
 """The notes' search strategies: random search, random local search and the step-size sweep."""
 
-
 from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -42,9 +42,19 @@ def _same_length(tries: list, best_hist: list) -> int:
     return n
 
 
-def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: float = 1e-4, seed: Any = None,
-                  block: int | None = None, *, callback: Callable | None = None, progress: bool = False,
-                  verbose: bool = False, backend: str | None = None) -> OptimizeResult:
+def random_search(
+    loss: Any,
+    shape: Any = None,
+    num_tries: int = 1000,
+    scale: float = 1e-4,
+    seed: Any = None,
+    block: int | None = None,
+    *,
+    callback: Callable | None = None,
+    progress: bool = False,
+    verbose: bool = False,
+    backend: str | None = None,
+) -> OptimizeResult:
     """Strategy 1: try ``num_tries`` random ``W = randn(*shape) * scale`` and keep the lowest loss.
 
     ``loss`` is an :class:`SVMLoss` / :class:`SoftmaxLoss` (or any callable ``f(W) -> float``, then
@@ -96,8 +106,10 @@ def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: fl
                 values = candidates.candidate_losses(cand)
                 bad = np.flatnonzero(~np.isfinite(values))
                 if len(bad):
-                    raise FloatingPointError(f"random_search: the loss of candidate {done + int(bad[0])} is not finite; "
-                                             "scale is too large for this data (the scores overflowed)")
+                    raise FloatingPointError(
+                        f"random_search: the loss of candidate {done + int(bad[0])} is not finite; "
+                        "scale is too large for this data (the scores overflowed)"
+                    )
             else:
                 values = [evaluate(cand[0])]
             stop = False
@@ -123,19 +135,39 @@ def random_search(loss: Any, shape: Any = None, num_tries: int = 1000, scale: fl
     n = _same_length(tries, best_hist)
     W = np.array(best_W, copy=True) if best_W is not None else np.zeros(shape, dtype=dtype)
     return OptimizeResult(
-        method="random_search", W=W, loss=best_loss if best_W is not None else float("nan"),
-        loss_history=np.asarray(tries), nfev=n, ngev=0, nit=n, elapsed=time.perf_counter() - began,
-        interrupted=interrupted, backend=name, best_history=np.asarray(best_hist), message=message,
-        details={"block": block, "scale": scale})
+        method="random_search",
+        W=W,
+        loss=best_loss if best_W is not None else float("nan"),
+        loss_history=np.asarray(tries),
+        nfev=n,
+        ngev=0,
+        nit=n,
+        elapsed=time.perf_counter() - began,
+        interrupted=interrupted,
+        backend=name,
+        best_history=np.asarray(best_hist),
+        message=message,
+        details={"block": block, "scale": scale},
+    )
 
 
 # --- strategy 2 -------------------------------------------------------------------------------------
 
 
-def random_local_search(loss: Any, W0: Any = None, step_size: float = 1e-4, num_iters: int = 1000,
-                        init_scale: float = 1e-3, seed: Any = None, *, shape: Any = None,
-                        callback: Callable | None = None, progress: bool = False, verbose: bool = False,
-                        backend: str | None = None) -> OptimizeResult:
+def random_local_search(
+    loss: Any,
+    W0: Any = None,
+    step_size: float = 1e-4,
+    num_iters: int = 1000,
+    init_scale: float = 1e-3,
+    seed: Any = None,
+    *,
+    shape: Any = None,
+    callback: Callable | None = None,
+    progress: bool = False,
+    verbose: bool = False,
+    backend: str | None = None,
+) -> OptimizeResult:
     """Strategy 2: from ``W`` (``W0``, or ``randn(*shape) * init_scale``) try ``W + randn * step_size``
     ``num_iters`` times and keep a try when its loss is lower than the best so far (which starts at
     +inf, as in the notes, so the first try is always kept). Verbose prints ``iter %d loss is %f``
@@ -189,10 +221,21 @@ def random_local_search(loss: Any, W0: Any = None, step_size: float = 1e-4, num_
         bar.close()
     n = _same_length(tries, best_hist)
     return OptimizeResult(
-        method="random_local_search", W=np.array(W, copy=True), loss=best_loss if n else float("nan"),
-        loss_history=np.asarray(tries), nfev=n, ngev=0, nit=n, elapsed=time.perf_counter() - began,
-        interrupted=interrupted, backend=name, best_history=np.asarray(best_hist), accepted=accepted,
-        message=message, details={"step_size": step_size})
+        method="random_local_search",
+        W=np.array(W, copy=True),
+        loss=best_loss if n else float("nan"),
+        loss_history=np.asarray(tries),
+        nfev=n,
+        ngev=0,
+        nit=n,
+        elapsed=time.perf_counter() - began,
+        interrupted=interrupted,
+        backend=name,
+        best_history=np.asarray(best_hist),
+        accepted=accepted,
+        message=message,
+        details={"step_size": step_size},
+    )
 
 
 # --- the step-size sweep ------------------------------------------------------------------------------
@@ -200,15 +243,24 @@ def random_local_search(loss: Any, W0: Any = None, step_size: float = 1e-4, num_
 
 def _exponents(exponents: Any) -> np.ndarray:
     if isinstance(exponents, (str, bytes)) or not hasattr(exponents, "__iter__"):
-        raise TypeError(f"exponents must be an iterable of numbers (e.g. range(-10, 0)); got {type(exponents).__name__}")
+        raise TypeError(
+            f"exponents must be an iterable of numbers (e.g. range(-10, 0)); got {type(exponents).__name__}"
+        )
     values = [_validate.real(e, "exponents entry") for e in exponents]
     if not values:
         raise ValueError("exponents must not be empty")
     return np.asarray(values, dtype=np.float64)
 
 
-def step_size_sweep(loss: Any, W: Any, dW: Any = None, exponents: Any = range(-10, 0), *,
-                    verbose: bool = False, backend: str | None = None) -> StepSizeSweep:
+def step_size_sweep(
+    loss: Any,
+    W: Any,
+    dW: Any = None,
+    exponents: Any = range(-10, 0),
+    *,
+    verbose: bool = False,
+    backend: str | None = None,
+) -> StepSizeSweep:
     """The notes' sweep: ``loss(W - step * dW)`` for ``step = 10 ** e``, e in ``exponents``.
 
     ``dW`` defaults to the analytic gradient at W (one fused pass). For an SVM / softmax loss in
@@ -258,8 +310,17 @@ def step_size_sweep(loss: Any, W: Any, dW: Any = None, exponents: Any = range(-1
         losses = np.array([evaluate((W - s * dW).astype(W.dtype, copy=False)) for s in steps])
         nfev += len(steps)
     best = int(np.argmin(losses))
-    result = StepSizeSweep(steps=steps, losses=np.asarray(losses, dtype=np.float64), loss0=float(loss0), best_index=best,
-                           nfev=nfev, ngev=ngev, elapsed=time.perf_counter() - began, backend=name, method=method)
+    result = StepSizeSweep(
+        steps=steps,
+        losses=np.asarray(losses, dtype=np.float64),
+        loss0=float(loss0),
+        best_index=best,
+        nfev=nfev,
+        ngev=ngev,
+        elapsed=time.perf_counter() - began,
+        backend=name,
+        method=method,
+    )
     if verbose:
         print("\n".join(result.lines()))
     return result

@@ -4,7 +4,6 @@ Each builds one :class:`~.config.DescentConfig` (whose fields hold every default
 signatures below read theirs from :data:`~.config.DEFAULTS`) and runs it with :func:`~.descent.descend`.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,15 +20,33 @@ from .results import LinearClassifier, OptimizeResult
 # --- descent loops ----------------------------------------------------------------------------------
 
 
-def gradient_descent(loss: Any, W0: Any, step_size: float, num_iters: int, tol: float | None = _D.tol, *,
-                     seed: Any = None, update: str = _D.update, momentum: float = _D.momentum,
-                     beta1: float = _D.beta1, beta2: float = _D.beta2, eps: float = _D.eps,
-                     lr_decay: Any = _D.lr_decay, X_val: Any = None, y_val: Any = None,
-                     eval_every: int | None = _D.eval_every, early_stopping: int | None = _D.early_stopping,
-                     checkpoint: Any = _D.checkpoint, checkpoint_every: int = _D.checkpoint_every,
-                     resume: Any = _D.resume, callback: Callable | None = None, progress: bool = _D.progress,
-                     verbose: bool = _D.verbose, verbose_every: int = _D.verbose_every,
-                     backend: str | None = _D.backend) -> OptimizeResult:
+def gradient_descent(
+    loss: Any,
+    W0: Any,
+    step_size: float,
+    num_iters: int,
+    tol: float | None = _D.tol,
+    *,
+    seed: Any = None,
+    update: str = _D.update,
+    momentum: float = _D.momentum,
+    beta1: float = _D.beta1,
+    beta2: float = _D.beta2,
+    eps: float = _D.eps,
+    lr_decay: Any = _D.lr_decay,
+    X_val: Any = None,
+    y_val: Any = None,
+    eval_every: int | None = _D.eval_every,
+    early_stopping: int | None = _D.early_stopping,
+    checkpoint: Any = _D.checkpoint,
+    checkpoint_every: int = _D.checkpoint_every,
+    resume: Any = _D.resume,
+    callback: Callable | None = None,
+    progress: bool = _D.progress,
+    verbose: bool = _D.verbose,
+    verbose_every: int = _D.verbose_every,
+    backend: str | None = _D.backend,
+) -> OptimizeResult:
     """Full-batch vanilla descent: ``num_iters`` times ``loss, dW = f(W); W += -step_size * dW``.
 
     One fused loss-and-gradient pass over X per iteration. ``tol``: stop when the loss changes by at
@@ -40,23 +57,61 @@ def gradient_descent(loss: Any, W0: Any, step_size: float, num_iters: int, tol: 
     ``iteration %d / %d: loss %f`` every ``verbose_every`` iterations.
     """
     config = DescentConfig(
-        method="gradient_descent", batch_size=None, step_size=step_size, num_iters=num_iters, tol=tol, update=update,
-        momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, lr_decay=lr_decay, eval_every=eval_every,
-        early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-        progress=progress, verbose=verbose, verbose_every=verbose_every, backend=backend)
+        method="gradient_descent",
+        batch_size=None,
+        step_size=step_size,
+        num_iters=num_iters,
+        tol=tol,
+        update=update,
+        momentum=momentum,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        lr_decay=lr_decay,
+        eval_every=eval_every,
+        early_stopping=early_stopping,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        progress=progress,
+        verbose=verbose,
+        verbose_every=verbose_every,
+        backend=backend,
+    )
     return descend(loss, config, W0, seed=seed, X_val=X_val, y_val=y_val, callback=callback)
 
 
-def minibatch_gd(loss: Any, W0: Any = None, batch_size: int = _D.batch_size, step_size: float = _D.step_size,
-                 num_iters: int | None = _D.num_iters, num_epochs: int | None = _D.num_epochs,
-                 sampling: str = _D.sampling, update: str = _D.update, momentum: float = _D.momentum,
-                 beta1: float = _D.beta1, beta2: float = _D.beta2, eps: float = _D.eps, lr_decay: Any = _D.lr_decay,
-                 X_val: Any = None, y_val: Any = None, eval_every: int | None = _D.eval_every,
-                 early_stopping: int | None = _D.early_stopping, checkpoint: Any = _D.checkpoint,
-                 checkpoint_every: int = _D.checkpoint_every, resume: Any = _D.resume, seed: Any = None, *,
-                 callback: Callable | None = None, progress: bool = _D.progress, verbose: bool = _D.verbose,
-                 verbose_every: int = _D.verbose_every, init_scale: float = _D.init_scale, shape: Any = None,
-                 backend: str | None = _D.backend) -> OptimizeResult:
+def minibatch_gd(
+    loss: Any,
+    W0: Any = None,
+    batch_size: int = _D.batch_size,
+    step_size: float = _D.step_size,
+    num_iters: int | None = _D.num_iters,
+    num_epochs: int | None = _D.num_epochs,
+    sampling: str = _D.sampling,
+    update: str = _D.update,
+    momentum: float = _D.momentum,
+    beta1: float = _D.beta1,
+    beta2: float = _D.beta2,
+    eps: float = _D.eps,
+    lr_decay: Any = _D.lr_decay,
+    X_val: Any = None,
+    y_val: Any = None,
+    eval_every: int | None = _D.eval_every,
+    early_stopping: int | None = _D.early_stopping,
+    checkpoint: Any = _D.checkpoint,
+    checkpoint_every: int = _D.checkpoint_every,
+    resume: Any = _D.resume,
+    seed: Any = None,
+    *,
+    callback: Callable | None = None,
+    progress: bool = _D.progress,
+    verbose: bool = _D.verbose,
+    verbose_every: int = _D.verbose_every,
+    init_scale: float = _D.init_scale,
+    shape: Any = None,
+    backend: str | None = _D.backend,
+) -> OptimizeResult:
     """Mini-batch gradient descent on ``loss`` (an :class:`SVMLoss` / :class:`SoftmaxLoss`).
 
     Each step evaluates the loss and gradient on ``batch_size`` examples (one fused kernel call that
@@ -91,17 +146,42 @@ def minibatch_gd(loss: Any, W0: Any = None, batch_size: int = _D.batch_size, ste
     FloatingPointError naming the step (the run diverged: use a smaller step_size).
     """
     config = DescentConfig(
-        method="minibatch_gd", batch_size=batch_size, step_size=step_size, num_iters=num_iters, num_epochs=num_epochs,
-        sampling=sampling, update=update, momentum=momentum, beta1=beta1, beta2=beta2, eps=eps, lr_decay=lr_decay,
-        eval_every=eval_every, early_stopping=early_stopping, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-        resume=resume, progress=progress, verbose=verbose, verbose_every=verbose_every, init_scale=init_scale,
-        backend=backend)
+        method="minibatch_gd",
+        batch_size=batch_size,
+        step_size=step_size,
+        num_iters=num_iters,
+        num_epochs=num_epochs,
+        sampling=sampling,
+        update=update,
+        momentum=momentum,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        lr_decay=lr_decay,
+        eval_every=eval_every,
+        early_stopping=early_stopping,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        progress=progress,
+        verbose=verbose,
+        verbose_every=verbose_every,
+        init_scale=init_scale,
+        backend=backend,
+    )
     return descend(loss, config, W0, seed=seed, X_val=X_val, y_val=y_val, callback=callback, shape=shape)
 
 
-def sgd(loss: Any, W0: Any = None, step_size: float = _D.step_size, num_iters: int | None = _D.num_iters,
-        num_epochs: int | None = _D.num_epochs, sampling: str = "epoch", seed: Any = None,
-        **options: Any) -> OptimizeResult:
+def sgd(
+    loss: Any,
+    W0: Any = None,
+    step_size: float = _D.step_size,
+    num_iters: int | None = _D.num_iters,
+    num_epochs: int | None = _D.num_epochs,
+    sampling: str = "epoch",
+    seed: Any = None,
+    **options: Any,
+) -> OptimizeResult:
     """Stochastic gradient descent: :func:`minibatch_gd` with a batch of one example.
 
     Defaults to per-epoch shuffling (every example once per epoch); other options as in
@@ -112,10 +192,22 @@ def sgd(loss: Any, W0: Any = None, step_size: float = _D.step_size, num_iters: i
     return minibatch_gd(loss, W0, 1, step_size, num_iters, num_epochs, sampling, seed=seed, **options)
 
 
-def train_linear_classifier(X: Any, y: Any, loss: str = "svm", reg: float = 2.5e4, learning_rate: float = 1e-7,
-                            batch_size: int = 200, num_iters: int = 1500, *, delta: float = 1.0,
-                            num_classes: int | None = None, seed: Any = None, backend: str | None = None,
-                            verbose: bool = False, **options: Any) -> LinearClassifier:
+def train_linear_classifier(
+    X: Any,
+    y: Any,
+    loss: str = "svm",
+    reg: float = 2.5e4,
+    learning_rate: float = 1e-7,
+    batch_size: int = 200,
+    num_iters: int = 1500,
+    *,
+    delta: float = 1.0,
+    num_classes: int | None = None,
+    seed: Any = None,
+    backend: str | None = None,
+    verbose: bool = False,
+    **options: Any,
+) -> LinearClassifier:
     """CS231n's ``LinearClassifier.train`` in one call: SGD on the SVM or softmax loss.
 
     X is (D, N) with one example per column (pass ``X_rows.T`` for (N, D) rows), y (N,) int labels.
@@ -130,8 +222,10 @@ def train_linear_classifier(X: Any, y: Any, loss: str = "svm", reg: float = 2.5e
     kind = _validate.choice(loss, "loss", ("svm", "softmax"))
     unknown = sorted(set(options) - _PASS_THROUGH)
     if unknown:
-        raise TypeError(f"train_linear_classifier got unexpected keyword arguments {unknown}; "
-                        "W0 is drawn here (0.001 * randn): use minibatch_gd to start from a given W0")
+        raise TypeError(
+            f"train_linear_classifier got unexpected keyword arguments {unknown}; "
+            "W0 is drawn here (0.001 * randn): use minibatch_gd to start from a given W0"
+        )
     if kind == "svm":
         objective = SVMLoss(X, y, reg, delta, backend=backend)
     else:
@@ -141,17 +235,39 @@ def train_linear_classifier(X: Any, y: Any, loss: str = "svm", reg: float = 2.5e
     if C <= largest:
         raise ValueError(f"num_classes must exceed the largest label {largest}; got {C}")
     learning_rate = _validate.positive(learning_rate, "learning_rate")
-    config = DescentConfig(method="train_linear_classifier", batch_size=batch_size, step_size=learning_rate,
-                           num_iters=num_iters, verbose=verbose, backend=backend,
-                           **{k: v for k, v in options.items() if k not in _RUN_ARGUMENTS})
-    return descend(objective, config, None, seed=seed, shape=(max(C, 2), objective.dim), result_class=LinearClassifier,
-                   extra={"loss_name": kind, "reg": objective.reg, "learning_rate": learning_rate},
-                   **{k: v for k, v in options.items() if k in _RUN_ARGUMENTS})
+    config = DescentConfig(
+        method="train_linear_classifier",
+        batch_size=batch_size,
+        step_size=learning_rate,
+        num_iters=num_iters,
+        verbose=verbose,
+        backend=backend,
+        **{k: v for k, v in options.items() if k not in _RUN_ARGUMENTS},
+    )
+    return descend(
+        objective,
+        config,
+        None,
+        seed=seed,
+        shape=(max(C, 2), objective.dim),
+        result_class=LinearClassifier,
+        extra={"loss_name": kind, "reg": objective.reg, "learning_rate": learning_rate},
+        **{k: v for k, v in options.items() if k in _RUN_ARGUMENTS},
+    )
 
 
 #: train_linear_classifier sets these settings itself (W0 is drawn with the default init_scale, 0.001);
 #: the other minibatch_gd options pass through, the run's arguments (X_val, y_val, callback) included
-_SET_BY_TRAIN = {"method", "batch_size", "step_size", "num_iters", "num_epochs", "tol", "init_scale", "verbose",
-                 "backend"}
+_SET_BY_TRAIN = {
+    "method",
+    "batch_size",
+    "step_size",
+    "num_iters",
+    "num_epochs",
+    "tol",
+    "init_scale",
+    "verbose",
+    "backend",
+}
 _RUN_ARGUMENTS = {"X_val", "y_val", "callback"}
 _PASS_THROUGH = {f.name for f in fields(DescentConfig)} - _SET_BY_TRAIN | _RUN_ARGUMENTS

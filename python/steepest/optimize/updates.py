@@ -55,13 +55,16 @@ def _adam(W: np.ndarray, dW: np.ndarray, lr: float, state: dict, t: int, hp: Any
     m = b1 * state["m"] + (1.0 - b1) * dW
     v = b2 * state["v"] + (1.0 - b2) * (dW * dW)
     k = t + 1
-    m_hat = m / (1.0 - b1 ** k)
-    v_hat = v / (1.0 - b2 ** k)
+    m_hat = m / (1.0 - b1**k)
+    v_hat = v / (1.0 - b2**k)
     return W - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v}
 
 
 RULES: dict[str, Callable[..., tuple[np.ndarray, dict]]] = {
-    "sgd": _sgd, "momentum": _momentum, "nesterov": _nesterov, "adam": _adam,
+    "sgd": _sgd,
+    "momentum": _momentum,
+    "nesterov": _nesterov,
+    "adam": _adam,
 }
 
 

@@ -55,7 +55,7 @@ def moment_terms(u_max):
         return 1
     rk = r
     for k in range(1, KMAX + 1):
-        if rk <= 2.0 ** -55:
+        if rk <= 2.0**-55:
             return k
         rk *= r
     return 0
@@ -149,7 +149,7 @@ def svm_fd_blocks(W, Xc, Xr, c_order, y, delta, h, reach, eP, eM):
         Pb, Mb, Kb = P[b], M[b], K[b]
         for i0 in range(0, ids_all.shape[0], TILE):
             t = min(TILE, ids_all.shape[0] - i0)
-            ids = ids_all[i0:i0 + t]
+            ids = ids_all[i0 : i0 + t]
             R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St)
             svm_tile(St, y, ids, t, delta, coef)
             rows_grad(coef, R, rid, t, G[b])
@@ -307,7 +307,7 @@ def softmax_fd_blocks(W, Xc, Xr, c_order, y, emax, eP, eM):
         Gb, DPb, DMb = Gm[b], DP[b], DM[b]
         for i0 in range(0, ids_all.shape[0], TILE):
             t = min(TILE, ids_all.shape[0] - i0)
-            ids = ids_all[i0:i0 + t]
+            ids = ids_all[i0 : i0 + t]
             R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St)
             tile_max = 0.0
             for k in range(t):

@@ -146,10 +146,10 @@ def _scores_kernel(W64, Xc, Xr, c_order, contig, ids_all, out):
         i0 = b * TILE
         t = min(TILE, B - i0)
         if c_order:
-            gather_cols(Xc, ids_all[i0:i0 + t], contig, xc, xc, False)
+            gather_cols(Xc, ids_all[i0 : i0 + t], contig, xc, xc, False)
             tile_scores(W64, xc, t, St)
         else:
-            rows_scores(W64, Xr, ids_all[i0:i0 + t], t, St)
+            rows_scores(W64, Xr, ids_all[i0 : i0 + t], t, St)
         for c in range(C):
             for k in range(t):
                 out[c, i0 + k] = St[c, k]
@@ -181,7 +181,7 @@ def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, wan
         total = 0.0
         for i0 in range(b * block, b1, TILE):
             t = min(TILE, b1 - i0)
-            ids = ids_all[i0:i0 + t]
+            ids = ids_all[i0 : i0 + t]
             if c_order:
                 gather_cols(Xc, ids, contig, xc, xr, want_grad)
                 tile_scores(W64, xc, t, St)
@@ -206,8 +206,22 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     ids = _ids(X, idx)
     B = ids.shape[0]
     block = _block_size(B)
-    losses, grads = _run(_loss_grad_kernel, n_threads, W64, Xc, Xr, c_order, idx is None, y, ids, kind,
-                         float(delta), bool(want_grad), block, units=_blocks(B, block))
+    losses, grads = _run(
+        _loss_grad_kernel,
+        n_threads,
+        W64,
+        Xc,
+        Xr,
+        c_order,
+        idx is None,
+        y,
+        ids,
+        kind,
+        float(delta),
+        bool(want_grad),
+        block,
+        units=_blocks(B, block),
+    )
     total = 0.0
     for part in losses.tolist():  # block order
         total += part
@@ -226,8 +240,18 @@ def scores(W, X, idx, n_threads):
     Xc, Xr, c_order = _layout(X)
     ids = _ids(X, idx)
     out = np.empty((W.shape[0], ids.shape[0]), dtype=W.dtype)
-    _run(_scores_kernel, n_threads, np.ascontiguousarray(W, dtype=np.float64), Xc, Xr, c_order,
-         idx is None, ids, out, units=_blocks(ids.shape[0], BLOCK))
+    _run(
+        _scores_kernel,
+        n_threads,
+        np.ascontiguousarray(W, dtype=np.float64),
+        Xc,
+        Xr,
+        c_order,
+        idx is None,
+        ids,
+        out,
+        units=_blocks(ids.shape[0], BLOCK),
+    )
     return out
 
 
@@ -259,8 +283,21 @@ def svm_fd(W, X, y, reg, delta, h, n_threads):
     # a term can change non-linearly, or count as a kink, only if |m| <= max(|e|, h) |x|
     reach = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))), float(h)) * (1.0 + 1e-12)
     Xc, Xr, c_order = _layout(X)
-    G, P, M, K, used = _run(svm_fd_blocks, n_threads, W, Xc, Xr, c_order, y, float(delta), float(h), reach,
-                            eP, eM, units=_blocks(N, FD_BLOCK))
+    G, P, M, K, used = _run(
+        svm_fd_blocks,
+        n_threads,
+        W,
+        Xc,
+        Xr,
+        c_order,
+        y,
+        float(delta),
+        float(h),
+        reach,
+        eP,
+        eM,
+        units=_blocks(N, FD_BLOCK),
+    )
     CD = C * D
     g = np.empty(CD)
     sum_blocks(G.reshape(G.shape[0], CD), g, 1.0)
@@ -286,8 +323,9 @@ def softmax_fd(W, X, y, reg, h, n_threads):
     eP, eM = steps(W, h)
     emax = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))))
     Xc, Xr, c_order = _layout(X)
-    Gm, terms, DP, DM, used = _run(softmax_fd_blocks, n_threads, W, Xc, Xr, c_order, y, emax, eP, eM,
-                                   units=_blocks(N, FD_BLOCK))
+    Gm, terms, DP, DM, used = _run(
+        softmax_fd_blocks, n_threads, W, Xc, Xr, c_order, y, emax, eP, eM, units=_blocks(N, FD_BLOCK)
+    )
     CD = C * D
     nt = int(terms.max()) if terms.size else 0
     moments = np.zeros((nt, CD))
@@ -328,15 +366,15 @@ def _svm_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, delta, i0, t, M0
         L[1, k] = S1[yk, i]
         L[2, k] = S2[yk, i] if has_s2 else 0.0
     for c in range(C):
-        r0 = S0[c, i0:i0 + t]
-        r1 = S1[c, i0:i0 + t]
+        r0 = S0[c, i0 : i0 + t]
+        r1 = S1[c, i0 : i0 + t]
         m0 = M0[c]
         m1 = M1[c]
         for k in range(t):
             m0[k] = (r0[k] - L[0, k]) + delta
             m1[k] = r1[k] - L[1, k]
         if has_s2:
-            r2 = S2[c, i0:i0 + t]
+            r2 = S2[c, i0 : i0 + t]
             m2 = M2[c]
             for k in range(t):
                 m2[k] = r2[k] - L[2, k]
@@ -414,8 +452,8 @@ def _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, Sb
     for a in range(a0, a1):
         alpha = alphas[a]
         for c in range(C):
-            r0 = S0[c, i0:i0 + t]
-            r1 = S1[c, i0:i0 + t]
+            r0 = S0[c, i0 : i0 + t]
+            r1 = S1[c, i0 : i0 + t]
             ac = A[c]
             for k in range(t):
                 ac[k] = r0[k] + alpha * r1[k]
@@ -423,7 +461,7 @@ def _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, Sb
             beta = betas[b]
             if has_s2:
                 for c in range(C):
-                    r2 = S2[c, i0:i0 + t]
+                    r2 = S2[c, i0 : i0 + t]
                     ac = A[c]
                     sc = Sb[c]
                     for k in range(t):
@@ -482,11 +520,9 @@ def _grid_kernel(S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_step):
         for i0 in range(blk * _GRID_BLOCK, e1, _GRID_SUB):
             t = min(_GRID_SUB, e1 - i0)
             if kind == _SVM:
-                _svm_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, delta, i0, t, M0, M1, M2,
-                              A, L, row)
+                _svm_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, delta, i0, t, M0, M1, M2, A, L, row)
             else:
-                _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, M0, M1, M2,
-                                  kb, L, row)
+                _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, M0, M1, M2, kb, L, row)
     return part
 
 
@@ -500,8 +536,21 @@ def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
     a_step = max(1, -(-na // max(1, 16 // nblk)))
     tasks = nblk * _blocks(na, a_step)
     work = na * nbeta * S0.size
-    part = _run(_grid_kernel, n_threads, S0, S1, S2a, has_s2, y, alphas, betas, kind, float(delta),
-                a_step, units=tasks if work > 1 << 16 else 1)
+    part = _run(
+        _grid_kernel,
+        n_threads,
+        S0,
+        S1,
+        S2a,
+        has_s2,
+        y,
+        alphas,
+        betas,
+        kind,
+        float(delta),
+        a_step,
+        units=tasks if work > 1 << 16 else 1,
+    )
     out = np.empty(na * nbeta)
     sum_blocks(part, out, 1.0 / B)
     return out.reshape(na, nbeta)

@@ -20,7 +20,9 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def sgd_batches(data, by_rows, targets, perm, start, stop, m, weights, biases, eta, decay, quadratic):  # pragma: no cover - compiled
+def sgd_batches(
+    data, by_rows, targets, perm, start, stop, m, weights, biases, eta, decay, quadratic
+):  # pragma: no cover - compiled
     """Apply the SGD updates of the mini-batches ``perm[k:k+m]`` for k in range(start, stop, m).
 
     Per mini-batch B (|B| = mm): forward ``a_l = sigmoid(a_{l-1} @ W_l.T + b_l)``; output delta

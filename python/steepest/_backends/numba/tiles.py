@@ -109,7 +109,8 @@ def softmax_tile(St, y, ids, t, coef):
 
 @njit(cache=True, nogil=True)
 def sum_blocks(parts, out, scale):
-    """``out[r] = scale * sum_b parts[b, r]`` (float64 or int64 ``parts`` (nb, R)), summing the blocks in block order (deterministic)."""
+    """``out[r] = scale * sum_b parts[b, r]`` (float64 or int64 ``parts`` (nb, R)), summing the blocks in
+    block order (deterministic)."""
     nb = parts.shape[0]
     R = parts.shape[1]
     acc = np.zeros_like(parts[0])
@@ -150,10 +151,50 @@ def exp_nonpos(x, n, out, kb):
         kb[i] = kd
         kd = kd - _SHIFT
         r = (v - kd * _LN2_HI) - kd * _LN2_LO
-        out[i] = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (
-            1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0 + r * (
-                1.0 / 362880.0 + r * (1.0 / 3628800.0 + r * (1.0 / 39916800.0 + r * (
-                    1.0 / 479001600.0 + r * (1.0 / 6227020800.0)))))))))))))
+        out[i] = 1.0 + r * (
+            1.0
+            + r
+            * (
+                0.5
+                + r
+                * (
+                    1.0 / 6.0
+                    + r
+                    * (
+                        1.0 / 24.0
+                        + r
+                        * (
+                            1.0 / 120.0
+                            + r
+                            * (
+                                1.0 / 720.0
+                                + r
+                                * (
+                                    1.0 / 5040.0
+                                    + r
+                                    * (
+                                        1.0 / 40320.0
+                                        + r
+                                        * (
+                                            1.0 / 362880.0
+                                            + r
+                                            * (
+                                                1.0 / 3628800.0
+                                                + r
+                                                * (
+                                                    1.0 / 39916800.0
+                                                    + r * (1.0 / 479001600.0 + r * (1.0 / 6227020800.0))
+                                                )
+                                            )
+                                        )
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            )
+        )
     for i in range(n):
         # low 12 bits of the shifted integer are k (two's complement): bits of 2^k = (k + 1023) << 52
         ki[i] = (ki[i] + 1023) << 52
@@ -276,10 +317,13 @@ def rows_grad(coef, R, ids, t, G):
                 a7 = coef[c, k + 7]
                 g = G[c]
                 for d in range(d0, d1):
-                    g[d] += ((a0 * np.float64(r0[d]) + a1 * np.float64(r1[d])) + (
-                        a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))) + (
-                        (a4 * np.float64(r4[d]) + a5 * np.float64(r5[d])) + (
-                            a6 * np.float64(r6[d]) + a7 * np.float64(r7[d])))
+                    g[d] += (
+                        (a0 * np.float64(r0[d]) + a1 * np.float64(r1[d]))
+                        + (a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))
+                    ) + (
+                        (a4 * np.float64(r4[d]) + a5 * np.float64(r5[d]))
+                        + (a6 * np.float64(r6[d]) + a7 * np.float64(r7[d]))
+                    )
     t4 = t - t % 4
     for k in range(t8, t4, 4):
         r0 = R[ids[k]]
@@ -294,7 +338,8 @@ def rows_grad(coef, R, ids, t, G):
             g = G[c]
             for d in range(D):
                 g[d] += (a0 * np.float64(r0[d]) + a1 * np.float64(r1[d])) + (
-                    a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))
+                    a2 * np.float64(r2[d]) + a3 * np.float64(r3[d])
+                )
     for k in range(t4, t):
         r0 = R[ids[k]]
         for c in range(C):
@@ -315,7 +360,7 @@ def gather_cols(Xc, ids, contig, xc, xr, want_rows):
     if contig:
         i0 = ids[0]
         for d in range(D):
-            row = Xc[d, i0:i0 + t]
+            row = Xc[d, i0 : i0 + t]
             dst = xc[d]
             for k in range(t):
                 dst[k] = row[k]
