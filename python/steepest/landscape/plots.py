@@ -12,14 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._atomic import atomic_open
-
-INSTALL_HINT = "pip install steepest[plot]"
+from .._optional import require
 
 
 def require_matplotlib():
     """Import matplotlib (Figure and the Agg canvas) or raise ImportError naming the extra."""
-    from .._optional import require
-
     figure = require("matplotlib.figure", "plot", "plotting")
     agg = require("matplotlib.backends.backend_agg", "plot", "plotting")
     return figure.Figure, agg.FigureCanvasAgg
