@@ -6,7 +6,9 @@
    ``minibatch_gd`` on the same rows passed as ``X_rows.T`` (read in place). Target: C++ >= 10x.
 2. Random search on N = 50,000: NumPy evaluations of ``W = randn * 1e-4`` one at a time (a sample,
    extrapolated) against ``random_search``'s blocked fast path, per candidate. Target: >= 3x.
-3. The stacked product of the fast path: NumPy BLAS ``Wstack @ X_block`` against each backend's
+3. Random local search against random search, the same number of tries each (1000 by default: the
+   notes' strategy 2 against strategy 1). Target: local search <= 1.2x random search.
+4. The stacked product of the fast path: NumPy BLAS ``Wstack @ X_block`` against each backend's
    ``scores`` kernel (why ``SVMLoss.candidate_losses``, random search's fast path, uses BLAS).
 
 Every figure is the median of ``--repeats`` runs; results are checked before they are timed.
@@ -161,6 +163,28 @@ def bench_random_search(X, y, backends, repeats, tries, sample):
     return table([f"random search, N = {X.shape[1]}", "s / candidate", "s / 1000", "speed-up", "target"], rows)
 
 
+def bench_local_search(X, y, repeats, tries):
+    """Strategy 2 (tries scored in blocks through the linearity of the scores, accepted one after the
+    other) against strategy 1 (candidates in blocks), the same number of tries, interleaved rounds."""
+    loss = steepest.SVMLoss(X, y, 0.0, backend="cpp" if "cpp" in steepest.backends() else None)
+    W0 = np.random.default_rng(1).standard_normal((C, D)) * 1e-3
+    small = loss.subset(np.arange(2000))
+    one = opt.random_local_search(small, W0, 1e-4, 40, seed=0, block=1)
+    fast = opt.random_local_search(small, W0, 1e-4, 40, seed=0)
+    assert one.accepted == fast.accepted and np.array_equal(one.W, fast.W)
+    runs = {
+        "random search (strategy 1)": lambda: opt.random_search(loss, (C, D), num_tries=tries, seed=0),
+        "random local search (strategy 2)": lambda: opt.random_local_search(loss, W0, 1e-4, tries, seed=0),
+    }
+    times = {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, f in runs.items():
+            times[k].append(median_time(f, 1))
+    base = statistics.median(times["random search (strategy 1)"])
+    rows = [(k, statistics.median(v), statistics.median(v) / base) for k, v in times.items()]
+    return table([f"{tries} tries, N = {X.shape[1]}", "seconds", "x random search"], rows)
+
+
 def bench_stacked_product(X, backends, repeats):
     K = default_block(C, D)
     rng = np.random.default_rng(0)
@@ -186,10 +210,11 @@ def main(argv=None):
     parser.add_argument("--iters", type=int, default=1500)
     parser.add_argument("--tries", type=int, default=128, help="random-search candidates timed per backend")
     parser.add_argument("--sample", type=int, default=8, help="NumPy evaluations timed (extrapolated to 1000)")
+    parser.add_argument("--local-tries", type=int, default=1000, help="tries of local search vs random search")
     parser.add_argument("--quick", action="store_true", help="fewer iterations and candidates")
     args = parser.parse_args(argv)
     if args.quick:
-        args.iters, args.tries, args.sample, args.repeats = 300, 64, 4, 1
+        args.iters, args.tries, args.sample, args.repeats, args.local_tries = 300, 64, 4, 1, 128
     backends = steepest.backends()
     print(f"backends: {backends}; threads: {steepest.get_num_threads()}; numpy {np.__version__}")
     t = time.perf_counter()
@@ -200,7 +225,8 @@ def main(argv=None):
     print(f"data: X (D, N) = {X.shape} float64, made in {time.perf_counter() - t:.1f} s\n")
     print(bench_loop(X_rows, y, backends, args.repeats, args.iters), "\n", flush=True)
     print(bench_stacked_product(X, backends, args.repeats), "\n", flush=True)
-    print(bench_random_search(X, y, backends, args.repeats, args.tries, args.sample), flush=True)
+    print(bench_random_search(X, y, backends, args.repeats, args.tries, args.sample), "\n", flush=True)
+    print(bench_local_search(X, y, args.repeats, args.local_tries), flush=True)
 
 
 if __name__ == "__main__":

@@ -715,3 +715,21 @@ def test_train_linear_classifier_passes_minibatch_options_through(data, tmp_path
     for name in ("tol", "init_scale", "num_epochs", "shape", "W0"):
         with pytest.raises(TypeError, match=name):
             opt.train_linear_classifier(X, y, num_iters=5, **{name: None})
+
+
+@pytest.mark.parametrize("kind", ["svm", "softmax"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_random_local_search_blocks_accept_the_same_tries_as_one_at_a_time(backend, kind, dtype):
+    """Scores are linear in W: tries scored together in one pass, then accepted one after the other,
+    give the same accepted tries, the same W and the same losses (to rounding) as one pass per try."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 301)).astype(dtype)
+    y = rng.integers(0, 4, 301)
+    loss = (steepest.SVMLoss if kind == "svm" else steepest.SoftmaxLoss)(X, y, 0.3, backend=backend)
+    one = opt.random_local_search(loss, step_size=0.05, num_iters=90, seed=11, block=1)
+    for block in (7, 64):
+        fast = opt.random_local_search(loss, step_size=0.05, num_iters=90, seed=11, block=block)
+        assert fast.accepted == one.accepted
+        assert np.array_equal(fast.W, one.W) and fast.W.dtype == one.W.dtype
+        np.testing.assert_allclose(fast.loss_history, one.loss_history, rtol=1e-12 if dtype == np.float64 else 1e-5)
+        assert np.array_equal(np.diff(fast.best_history) < 0, np.diff(one.best_history) < 0)

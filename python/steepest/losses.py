@@ -268,27 +268,50 @@ class LinearLoss:
         with np.errstate(over="ignore", invalid="ignore"):
             return self._score_sums(S, y) / S.shape[2]
 
+    def _stacked_blocks(self, Wblk: np.ndarray):
+        """Yield (columns, S) with S = Wblk @ X[:, columns] as float64 (K, C, B), block by block of
+        columns: one stacked (K*C, D) @ (D, B) product each (NumPy's BLAS: a large GEMM runs near the
+        machine's peak), so X is read once for all K matrices."""
+        K, C, D = Wblk.shape
+        Wstack = Wblk.astype(np.float64, copy=False).reshape(K * C, D)
+        n = self.n
+        cols = _candidate_columns(K, C, D, self.X.dtype.itemsize, n)
+        for start in range(0, n, cols):
+            part = slice(start, min(start + cols, n))
+            Xb = self.X[:, part] if self._idx is None else self.X[:, self._idx[part]]
+            with np.errstate(over="ignore", invalid="ignore"):
+                yield part, (Wstack @ Xb.astype(np.float64, copy=False)).reshape(K, C, -1)
+
     def candidate_losses(self, Wblk: np.ndarray) -> np.ndarray:
         """The full loss of each of K candidates ``Wblk`` (K, C, D) in one pass over X: (K,) float64.
 
-        One stacked (K*C, D) @ (D, B) product per block of columns (NumPy's BLAS: a large GEMM runs
-        near the machine's peak), then the vectorized per-candidate sums; the same losses as K
-        separate calls, up to rounding.
+        The stacked product of :meth:`_stacked_blocks`, then the vectorized per-candidate sums; the
+        same losses as K separate calls, up to rounding.
         """
-        K, C, D = Wblk.shape
-        n = self.n
-        Wstack = Wblk.astype(np.float64, copy=False).reshape(K * C, D)
-        cols = _candidate_columns(K, C, D, self.X.dtype.itemsize, n)
         y = self.labels
-        sums = np.zeros(K)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, n, cols):
-                part = slice(start, min(start + cols, n))
-                Xb = self.X[:, part] if self._idx is None else self.X[:, self._idx[part]]
-                S = (Wstack @ Xb.astype(np.float64, copy=False)).reshape(K, C, -1)
+        sums = np.zeros(Wblk.shape[0])
+        for part, S in self._stacked_blocks(Wblk):
+            with np.errstate(over="ignore", invalid="ignore"):
                 sums += self._score_sums(S, y[part])
-            reg = np.array([float(np.sum(w * w)) for w in Wstack.reshape(K, C, D)])
-            return sums / n + self.reg * reg
+        with np.errstate(over="ignore", invalid="ignore"):
+            reg = np.array([float(np.sum(w * w)) for w in Wblk.astype(np.float64, copy=False)])
+            return sums / self.n + self.reg * reg
+
+    def candidate_scores(self, Mblk: np.ndarray) -> np.ndarray:
+        """``M @ X`` on the examples used for each of K matrices ``Mblk`` (K, C, D), as one float64
+        (K, C, n) array, in one pass over X (the stacked product of :meth:`_stacked_blocks`)."""
+        K, C, _ = Mblk.shape
+        out = np.empty((K, C, self.n))
+        for part, S in self._stacked_blocks(Mblk):
+            out[:, :, part] = S
+        return out
+
+    def loss_of_scores(self, S: np.ndarray, W: np.ndarray) -> float:
+        """The loss of ``W`` given its float64 scores ``S = W @ X`` (C, n) on the examples used:
+        the data loss of S plus ``reg * sum(W*W)`` computed from W. O(C n), no pass over X."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            W64 = W.astype(np.float64, copy=False)
+            return float(self.data_losses(S[None])[0]) + self.reg * float(np.sum(W64 * W64))
 
     def finite_differences(self, W64: np.ndarray, h: float, backend: str | None = None):
         """Exact loss changes ``plus = L(W + e+ E_cd) - L(W)``, ``minus = L(W - e- E_cd) - L(W)`` for
