@@ -188,3 +188,14 @@ def test_softmax_grid_propagates_nan():
     y = rng.integers(0, 3, 40).astype(np.int64)
     out = nk.softmax_grid(S0, S1, None, y, np.array([0.0, 1.0]), np.zeros(1), 1)
     assert np.all(np.isnan(out))
+
+
+def test_small_calls_run_on_the_calling_thread_alone():
+    """Waking workers for a small pass costs more than the pass (and spin-waits on busy cores): a call
+    gets no more threads than its work keeps busy; results do not depend on it (blocks are fixed)."""
+    assert nk._units(blocks=3, work=65 * 10 * 1297 * 2) == 1  # a digits-sized loss+grad
+    assert nk._units(blocks=7, work=200 * 3073 * 10 * 2) == 3  # a CIFAR mini-batch of 200
+    assert nk._units(blocks=98, work=50_000 * 3073 * 10 * 2) == 98  # a full CIFAR pass
+    X = np.asfortranarray(np.random.default_rng(0).standard_normal((30, 5000)))
+    nk.scores(np.ones((12, 30)), X, None, 2)  # a parallel launch starts the layer
+    assert nk.threading_layer() in ("omp", "tbb", "workqueue")

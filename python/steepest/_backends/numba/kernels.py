@@ -85,6 +85,26 @@ def _run(kernel, n_threads, *args, units: int):
             numba.set_num_threads(previous)
 
 
+#: Multiply-adds a thread must get before a second one is woken. Below it a call runs on the calling
+#: thread alone: waking workers costs more than the work, and on busy cores the OpenMP layer's
+#: workers spin-wait for a core (a digits-sized pass then takes milliseconds instead of 0.2 ms).
+_WORK_PER_THREAD = 4_000_000
+
+
+def threading_layer() -> str:
+    """Numba's threading layer: the one running (after the first parallel launch), else the one asked
+    for (``NUMBA_THREADING_LAYER``, "default": Numba picks tbb, then omp, then workqueue)."""
+    try:
+        return str(numba.threading_layer())
+    except ValueError:  # no parallel launch yet
+        return f"{numba.config.THREADING_LAYER} (not started yet)"
+
+
+def _units(blocks: int, work: int) -> int:
+    """The parallel units a launch may use: its blocks, but no more threads than its work keeps busy."""
+    return max(1, min(int(blocks), int(work) // _WORK_PER_THREAD))
+
+
 def _blocks(n: int, size: int) -> int:
     return (int(n) + size - 1) // size
 
@@ -220,7 +240,7 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
         float(delta),
         bool(want_grad),
         block,
-        units=_blocks(B, block),
+        units=_units(_blocks(B, block), B * W.size * (2 if want_grad else 1)),
     )
     total = 0.0
     for part in losses.tolist():  # block order
@@ -250,7 +270,7 @@ def scores(W, X, idx, n_threads):
         idx is None,
         ids,
         out,
-        units=_blocks(ids.shape[0], BLOCK),
+        units=_units(_blocks(ids.shape[0], BLOCK), ids.shape[0] * W.size),
     )
     return out
 
@@ -296,7 +316,7 @@ def svm_fd(W, X, y, reg, delta, h, n_threads):
         reach,
         eP,
         eM,
-        units=_blocks(N, FD_BLOCK),
+        units=_units(_blocks(N, FD_BLOCK), 2 * N * C * D),
     )
     CD = C * D
     g = np.empty(CD)
@@ -324,7 +344,17 @@ def softmax_fd(W, X, y, reg, h, n_threads):
     emax = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))))
     Xc, Xr, c_order = _layout(X)
     Gm, terms, DP, DM, used = _run(
-        softmax_fd_blocks, n_threads, W, Xc, Xr, c_order, y, emax, eP, eM, units=_blocks(N, FD_BLOCK)
+        softmax_fd_blocks,
+        n_threads,
+        W,
+        Xc,
+        Xr,
+        c_order,
+        y,
+        emax,
+        eP,
+        eM,
+        units=_units(_blocks(N, FD_BLOCK), 2 * N * C * D),
     )
     CD = C * D
     nt = int(terms.max()) if terms.size else 0
@@ -549,7 +579,7 @@ def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
         kind,
         float(delta),
         a_step,
-        units=tasks if work > 1 << 16 else 1,
+        units=_units(tasks, work),
     )
     out = np.empty(na * nbeta)
     sum_blocks(part, out, 1.0 / B)
