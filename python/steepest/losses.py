@@ -313,6 +313,26 @@ class LinearLoss:
             W64 = W.astype(np.float64, copy=False)
             return float(self.data_losses(S[None])[0]) + self.reg * float(np.sum(W64 * W64))
 
+    def stacked_loss_grad(self, Wst: np.ndarray, regs: np.ndarray, idx: np.ndarray | None) -> tuple:
+        """Loss and gradient of K models ``Wst`` (K, C, D) with their own ``regs`` (K,) on the examples
+        at positions ``idx`` (None: all), reading those columns once for all K models: one
+        (K*C, D) @ (D, B) product for the scores and one (K*C, B) @ (B, D) for the gradients.
+        Returns (losses (K,) float64, grads (K, C, D) in Wst's dtype); overflow is left to the caller.
+        """
+        K, C, D = Wst.shape
+        cols = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
+        Xb = self.X if cols is None else self.X[:, cols]
+        Xb = Xb.astype(np.float64, copy=False)
+        y = self.y if cols is None else self.y[cols]
+        W64 = Wst.astype(np.float64, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            S = (W64.reshape(K * C, D) @ Xb).reshape(K, C, -1)
+            sums, coef = self._score_coefs(S, y)
+            B = S.shape[2]
+            grads = (coef.reshape(K * C, B) @ Xb.T).reshape(K, C, D) / B + (2.0 * regs)[:, None, None] * W64
+            losses = sums / B + regs * np.einsum("kcd,kcd->k", W64, W64)
+        return losses, grads.astype(Wst.dtype, copy=False)
+
     def finite_differences(self, W64: np.ndarray, h: float, backend: str | None = None):
         """Exact loss changes ``plus = L(W + e+ E_cd) - L(W)``, ``minus = L(W - e- E_cd) - L(W)`` for
         every weight (float64 W; the steps are those the notes' loop really takes), the SVM's kink
@@ -388,14 +408,28 @@ class SVMLoss(LinearLoss):
     def _kernel_grid(self, kernels, S0, S1, S2, y, alphas, betas, threads):
         return kernels.svm_grid(S0, S1, S2, y, alphas, betas, self.delta, threads)
 
-    def _score_sums(self, S: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """sum_i sum_{j != y_i} max(0, s_j - s_{y_i} + delta) per candidate: S (K, C, B) -> (K,)."""
+    def _margins(self, S: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """s_j - s_{y_i} + delta per candidate, zero at the labels: S (K, C, B) -> (K, C, B)."""
         cols = np.arange(S.shape[2])
         M = S - S[:, y, cols][:, None, :]
         M += self.delta
         M[:, y, cols] = 0.0
+        return M
+
+    def _score_sums(self, S: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """sum_i sum_{j != y_i} max(0, s_j - s_{y_i} + delta) per candidate: S (K, C, B) -> (K,)."""
+        M = self._margins(S, y)
         np.maximum(M, 0.0, out=M)
         return M.sum(axis=(1, 2))
+
+    def _score_coefs(self, S: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sums of :meth:`_score_sums` and dL_i/ds per candidate and example: 1 per positive
+        margin, minus their count at the label."""
+        M = self._margins(S, y)
+        coef = (M > 0).astype(np.float64)
+        coef[:, y, np.arange(S.shape[2])] = -coef.sum(axis=1)
+        np.maximum(M, 0.0, out=M)
+        return M.sum(axis=(1, 2)), coef
 
 
 class SoftmaxLoss(LinearLoss):
@@ -425,6 +459,16 @@ class SoftmaxLoss(LinearLoss):
         Z = S - S.max(axis=1, keepdims=True)
         lse = np.log(np.exp(Z).sum(axis=1))
         return (lse - Z[:, y, cols]).sum(axis=1)
+
+    def _score_coefs(self, S: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sums of :meth:`_score_sums` and dL_i/ds = softmax(s_i) - onehot(y_i) per candidate."""
+        cols = np.arange(S.shape[2])
+        Z = S - S.max(axis=1, keepdims=True)
+        E = np.exp(Z)
+        total = E.sum(axis=1)
+        coef = E / total[:, None, :]
+        coef[:, y, cols] -= 1.0
+        return (np.log(total) - Z[:, y, cols]).sum(axis=1), coef
 
 
 def _bound(cls, W, X, y, backend, **options) -> tuple[LinearLoss, np.ndarray]:

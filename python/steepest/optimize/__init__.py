@@ -27,6 +27,7 @@ from .descent import SAMPLINGS
 from .results import LinearClassifier, OptimizeResult, StepSizeSweep
 from .strategies import random_local_search, random_search, step_size_sweep
 from .training import gradient_descent, minibatch_gd, sgd, train_linear_classifier
+from .tune import TuneResult, tune
 from .updates import UPDATES
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "minibatch_gd",
     "sgd",
     "train_linear_classifier",
+    "tune",
+    "TuneResult",
     "OptimizeResult",
     "LinearClassifier",
     "StepSizeSweep",

@@ -1,0 +1,84 @@
+"""``optimize.tune``: K (learning rate, reg) models trained together on one sequence of mini-batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import steepest
+from steepest import optimize as opt
+
+
+def _problem(kind, dtype=np.float64, backend=None):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 400)).astype(dtype)
+    y = rng.integers(0, 5, 400)
+    cls = steepest.SVMLoss if kind == "svm" else steepest.SoftmaxLoss
+    return cls(X, y, backend=backend), X, y
+
+
+@pytest.mark.parametrize("kind", ["svm", "softmax"])
+def test_each_model_equals_its_own_training_run(backend, kind):
+    loss, X, y = _problem(kind, backend=backend)
+    lrs, regs = [1e-2, 3e-2], [0.0, 0.1, 1.0]
+    res = opt.tune(loss, lrs, regs, num_iters=60, batch_size=32, seed=4)
+    # the same draws: K starting W in grid order, then the batches
+    rng = np.random.default_rng(4)
+    W0 = rng.standard_normal((6, 5, 30)) * 1e-3
+    batches = rng.integers(0, 400, (60, 32))
+    for k, (lr, reg) in enumerate(res.settings):
+        single = loss.with_reg(reg)
+        W, hist = W0[k].copy(), []
+        for idx in batches:
+            value, dW = single.subset(idx).loss_grad(W)
+            hist.append(value)
+            W -= lr * dW
+        np.testing.assert_allclose(res.W[k], W, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(res.loss_history[k], hist, rtol=1e-10)
+    assert res.train_acc.shape == (6,) and np.all(np.isnan(res.val_acc))
+    assert res.best == int(np.argmax(res.train_acc))
+
+
+def test_validation_picks_the_best_and_diverged_models_are_reported():
+    loss, X, y = _problem("svm")
+    X_val, y_val = X[:, :100].copy(), y[:100].copy()
+    res = opt.tune(loss, [1e-2, 1e300], [0.5], num_iters=20, batch_size=16, seed=0, X_val=X_val, y_val=y_val)
+    assert list(res.diverged) == [False, True]
+    assert res.best == 0 and res.best_learning_rate == 1e-2 and res.best_reg == 0.5
+    expect = np.mean(np.argmax(res.W[0] @ X_val, axis=0) == y_val)
+    assert res.val_acc[0] == pytest.approx(expect)
+    text = str(res)
+    assert "diverged" in text and "<- best" in text and "val acc" in text
+
+
+def test_chunks_in_parallel_give_the_same_models():
+    pytest.importorskip("joblib")
+    loss, X, y = _problem("softmax")
+    one = opt.tune(loss, [1e-2, 2e-2], [0.0, 0.2], num_iters=30, batch_size=20, seed=1)
+    two = opt.tune(loss, [1e-2, 2e-2], [0.0, 0.2], num_iters=30, batch_size=20, seed=1, n_jobs=2)
+    np.testing.assert_allclose(two.W, one.W, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(learning_rates=[]), ValueError, "learning_rates"),
+        (dict(learning_rates=[-1.0]), ValueError, "learning_rates"),
+        (dict(learning_rates="1e-3"), TypeError, "learning_rates"),
+        (dict(regs=[-0.1]), ValueError, "regs"),
+        (dict(regs=[float("nan")]), ValueError, "regs"),
+        (dict(num_iters=0), ValueError, "num_iters"),
+        (dict(batch_size=401), ValueError, "batch_size"),
+        (dict(n_jobs=0), ValueError, "n_jobs"),
+        (dict(seed="x"), TypeError, "seed"),
+        (dict(X_val=np.zeros((30, 3))), ValueError, "X_val and y_val"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(kwargs, error, match):
+    loss, X, y = _problem("svm")
+    args = dict(learning_rates=[1e-3], regs=[0.0], num_iters=5, batch_size=10)
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        opt.tune(loss, **args)
+    with pytest.raises(TypeError, match="loss"):
+        opt.tune(lambda W: 0.0, [1e-3], [0.0])
