@@ -9,13 +9,23 @@ timed). Absolute times depend on the machine and its load; the ratios are what t
 from __future__ import annotations
 
 import gc
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import _backends, reference
 from .._table import table
-from .measure import cifar_shaped, compute_floor, loop_seconds, median_time, multiply_add_rate, numpy_svm_rows
+from .measure import (
+    cifar_shaped,
+    compute_floor,
+    interleaved,
+    loop_seconds,
+    median_time,
+    multiply_add_rate,
+    numpy_svm_rows,
+    read_floor,
+)
 
 NAME = "bench"
 HELP = "measure every backend against NumPy and the reference on CIFAR-shaped data (takes minutes)"
@@ -29,6 +39,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections (repeatable)")
     parser.add_argument("--backend", action="append", help="benchmark only these backends (repeatable)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run under a minute: N = 10,000, float64, losses only, 3 rounds"
+    )
 
 
 def run(args) -> int:
@@ -37,7 +50,10 @@ def run(args) -> int:
     if args.repeat < 1:
         raise ValueError(f"--repeat must be at least 1; got {args.repeat}")
     backends = [_backends.resolve(b) for b in args.backend] if args.backend else None
-    report = build_report(args.n, args.repeat, tuple(args.only or SECTIONS), backends)
+    if args.quick:
+        report = build_report(10_000, 3, ("losses",), backends, dtypes=("float64",))
+    else:
+        report = build_report(args.n, args.repeat, tuple(args.only or SECTIONS), backends)
     print(report.markdown() if args.markdown else report)
     return 0
 
@@ -55,16 +71,27 @@ class Row:
     target: str = ""
 
 
-RELATIVE = ("memory floor", "compute floor", "one NumPy loss+grad", "one NumPy SVM loss")
+#: baselines a time is stated as a multiple of ("1.4x R"); against the others it is a speed-up ("3x faster")
+RELATIVE = ("R", "F-order", "svm", "cpp", "memory floor", "compute floor", "one NumPy loss+grad", "one NumPy SVM loss")
 
 
 def _ratio_text(row: Row) -> str:
-    """'<r>x its time' against a floor or unit (targets stated as a budget), '<r>x faster' for speed-ups."""
+    """'<r>x R' against a floor or another time (targets stated as a budget), '<r>x faster' for speed-ups."""
     if row.ratio is None:
         return ""
     if row.baseline in RELATIVE:
-        return f"{1.0 / row.ratio:.3g}x its time"
-    return f"{row.ratio:.3g}x faster"
+        return f"{1.0 / row.ratio:.3g}x {row.baseline}"
+    return f"{row.ratio:.3g}x faster" if row.ratio >= 1 else f"{1.0 / row.ratio:.3g}x slower"
+
+
+def _status(row: Row) -> str:
+    """'met' / 'missed' for a target '<= k...' (a budget: time / baseline) or '>= k...' (a speed-up)."""
+    m = re.match(r"\s*(<=|>=)\s*([\d.,]+)", row.target)
+    if row.ratio is None or not m:
+        return ""
+    k = float(m.group(2).replace(",", ""))
+    ok = (1.0 / row.ratio <= k) if m.group(1) == "<=" else (row.ratio >= k)
+    return "met" if ok else "missed"
 
 
 @dataclass
@@ -78,21 +105,35 @@ class Report:
         return row
 
     def __str__(self) -> str:
-        body = [(r.operation, r.variant, r.seconds, r.baseline, _ratio_text(r), r.target) for r in self.rows]
-        return table(["operation", "variant", "seconds", "compared with", "ratio", "target"], body, title=self.title)
+        body = [
+            (r.operation, r.variant, r.seconds, r.baseline, _ratio_text(r), r.target, _status(r)) for r in self.rows
+        ]
+        head = ["operation", "variant", "seconds", "compared with", "ratio", "target", ""]
+        return table(head, body, title=self.title)
 
     def markdown(self) -> str:
-        lines = ["| operation | variant | seconds | compared with | ratio | target |", "|---|---|---|---|---|---|"]
+        lines = [
+            "| operation | variant | seconds | compared with | ratio | target | |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in self.rows:
             lines.append(
-                f"| {r.operation} | {r.variant} | {r.seconds:.4g} | {r.baseline} | {_ratio_text(r)} | {r.target} |"
+                f"| {r.operation} | {r.variant} | {r.seconds:.4g} | {r.baseline} | {_ratio_text(r)} | {r.target} "
+                f"| {_status(r)} |"
             )
         return "\n".join(lines)
 
 
 def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtypes=("float64", "float32")) -> None:
-    """Foundation figures: reading X (the memory floor), the multiply-adds at the machine's peak
-    rate (the compute floor), the NumPy reference in both layouts, each backend's kernels."""
+    """Every backend's full loss+grad passes against the roofline R and the NumPy baselines.
+
+    R = max(memory floor, compute floor): reading X once with all threads, or the 2 N D C
+    multiply-adds at the machine's measured peak rate. Every candidate of a dtype runs once per round,
+    in turn, for ``repeat`` rounds (medians): a shared machine's drift affects them alike. NumPy is
+    timed with one BLAS thread and with its default.
+    """
+    from threadpoolctl import threadpool_limits
+
     from ..losses import SoftmaxLoss, SVMLoss
 
     rate = multiply_add_rate(repeat)  # the same for both dtypes: float32 data is multiplied in float64
@@ -101,66 +142,51 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
         rows, y, W = cifar_shaped(n, dtype=dtype)
         XF = rows.T  # (D, N), F-ordered: the rows read in place
         XC = np.ascontiguousarray(XF)  # (D, N), C-ordered
-        floor = median_time(lambda: XC.sum(), repeat)
-        report.add("read X once (X.sum())", dtype_name, floor, target="memory floor")
-        compute = compute_floor(n, XF.shape[0], W.shape[0], rate) if rate else None
-        if compute is not None:
-            report.add(
-                "2 N D C multiply-adds at peak rate",
-                f"{rate / 1e9:.3g} G/s",
-                compute,
-                "memory floor",
-                floor / compute,
-                "compute floor",
-            )
-        t_rows = median_time(lambda: numpy_svm_rows(W, rows, y), repeat)
-        report.add(
-            "NumPy vectorized SVM loss+grad", f"{dtype_name}, X as (N, D) rows", t_rows, "memory floor", floor / t_rows
-        )
-        if dtype == np.float64:
-            t_cols = median_time(lambda: reference.svm_loss_vectorized(W, XC, y), repeat)
-            report.add(
-                "NumPy vectorized SVM loss+grad", f"{dtype_name}, X as (D, N)", t_cols, "memory floor", floor / t_cols
-            )
-            t_soft = median_time(lambda: reference.softmax_loss_vectorized(W, XC, y), repeat)
-            report.add(
-                "NumPy vectorized softmax loss+grad",
-                f"{dtype_name}, X as (D, N)",
-                t_soft,
-                "memory floor",
-                floor / t_soft,
-            )
+        memory = read_floor(XF, rounds=repeat)
+        compute = compute_floor(n, XF.shape[0], W.shape[0], rate) if rate else 0.0
+        R = max(memory, compute)
+        report.add("memory floor: read X once, all threads", dtype_name, memory)
+        if compute:
+            report.add("compute floor: 2 N D C multiply-adds at peak", f"{rate / 1e9:.3g} G/s", compute)
+        report.add("R = max(memory floor, compute floor)", dtype_name, R)
+
+        def one_blas_thread(fn=lambda: numpy_svm_rows(W, rows, y)):
+            with threadpool_limits(1):
+                fn()
+
+        fns = {"baseline 1": one_blas_thread, "baseline default": lambda: numpy_svm_rows(W, rows, y)}
         for name in backends:
-            for order, X in (("C", XC), ("F", XF)):
-                svm = SVMLoss(X, y, backend=name)
-                soft = SoftmaxLoss(X, y, backend=name)
-                t = median_time(lambda: svm.loss_grad(W), repeat)
-                limit = "<= 1.3x floor" if name == "cpp" else ""
-                report.add(f"{name} svm_loss_grad", f"{dtype_name}, {order}-order", t, "memory floor", floor / t, limit)
-                if compute is not None:
-                    report.add(f"{name} svm_loss_grad", f"{dtype_name}, {order}-order", t, "compute floor", compute / t)
+            for order, X in (("F", XF), ("C", XC)):
+                for kind, cls in (("svm", SVMLoss), ("softmax", SoftmaxLoss)):
+                    fns[f"{name} {kind} {order}"] = cls(X, y, backend=name).loss_grad
+        t = interleaved({k: (f if k.startswith("baseline") else (lambda f=f: f(W))) for k, f in fns.items()}, repeat)
+        numpy1 = t["baseline 1"]
+        report.add("NumPy SVM loss+grad on (N, D) rows", f"{dtype_name}, 1 BLAS thread", numpy1, "R", R / numpy1)
+        report.add(
+            "NumPy SVM loss+grad on (N, D) rows",
+            f"{dtype_name}, default BLAS",
+            t["baseline default"],
+            "R",
+            R / t["baseline default"],
+        )
+        for name in backends:
+            svmF, svmC = t[f"{name} svm F"], t[f"{name} svm C"]
+            softF, softC = t[f"{name} softmax F"], t[f"{name} softmax C"]
+            v = f"{dtype_name}"
+            cpp = name == "cpp"
+            report.add(f"{name} svm_loss_grad", f"{v}, F-order", svmF, "R", R / svmF, "<= 1.3x R" if cpp else "")
+            report.add(f"{name} svm_loss_grad", f"{v}, F-order", svmF, "NumPy, 1 BLAS thread", numpy1 / svmF)
+            report.add(f"{name} svm_loss_grad", f"{v}, C-order", svmC, "F-order", svmF / svmC, "<= 1.3x" if cpp else "")
+            report.add(
+                f"{name} softmax_loss_grad", f"{v}, F-order", softF, "svm", svmF / softF, "<= 1.3x" if cpp else ""
+            )
+            report.add(f"{name} softmax_loss_grad", f"{v}, C-order", softC, "R", R / softC)
+            if name == "numba" and "cpp" in backends:
+                report.add(f"{name} svm_loss_grad", f"{v}, F-order", svmF, "cpp", t["cpp svm F"] / svmF, "<= 2x")
                 report.add(
-                    f"{name} svm_loss_grad",
-                    f"{dtype_name}, {order}-order",
-                    t,
-                    "NumPy on rows",
-                    t_rows / t,
-                    ">= 2.5x" if name == "cpp" else "",
+                    f"{name} softmax_loss_grad", f"{v}, F-order", softF, "cpp", t["cpp softmax F"] / softF, "<= 2x"
                 )
-                t = median_time(lambda: soft.loss_grad(W), repeat)
-                report.add(
-                    f"{name} softmax_loss_grad",
-                    f"{dtype_name}, {order}-order",
-                    t,
-                    "memory floor",
-                    floor / t,
-                    "<= 1.5x floor" if name == "cpp" else "",
-                )
-                if compute is not None:
-                    report.add(
-                        f"{name} softmax_loss_grad", f"{dtype_name}, {order}-order", t, "compute floor", compute / t
-                    )
-        rows = XC = XF = None
+        rows = XC = XF = fns = None
         gc.collect()
 
 
@@ -234,14 +260,17 @@ def bench_numerical_gradient(report: Report, n: int, repeat: int, backends: list
             )
 
 
-def build_report(n: int = 50_000, repeat: int = 5, sections=SECTIONS, backends=None) -> Report:
+def build_report(
+    n: int = 50_000, repeat: int = 5, sections=SECTIONS, backends=None, dtypes=("float64", "float32")
+) -> Report:
     """Measure the chosen sections on ``backends`` (default: every available one)."""
     backends = backends or _backends.backends()
     report = Report(
-        f"steepest benchmarks: D = 3073, C = 10, N = {n}, {_backends.get_num_threads()} threads; medians of {repeat}"
+        f"steepest benchmarks: D = 3073, C = 10, N = {n}, {_backends.get_num_threads()} threads; "
+        f"medians of {repeat} interleaved rounds"
     )
     if "losses" in sections:
-        bench_losses(report, n, repeat, backends)
+        bench_losses(report, n, repeat, backends, dtypes)
     if "threads" in sections:
         bench_threads(report, n, repeat)
     if "gradients" in sections:

@@ -18,6 +18,8 @@ from .. import _backends
 
 __all__ = [
     "median_time",
+    "interleaved",
+    "read_floor",
     "loop_seconds",
     "multiply_add_rate",
     "compute_floor",
@@ -37,6 +39,41 @@ def median_time(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> f
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 5, warmup: int = 1) -> dict[str, float]:
+    """Median wall time of each ``fns[name]()`` over ``rounds`` rounds in which every candidate runs
+    once, in turn (after ``warmup`` untimed rounds): a machine that slows down or speeds up during the
+    measurement affects all candidates alike, so their ratios stay meaningful on a shared machine."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def read_floor(X: np.ndarray, n_threads: int | None = None, rounds: int = 5) -> float:
+    """The memory floor of a pass over X: the median time to read every byte of X once with
+    ``n_threads`` threads (default: the library's thread count), each summing its own contiguous
+    share (NumPy releases the GIL while it sums). A single-threaded ``X.sum()`` is not a floor: one
+    core cannot draw the machine's whole memory bandwidth."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = n_threads or _backends.get_num_threads()
+    flat = X.reshape(-1, order="A")  # a view for C- or F-contiguous X: its bytes in memory order
+    shares = np.array_split(flat, threads)
+    with ThreadPoolExecutor(threads) as pool:
+
+        def read() -> None:
+            list(pool.map(np.add.reduce, shares))
+
+        return interleaved({"read": read}, rounds)["read"]
 
 
 def loop_seconds(f: Callable, W: np.ndarray, picks: list, h: float = 1e-5) -> float:
