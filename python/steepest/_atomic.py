@@ -14,6 +14,21 @@ from collections.abc import Iterator
 from typing import IO
 
 
+def _umask() -> int:
+    """The process's umask: from /proc where the platform has it (reading it there changes nothing,
+    so other threads never see another umask), else by setting it and putting it back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):  # pragma: no cover - not Linux
+        pass
+    mask = os.umask(0o022)  # pragma: no cover
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
+
+
 def fsync_folder(folder: str) -> None:
     """Make a rename inside ``folder`` durable, where the platform allows opening folders."""
     try:
@@ -36,6 +51,8 @@ def atomic_open(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[IO[by
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".steepest-", suffix=suffix, dir=folder)
     try:
+        # mkstemp creates the file 0600; a finished file gets the permissions any program's would
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()

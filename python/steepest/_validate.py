@@ -82,6 +82,11 @@ def float_array(a: Any, name: str, ndim: int, *, check_finite: bool = True) -> n
         raise ValueError(f"{name} must be {ndim}-D; got shape {a.shape}")
     if 0 in a.shape:
         raise ValueError(f"{name} must not be empty; got shape {a.shape}")
+    if not a.flags.aligned:  # a view at an odd byte offset: no kernel reads it in place
+        raise ValueError(
+            f"{name} must be aligned to its {a.dtype.itemsize}-byte items; got a misaligned view "
+            f"(use np.require({name}, requirements='A'), which copies it once)"
+        )
     if check_finite:
         finite(a, name)
     return a
@@ -154,7 +159,7 @@ def labels(y: Any, n: int, c: int, name: str = "y") -> np.ndarray:
             raise ValueError(
                 f"{name} must hold labels in [0, {c}); {name}[{i}] = {int(y[i])} ({len(bad)} out of range)"
             )
-    return np.ascontiguousarray(y, dtype=np.int64)
+    return np.require(y, dtype=np.int64, requirements=["C", "A"])  # a copy only when needed (y is small)
 
 
 def indices(idx: Any, n: int, name: str = "idx") -> np.ndarray:
@@ -170,7 +175,7 @@ def indices(idx: Any, n: int, name: str = "idx") -> np.ndarray:
     if len(bad):
         i = int(bad[0])
         raise ValueError(f"{name} must hold indices in [0, {n}); {name}[{i}] = {int(idx[i])}")
-    return np.ascontiguousarray(idx, dtype=np.int64)
+    return np.require(idx, dtype=np.int64, requirements=["C", "A"])
 
 
 def real(

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import numbers
 import os
 import threading
 from collections.abc import Iterator
 from types import ModuleType
 from typing import cast
+
+import numpy as np
 
 from .contract import Kernels
 
@@ -148,8 +151,9 @@ def cpu_count() -> int:
 
 def check_threads(n: object, argname: str = "n_threads") -> int:
     """Validate a thread count: a positive int, or -1 for all cores (0 and other negatives refused)."""
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
         raise TypeError(f"{argname} must be an int (a positive count, or -1 for all cores); got {type(n).__name__}")
+    n = int(n)
     if n == -1:
         return cpu_count()
     if n < 1:
