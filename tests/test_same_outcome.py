@@ -65,3 +65,18 @@ def test_written_files_get_the_umask_permissions(tmp_path):
     assert mode == 0o640
     _atomic.write_text(tmp_path / "b.txt", "y")
     assert stat.S_IMODE(os.stat(tmp_path / "b.txt").st_mode) == 0o666 & ~old
+
+
+@pytest.mark.parametrize("kind", ["svm", "softmax"])
+def test_huge_finite_weights_without_a_penalty_are_no_overflow(backend, kind):
+    """sum(W*W) overflows for W near 1e200, but with reg = 0 the loss has no penalty term: no false
+    FloatingPointError from 0 * inf. The scores themselves stay finite here (X is tiny)."""
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((3, 6)) * 1e200
+    X = rng.standard_normal((6, 10)) * 1e-200
+    y = rng.integers(0, 3, 10)
+    f = steepest.svm_loss_grad if kind == "svm" else steepest.softmax_loss_grad
+    value, dW = f(W, X, y, 0.0, backend=backend)
+    assert np.isfinite(value) and np.all(np.isfinite(dW))
+    with pytest.raises(FloatingPointError):
+        f(W, X, y, 1.0, backend=backend)

@@ -128,6 +128,7 @@ struct NoExtra {
 // the adds independent instead of one long chain of dependent adds.
 template <class T>
 double l2_penalty(const T* W, i64 n, double reg) {
+    if (reg == 0.0) return 0.0;  // not 0 * inf: huge but finite W without a penalty is no overflow
     constexpr int kWays = 8;
     double part[kWays] = {};
     i64 j = 0;

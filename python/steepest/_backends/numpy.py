@@ -54,7 +54,7 @@ def _svm_margins(S: np.ndarray, yb: np.ndarray, delta: float) -> np.ndarray:
 
 def _finish(loss: float, dW64, W: np.ndarray, n: int, reg: float, want_grad: bool):
     W64 = W.astype(np.float64, copy=False)
-    total = loss / n + reg * float(np.sum(W64 * W64))
+    total = loss / n + (reg * float(np.sum(W64 * W64)) if reg else 0.0)  # never 0 * inf
     if not want_grad:
         return total, None
     return total, (dW64 / n + 2.0 * reg * W64).astype(W.dtype, copy=False)

@@ -245,7 +245,7 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     total = 0.0
     for part in losses.tolist():  # block order
         total += part
-    loss = total / B + reg * _sumsq(W64)
+    loss = total / B + (reg * _sumsq(W64) if reg else 0.0)  # never 0 * inf
     if not want_grad:
         return loss, None
     C, D = W.shape
