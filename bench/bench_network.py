@@ -1,20 +1,36 @@
-"""One SGD epoch of Nielsen's [784, 30, 10] network on 8,000 MNIST images, mini-batch 10, eta 3.0.
+"""Nielsen's book, faster: per-epoch time of steepest against the book's literal code, chapters 1 and 3.
 
-    python bench/bench_network.py [--repeats 5] [--data PATH]
+    python bench/bench_network.py [--rounds 5] [--epochs 2] [--data PATH]   # timings
+    python bench/bench_network.py --drift 30                                # drift over 30 epochs
+    python bench/bench_network.py --profile                                 # where steepest's epoch goes
 
-Times, side by side in one process, the book's per-example algorithm (``tests/naive_network.py``,
-``update_mini_batch`` over the mini-batches) and steepest's matrix form (the Numba kernel and the
-NumPy path), all on the same mini-batches from the same starting weights, and prints the medians and
-the ratios (target: steepest >= 10x the book). It checks the results too: after the timed epoch
-every implementation holds the same weights (float64, 1e-12 relative). The Numba kernel is compiled
-before timing. Uses the real t10k images from ``$STEEPEST_MNIST_DIR`` or ``../shared/data/mnist``,
-else synthetic images of MNIST's sparsity (said in the output).
+Timings: the book's run (``tests/naive_network.py``: ``network.py`` and ``network2.py`` line for line) and
+steepest's (``steepest.network`` / ``steepest.network2``: the Numba kernel, and ``backend="numpy"``), each started
+with ``np.random.seed(s); random.seed(s)`` so both follow the same run, [784, 30, 10], mini-batch 10. Chapter 1:
+quadratic cost, eta 3.0, ``test_data`` evaluated every epoch, as in the book. Chapter 3: cross-entropy, lmbda 5.0,
+eta 0.5, monitoring all four metrics on the training and evaluation data. Each variant runs under
+``threadpoolctl`` with 1 BLAS thread and with the BLAS library's default, in interleaved rounds; medians are
+reported. The per-epoch time of a ``SGD`` call of ``--epochs`` epochs is its wall time divided by the epochs, so
+steepest pays its one-time setup (stacking the book's pairs into arrays, the inputs' CSR form) inside it; the setup
+is also shown apart. Every round checks that steepest ends with the book's weights (1e-9 relative) and printed
+the book's accuracies.
+
+Data: the book's 50,000 / 10,000 split from the MNIST IDX files (``steepest.datasets.book``) when the folder has
+the training files; else the t10k images only, 8,000 to train and 2,000 to test, in the book's form (float32
+pixels / 256). The folder: ``--data``, ``$STEEPEST_MNIST_DIR`` or ``../shared/data/mnist``.
+
+Drift: the book, the book with its mini-batch sums taken in the other order (its own rounding noise), and
+steepest, trained together for ``--drift`` epochs of chapter 1; per epoch the three test accuracies and the
+largest relative difference of the parameters from the book's.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import random
 import statistics
 import sys
 import time
@@ -25,81 +41,259 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
-from steepest.network import Network, mnist_for_network, to_pairs
+from steepest import network, network2
 
-import naive_network
+import naive_network as nv
+
+SIZES = [784, 30, 10]
+CH3 = {
+    "lmbda": 5.0,
+    "monitor_evaluation_cost": True,
+    "monitor_evaluation_accuracy": True,
+    "monitor_training_cost": True,
+    "monitor_training_accuracy": True,
+}
 
 
-def load(path: str, n: int):
-    if os.path.exists(os.path.join(path, "t10k-images-idx3-ubyte.gz")):
-        from steepest.datasets import load_mnist
+def load(folder: str):
+    from steepest.datasets import book, load_mnist
 
-        images, labels = load_mnist(path, kind="t10k")
-        X, y = mnist_for_network(images[:n], labels[:n])
-        return X, y, f"MNIST t10k[:{n}] from {path}"
-    rng = np.random.default_rng(0)
-    images = (rng.integers(0, 256, (n, 784)) * (rng.random((n, 784)) < 0.19)).astype(np.uint8)
-    X, y = mnist_for_network(images, rng.integers(0, 10, n))
-    return X, y, f"synthetic MNIST-like images (n={n}; no MNIST folder at {path})"
+    if any(name.startswith("train-images") for name in os.listdir(folder)):
+        training, _, test = book.load_data_wrapper(folder)
+        return training, test, f"MNIST, the book's 50,000 training / 10,000 test images, from {folder}"
+    images, labels = load_mnist(folder, kind="t10k")
+    X = np.multiply(images, np.float32(1 / 256), dtype=np.float32)
+    training = [(X[i].reshape(784, 1), nv.vectorized_result(int(labels[i]))) for i in range(8000)]
+    test = [(X[i].reshape(784, 1), int(labels[i])) for i in range(8000, 10000)]
+    return training, test, f"MNIST t10k only (no training files): 8,000 to train, 2,000 to test, from {folder}"
+
+
+def quiet(fn):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        result = fn()
+    return result, out.getvalue()
+
+
+def blas_threads(n):
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n, user_api="blas") if n else contextlib.nullcontext()
+
+
+def run(chapter: int, impl: str, training, test, epochs: int, seed: int):
+    """One seeded run; returns (network, printed lines, seconds)."""
+    np.random.seed(seed)
+    random.seed(seed)
+    if chapter == 1:
+        net = nv.Network(SIZES) if impl == "book" else network.Network(SIZES)
+        kwargs = {} if impl == "book" else {"backend": impl}
+        call = lambda: net.SGD(training, epochs, 10, 3.0, test_data=test, **kwargs)  # noqa: E731
+    else:
+        net = nv.Network2(SIZES) if impl == "book" else network2.Network(SIZES)
+        kwargs = {} if impl == "book" else {"backend": impl}
+        call = lambda: net.SGD(training, epochs, 10, 0.5, evaluation_data=test, **CH3, **kwargs)  # noqa: E731
+    t = time.perf_counter()
+    _, out = quiet(call)
+    return net, out, time.perf_counter() - t
+
+
+def accuracies(out: str) -> list[str]:
+    return [
+        line.split(":")[1].split("/")[0].strip()
+        for line in out.splitlines()
+        if "ccuracy on evaluation" in line or line.startswith("Epoch") and ":" in line
+    ]
+
+
+def timings(args, training, test) -> None:
+    impls = ["book", "numba", "numpy"]
+    names = {"book": "the book (per example)", "numba": "steepest (default)", "numpy": "steepest numpy"}
+    for chapter in (1, 3):
+        for impl in impls[1:]:  # compile and warm up, untimed
+            run(chapter, impl, training[:200], test[:50], 1, 0)
+        epoch = {(impl, threads): [] for impl in impls for threads in (1, 0)}
+        call = {(impl, threads): [] for impl in impls for threads in (1, 0)}
+        for r in range(args.rounds):
+            for threads in (1, 0):
+                with blas_threads(threads):
+                    for impl in impls:
+                        net, out, seconds = run(chapter, impl, training, test, args.epochs, 100 + r)
+                        call[(impl, threads)].append(seconds)
+                        if impl == "book":
+                            book, book_out = net, out
+                            epoch[(impl, threads)].append(seconds / args.epochs)  # the book has no setup
+                            continue
+                        epoch[(impl, threads)].append(statistics.median(net.history.elapsed))
+                        err = max(
+                            float(np.max(np.abs(np.asarray(p) - q)) / np.max(np.abs(q)))
+                            for p, q in zip(net.weights + net.biases, book.weights + book.biases)
+                        )
+                        assert err <= 1e-9, (chapter, impl, err)
+                        assert accuracies(out) == accuracies(book_out), (chapter, impl)
+        what = "network.py, quadratic, eta 3.0, test_data" if chapter == 1 else "network2.py, cross-entropy, "
+        what += "" if chapter == 1 else "lmbda 5.0, eta 0.5, monitoring all four"
+        print(f"\nchapter {chapter}: {what}; medians of {args.rounds} interleaved rounds")
+        print(
+            f"  {'':<24}{'seconds per epoch':>22}{'speed-up per epoch':>22}{f'speed-up, {args.epochs}-epoch call':>26}"
+        )
+        print(
+            f"  {'implementation':<24}{'1 thread':>11}{'default':>11}{'1 thread':>11}{'default':>11}{'1 thread':>13}"
+            f"{'default':>13}"
+        )
+        med = {key: statistics.median(v) for key, v in epoch.items()}
+        cmed = {key: statistics.median(v) for key, v in call.items()}
+        for impl in impls:
+            e1, e0 = med[(impl, 1)], med[(impl, 0)]
+            r1, r0 = med[("book", 1)] / e1, med[("book", 0)] / e0
+            c1, c0 = cmed[("book", 1)] / cmed[(impl, 1)], cmed[("book", 0)] / cmed[(impl, 0)]
+            print(f"  {names[impl]:<24}{e1:>11.4f}{e0:>11.4f}{r1:>10.1f}x{r0:>10.1f}x{c1:>12.1f}x{c0:>12.1f}x")
+        setup = cmed[("numba", 0)] - args.epochs * med[("numba", 0)]
+        print(f"  steepest's one-time setup per SGD call (pairs to arrays, CSR, first metrics): {setup:.3f} s")
+
+
+def drift(args, training, test) -> None:
+    """Chapter 1 (``--chapter 1``: quadratic, eta 3.0) or 3 (cross-entropy, lmbda 5.0, eta 0.5): the book, the book
+    with its mini-batch sums in the other order, and steepest, each snapshotted at the end of every epoch (by the
+    method the book's SGD calls there once: ``evaluate``, or ``total_cost`` on the evaluation data)."""
+    ch3 = args.chapter == 3
+    book_cls = nv.Network2 if ch3 else nv.Network
+
+    class Reordered(book_cls):
+        def update_mini_batch(self, mini_batch, eta, *rest):
+            super().update_mini_batch(mini_batch[::-1], eta, *rest)
+
+    def snapshots(cls):
+        class Snapshots(cls):
+            def keep(self):
+                self.kept = getattr(self, "kept", [])
+                self.kept.append([np.array(p, dtype=np.float64) for p in self.weights + self.biases])
+
+            def evaluate(self, test_data):
+                self.keep()
+                return super().evaluate(test_data)
+
+            def total_cost(self, data, lmbda, convert=False):
+                if convert:
+                    self.keep()
+                return super().total_cost(data, lmbda, convert)
+
+        return Snapshots
+
+    runs = {}
+    for name, cls in (
+        ("book", book_cls),
+        ("reordered", Reordered),
+        ("steepest", network2.Network if ch3 else network.Network),
+    ):
+        np.random.seed(args.seed)
+        random.seed(args.seed)
+        net = snapshots(cls)(SIZES)
+        if ch3:
+            go = lambda net=net: net.SGD(  # noqa: E731
+                training,
+                args.drift,
+                10,
+                0.5,
+                lmbda=5.0,
+                evaluation_data=test,
+                monitor_evaluation_cost=True,
+                monitor_evaluation_accuracy=True,
+            )
+        else:
+            go = lambda net=net: net.SGD(training, args.drift, 10, 3.0, test_data=test)  # noqa: E731
+        _, out = quiet(go)
+        runs[name] = (net, accuracies(out))
+
+    def rel(a, b):
+        return [max(float(np.max(np.abs(p - q)) / np.max(np.abs(q))) for p, q in zip(x, y)) for x, y in zip(a, b)]
+
+    book = runs["book"][0].kept
+    d_ours, d_own = rel(runs["steepest"][0].kept, book), rel(runs["reordered"][0].kept, book)
+    what = "cross-entropy, lmbda 5.0, eta 0.5" if ch3 else "quadratic, eta 3.0"
+    print(f"\nchapter {args.chapter} ({what}) seeded with {args.seed}, {args.drift} epochs: test accuracy, and the")
+    print("largest relative difference of the parameters from the book's after each epoch")
+    print(
+        f"{'epoch':>5} {'book':>6} {'steepest':>9} {'reordered':>10} {'steepest vs book':>17} {'reordered vs book':>18}"
+    )
+    for j in range(args.drift):
+        acc = [runs[k][1][j] for k in ("book", "steepest", "reordered")]
+        print(f"{j:>5} {acc[0]:>6} {acc[1]:>9} {acc[2]:>10} {d_ours[j]:>17.1e} {d_own[j]:>18.1e}")
+
+
+def profile(args, training, test) -> None:
+    """Where steepest's chapter 1 epoch goes: the kernel, the shuffle, the evaluation, the setup."""
+    from steepest._backends.numba import network as kernels
+    from steepest.network.data import _as_data
+
+    net = network.Network(SIZES, seed=0)
+    net.evaluate(test[:300])  # load the compiled kernels (untimed)
+    kernels.csr(np.zeros((2, 784)), 0.5)
+    t = time.perf_counter()
+    train = _as_data("training_data", training, 784, 10, np.dtype(np.float64), True)
+    t_pairs = time.perf_counter() - t
+    t = time.perf_counter()
+    indptr, indices, values = kernels.csr(train.rows, 0.5)
+    t_csr = time.perf_counter() - t
+    n = train.n
+    weights = tuple(np.ascontiguousarray(w.T) for w in net.weights)
+    biases = tuple(b[:, 0].copy() for b in net.biases)
+    perm = np.random.default_rng(0).permutation(n)
+    empty = np.zeros((0, 0))
+    kernels.sgd_batches(
+        indptr, indices, values, empty, True, train.targets, perm, 0, 100, 10, weights, biases, 3.0, 1.0, True
+    )
+    ts = []
+    for _ in range(args.rounds):
+        t = time.perf_counter()
+        kernels.sgd_batches(
+            indptr, indices, values, empty, True, train.targets, perm, 0, n, 10, weights, biases, 3.0, 1.0, True
+        )
+        ts.append(time.perf_counter() - t)
+    t_kernel = statistics.median(ts)
+    order = list(range(n))
+    t = time.perf_counter()
+    random.shuffle(order)
+    np.array(order, dtype=np.int64)
+    t_shuffle = time.perf_counter() - t
+    test_data = _as_data("test_data", test, 784, 10, np.dtype(np.float64), False)
+    net._correct(test_data)  # its CSR form, once per SGD call
+    ts = []
+    for _ in range(args.rounds):
+        t = time.perf_counter()
+        net._correct(test_data)
+        ts.append(time.perf_counter() - t)
+    t_eval = statistics.median(ts)
+    nnz = indptr[-1] / n
+    print(f"\nsteepest, chapter 1, {n} training images ({nnz:.0f} non-zero pixels each), {test_data.n} test images")
+    print(
+        f"  kernel, one epoch         {t_kernel:8.4f} s  ({t_kernel / (n / 10) * 1e6:.1f} us per mini-batch,"
+        f" {t_kernel / (n * nnz) * 1e9:.2f} ns per non-zero pixel)"
+    )
+    print(f"  random.shuffle + order    {t_shuffle:8.4f} s")
+    print(f"  evaluate(test_data)       {t_eval:8.4f} s")
+    print(f"  once per SGD call: pairs to arrays {t_pairs:.4f} s, CSR {t_csr:.4f} s")
 
 
 def main(argv=None) -> int:
     default = os.environ.get("STEEPEST_MNIST_DIR") or os.path.join(HERE, "..", "..", "shared", "data", "mnist")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--n", type=int, default=8000)
-    parser.add_argument("--data", default=default)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per timed SGD call (default 3)")
+    parser.add_argument("--data", default=default, help="MNIST folder (default $STEEPEST_MNIST_DIR)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the drift run (default 0)")
+    parser.add_argument("--drift", type=int, default=0, metavar="EPOCHS", help="measure the drift over EPOCHS")
+    parser.add_argument("--chapter", type=int, choices=(1, 3), default=1, help="the drift run's chapter (default 1)")
+    parser.add_argument("--profile", action="store_true", help="where steepest's epoch goes")
     args = parser.parse_args(argv)
-
-    X, y, source = load(args.data, args.n)
-    n, m, eta = X.shape[1], 10, 3.0
-    pairs = to_pairs(X, y)
-    start = Network([784, 30, 10], seed=0)
-    Network([784, 30, 10], seed=0).SGD((X[:, :100], y[:100]), 1, m, eta, verbose=False, backend="numba")  # compile
-
-    def run_naive():
-        ref = naive_network.Network([784, 30, 10])
-        ref.weights = [w.copy() for w in start.weights]
-        ref.biases = [b.copy() for b in start.biases]
-        perm = np.random.default_rng(1).permutation(n)
-        t = time.perf_counter()
-        for k in range(0, n, m):
-            ref.update_mini_batch([pairs[i] for i in perm[k : k + m]], eta)
-        return time.perf_counter() - t, ref.weights + ref.biases
-
-    def run_steepest(backend):
-        net = Network([784, 30, 10], seed=0)
-        net.rng = np.random.default_rng(1)  # the same permutation as run_naive
-        t = time.perf_counter()
-        net.SGD((X, y), 1, m, eta, verbose=False, backend=backend)
-        return time.perf_counter() - t, net.weights + net.biases
-
-    runs = {
-        "book (per example)": run_naive,
-        "steepest numba": lambda: run_steepest("numba"),
-        "steepest numpy": lambda: run_steepest("numpy"),
-    }
-    times = {k: [] for k in runs}
-    params = {}
-    for _ in range(args.repeats):  # interleaved, so load changes hit every variant alike
-        for name, fn in runs.items():
-            t, p = fn()
-            times[name].append(t)
-            params[name] = p
-    ref = params["book (per example)"]
-    for name, p in params.items():
-        err = max(float(np.max(np.abs(a - b)) / np.max(np.abs(b))) for a, b in zip(p, ref))
-        assert err <= 1e-12, (name, err)
-
-    print(f"one epoch, [784, 30, 10], mini-batch {m}, eta {eta}, float64: {source}")
-    print(f"medians of {args.repeats} interleaved repeats; results checked equal to the book's (1e-12)")
-    base = statistics.median(times["book (per example)"])
-    print(f"{'implementation':<22}{'median s':>10}{'min s':>10}{'speed-up':>10}")
-    for name, ts in times.items():
-        med = statistics.median(ts)
-        print(f"{name:<22}{med:>10.4f}{min(ts):>10.4f}{base / med:>9.1f}x")
-    ratio = base / statistics.median(times["steepest numba"])
-    print(f"steepest (default backend) vs the book: {ratio:.1f}x (target >= 10x)")
+    training, test, source = load(args.data)
+    print(f"{source}; {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, numpy {np.__version__}")
+    if args.drift:
+        drift(args, training, test)
+    elif args.profile:
+        profile(args, training, test)
+    else:
+        timings(args, training, test)
     return 0
 
 

@@ -772,3 +772,61 @@ def test_download_cifar10_unsafe_archive_rejected(server, cache, monkeypatch, tm
     with pytest.raises(ValueError, match="does not hold cifar-10-batches-py/data_batch_1"):
         ds.download_cifar10(base_url=base)
     assert list(cache.iterdir()) == []
+
+
+def test_download_refuses_bad_arguments_before_creating_anything(cache, tmp_path):
+    dest = tmp_path / "never"
+    for call, kwargs, error, match in [
+        (ds.download_mnist, {"base_url": "ftp://example.org/"}, ValueError, "http, https or file URL"),
+        (ds.download_mnist, {"base_url": 7}, TypeError, "base_url must be a str"),
+        (ds.download_mnist, {"timeout": 0}, ValueError, "timeout must be a positive"),
+        (ds.download_mnist, {"timeout": float("nan")}, ValueError, "timeout must be a positive"),
+        (ds.download_mnist, {"timeout": "10"}, TypeError, "timeout must be a number"),
+        (ds.download_mnist, {"force": 1}, TypeError, "force must be True or False"),
+        (ds.download_mnist, {"kinds": ("test",)}, ValueError, "'train' and/or 't10k'"),
+        (ds.download_mnist, {"progress": "yes"}, TypeError, "progress must be"),
+        (ds.download_cifar10, {"base_url": "gopher://x/"}, ValueError, "http, https or file URL"),
+        (ds.download_cifar10, {"timeout": -1.0}, ValueError, "timeout must be a positive"),
+        (ds.download_cifar10, {"force": "no"}, TypeError, "force must be True or False"),
+    ]:
+        with pytest.raises(error, match=match):
+            call(dest, **kwargs)
+        with pytest.raises(error, match=match):
+            call(**kwargs)
+    assert not dest.exists() and not cache.exists()
+
+
+def test_download_without_pooch_names_the_extra(cache, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pooch", None)  # `import pooch` now raises ImportError
+    for call in (ds.download_mnist, ds.download_cifar10):
+        with pytest.raises(ImportError, match=r"needs pooch: pip install steepest\[data\]"):
+            call(tmp_path / "dest")
+    assert not (tmp_path / "dest").exists() and not cache.exists()
+    monkeypatch.delitem(sys.modules, "pooch")
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    with pytest.raises(ImportError, match=r"progress=True needs tqdm: pip install steepest\[progress\]"):
+        ds.download_mnist(tmp_path / "dest", progress=True)
+    assert not (tmp_path / "dest").exists()
+
+
+def test_download_mnist_force_and_file_urls(server, cache, monkeypatch, tmp_path):
+    base, www, requests = server
+    files, _ = _serve_mnist(www, monkeypatch)
+    folder = ds.download_mnist(base_url=base, kinds="t10k", progress=False)
+    assert len(requests) == 2
+    ds.download_mnist(base_url=base, kinds="t10k", force=True, progress=False)
+    assert len(requests) == 4  # force: both files again, moved over the old ones
+    assert sorted(p.name for p in folder.iterdir()) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    # A file:// URL (a mirror on a shared disk) is read without a server.
+    local = ds.download_mnist(tmp_path / "local", base_url=files.as_uri() + "/", kinds="train")
+    assert ds.load_mnist(local, "train")[0].shape == (30, 784)
+    assert len(requests) == 4
+
+
+def test_download_shows_pooch_progress_bar(server, cache, monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    base, www, _ = server
+    _serve_mnist(www, monkeypatch)
+    ds.download_mnist(base_url=base, kinds="t10k", progress=True)
+    err = capsys.readouterr().err
+    assert "B/s" in err or "100%" in err  # tqdm's bar, drawn by pooch's HTTPDownloader

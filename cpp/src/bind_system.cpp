@@ -29,8 +29,10 @@ void bind_system(py::module_& m) {
         throw py::import_error(e.what());
     }
     switch (g_path) {
+#ifndef STEEPEST_PORTABLE  // a portable build has the baseline kernels only (no x86 file compiled)
         case SimdPath::avx512: set_active_kernels(&kernel_set_avx512()); break;
         case SimdPath::avx2: set_active_kernels(&kernel_set_avx2()); break;
+#endif
         default: set_active_kernels(&kernel_set_baseline()); break;
     }
 

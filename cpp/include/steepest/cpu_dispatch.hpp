@@ -3,7 +3,8 @@
 // The distributed module is compiled for baseline x86-64 plus two extra translation units built
 // with AVX2+FMA and AVX-512 flags. At import the best path the CPU (and the OS, via XSAVE state)
 // supports is chosen; STEEPEST_SIMD=baseline|avx2|avx512 forces a lower path for testing, never one
-// the CPU lacks.
+// the CPU lacks. A portable build (STEEPEST_PORTABLE: plain C++ kernels, no x86 file) has the
+// baseline path only, on any CPU.
 #pragma once
 
 #include <cstdlib>
@@ -45,6 +46,9 @@ inline CpuFeatures detect_cpu_features() {
 }
 
 inline bool path_supported(SimdPath p, const CpuFeatures& f) {
+#ifdef STEEPEST_PORTABLE
+    if (p != SimdPath::baseline) return false;
+#endif
     switch (p) {
         case SimdPath::avx512:
             return f.avx512f && f.avx512dq && f.avx512vl && f.avx512bw && f.avx2 && f.fma;

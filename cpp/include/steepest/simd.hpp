@@ -2,16 +2,21 @@
 //
 // This header is compiled several times, once per translation unit with its own target flags
 // (cpp/src/isa_*.cpp). Each includer defines STEEPEST_ISA_LEVEL (0 = SSE2 baseline, 1 = AVX2+FMA,
-// 2 = AVX-512) and STEEPEST_ISA_NS (a namespace unique to that level), so the same inline
-// functions compiled with different flags never share a symbol (no ODR clash between levels).
+// 2 = AVX-512, -1 = portable: plain C++, no intrinsics, for any CPU) and STEEPEST_ISA_NS (a namespace
+// unique to that level), so the same inline functions compiled with different flags never share a
+// symbol (no ODR clash between levels). The portable level computes exactly what the SSE2 baseline
+// computes, operation for operation (two lanes, separate multiply and add, the same max/min/select
+// rules on NaN, the same bit manipulations), so its results are bitwise the baseline's.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <immintrin.h>
 
 #ifndef STEEPEST_ISA_LEVEL
 #define STEEPEST_ISA_LEVEL 0
+#endif
+#if STEEPEST_ISA_LEVEL >= 0
+#include <immintrin.h>
 #endif
 #ifndef STEEPEST_ISA_NS
 #define STEEPEST_ISA_NS isa_baseline
@@ -102,7 +107,7 @@ inline double vhsum(vd a) {
     return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
 }
 
-#else
+#elif STEEPEST_ISA_LEVEL == 0
 
 constexpr int kLanes = 2;
 constexpr int kVectorRegisters = 16;
@@ -144,6 +149,63 @@ inline vd vfrexp(vd s, vd& e) {
     return {_mm_castsi128_pd(mant)};
 }
 inline double vhsum(vd a) { return _mm_cvtsd_f64(_mm_add_sd(a.v, _mm_unpackhi_pd(a.v, a.v))); }
+
+#else  // portable: the SSE2 baseline's operations in plain C++
+
+constexpr int kLanes = 2;
+constexpr int kVectorRegisters = 16;
+struct vd {
+    double v[2];
+};
+inline std::uint64_t bits_of(double x) {
+    std::uint64_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+}
+inline double double_of(std::uint64_t b) {
+    double x;
+    std::memcpy(&x, &b, sizeof x);
+    return x;
+}
+inline vd vzero() { return {{0.0, 0.0}}; }
+inline vd vset1(double a) { return {{a, a}}; }
+inline vd vload(const double* p) { return {{p[0], p[1]}}; }
+inline vd vload(const float* p) { return {{static_cast<double>(p[0]), static_cast<double>(p[1])}}; }
+inline void vstore(double* p, vd a) {
+    p[0] = a.v[0];
+    p[1] = a.v[1];
+}
+inline vd vadd(vd a, vd b) { return {{a.v[0] + b.v[0], a.v[1] + b.v[1]}}; }
+inline vd vsub(vd a, vd b) { return {{a.v[0] - b.v[0], a.v[1] - b.v[1]}}; }
+inline vd vmul(vd a, vd b) { return {{a.v[0] * b.v[0], a.v[1] * b.v[1]}}; }
+// No fused multiply-add (as at the baseline level): a rounded product, then the sum.
+inline vd vfmadd(vd a, vd b, vd c) { return vadd(vmul(a, b), c); }
+// maxpd / minpd: the second operand whenever the comparison is false (so on NaN)
+inline vd vmax(vd a, vd b) { return {{a.v[0] > b.v[0] ? a.v[0] : b.v[0], a.v[1] > b.v[1] ? a.v[1] : b.v[1]}}; }
+inline vd vmin(vd a, vd b) { return {{a.v[0] < b.v[0] ? a.v[0] : b.v[0], a.v[1] < b.v[1] ? a.v[1] : b.v[1]}}; }
+inline vd vabs(vd a) {
+    const std::uint64_t mask = ~(std::uint64_t(1) << 63);
+    return {{double_of(bits_of(a.v[0]) & mask), double_of(bits_of(a.v[1]) & mask)}};
+}
+inline vd vdiv(vd a, vd b) { return {{a.v[0] / b.v[0], a.v[1] / b.v[1]}}; }
+inline vd vselect_gt(vd a, vd b, vd x, vd y) {
+    return {{a.v[0] > b.v[0] ? x.v[0] : y.v[0], a.v[1] > b.v[1] ? x.v[1] : y.v[1]}};
+}
+inline vd vpow2i(vd n) {
+    vd t = vadd(n, vset1(1023.0 + 0x1p52));
+    return {{double_of(bits_of(t.v[0]) << 52), double_of(bits_of(t.v[1]) << 52)}};
+}
+inline vd vfrexp(vd s, vd& e) {
+    const std::uint64_t big = bits_of(0x1p52), mant_mask = 0x000FFFFFFFFFFFFFULL, one = 0x3FF0000000000000ULL;
+    vd m;
+    for (int i = 0; i < 2; ++i) {
+        const std::uint64_t b = bits_of(s.v[i]);
+        e.v[i] = double_of((b >> 52) | big) - (0x1p52 + 1023.0);
+        m.v[i] = double_of((b & mant_mask) | one);
+    }
+    return m;
+}
+inline double vhsum(vd a) { return a.v[0] + a.v[1]; }
 
 #endif
 
@@ -218,12 +280,21 @@ inline void transpose_block(const double* src, std::int64_t lds, double* dst, st
     _mm256_storeu_pd(dst + 2 * ldd, _mm256_permute2f128_pd(t0, t2, 0x31));
     _mm256_storeu_pd(dst + 3 * ldd, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
-#else
+#elif STEEPEST_ISA_LEVEL == 0
 constexpr int kTransposeDouble = 2;
 inline void transpose_block(const double* src, std::int64_t lds, double* dst, std::int64_t ldd) {
     __m128d r0 = _mm_loadu_pd(src), r1 = _mm_loadu_pd(src + lds);
     _mm_storeu_pd(dst, _mm_unpacklo_pd(r0, r1));
     _mm_storeu_pd(dst + ldd, _mm_unpackhi_pd(r0, r1));
+}
+#else
+constexpr int kTransposeDouble = 2;
+inline void transpose_block(const double* src, std::int64_t lds, double* dst, std::int64_t ldd) {
+    const double a0 = src[0], a1 = src[1], b0 = src[lds], b1 = src[lds + 1];
+    dst[0] = a0;
+    dst[1] = b0;
+    dst[ldd] = a1;
+    dst[ldd + 1] = b1;
 }
 #endif
 
@@ -246,6 +317,15 @@ inline void transpose_block(const float* src, std::int64_t lds, float* dst, std:
         _mm256_storeu_ps(dst + k * ldd, _mm256_permute2f128_ps(u[k], u[k + 4], 0x20));
         _mm256_storeu_ps(dst + (k + 4) * ldd, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
     }
+}
+#elif STEEPEST_ISA_LEVEL < 0
+constexpr int kTransposeFloat = 4;
+inline void transpose_block(const float* src, std::int64_t lds, float* dst, std::int64_t ldd) {
+    float t[4][4];
+    for (int r = 0; r < 4; ++r)
+        for (int k = 0; k < 4; ++k) t[k][r] = src[r * lds + k];
+    for (int k = 0; k < 4; ++k)
+        for (int r = 0; r < 4; ++r) dst[k * ldd + r] = t[k][r];
 }
 #else
 constexpr int kTransposeFloat = 4;

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
+#include "steepest/portable.hpp"
 
 namespace steepest {
 
@@ -88,7 +88,7 @@ class ThreadPool {
         static std::mutex guard;
         static ThreadPool* pool = nullptr;
         std::lock_guard<std::mutex> lock(guard);
-        if (pool == nullptr || pool->pid_ != ::getpid()) pool = new ThreadPool();  // intentionally leaked
+        if (pool == nullptr || pool->pid_ != process_id()) pool = new ThreadPool();  // intentionally leaked
         return *pool;
     }
 
@@ -150,7 +150,7 @@ class ThreadPool {
         std::condition_variable done_cv;
     };
 
-    ThreadPool() : pid_(::getpid()) {}
+    ThreadPool() : pid_(process_id()) {}
 
     static bool exhausted(const Job& job) {
         return job.cancel.load(std::memory_order_relaxed) ||
@@ -218,7 +218,7 @@ class ThreadPool {
         }
     }
 
-    const pid_t pid_;
+    const long pid_;
     std::mutex mutex_;
     std::condition_variable work_cv_;
     std::deque<Job*> queue_;

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "steepest/kernel_table.hpp"
+#include "steepest/portable.hpp"
 #include "steepest/simd.hpp"
 
 namespace steepest {
@@ -37,7 +38,7 @@ inline void for_class_blocks(i64 C, i64 max_block, F&& f) {
 inline void prefetch_step(PrefetchPlan* pf) {
     if (pf == nullptr || pf->run >= pf->nruns) return;
     const char* run = pf->stride != 0 ? pf->cols[0] + pf->run * pf->stride : pf->cols[pf->run];
-    _mm_prefetch(run + pf->off, _MM_HINT_T1);
+    STEEPEST_PREFETCH(run + pf->off);
     pf->off += 64;
     if (pf->off >= pf->bytes) {
         pf->off = 0;

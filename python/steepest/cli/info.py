@@ -12,7 +12,11 @@ HELP = "show the version, backends, threads and CPU features, and self-check eve
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--no-check", action="store_true", help="skip the self-check")
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip the self-check of every backend against steepest.reference (and numba's first compile)",
+    )
 
 
 def self_check(seed: int = 0) -> list[tuple]:
@@ -88,6 +92,9 @@ def run(args) -> int:
     print(key_values(pairs, title="steepest info"))
     if args.no_check:
         return 0
+    from . import numba_compile_notice
+
+    numba_compile_notice(available)
     rows = self_check()
     print()
     print(

@@ -61,13 +61,15 @@ def run(args) -> int:
     points = _validate.integer(args.points, "--points", low=3)
     seed = _validate.integer(args.seed, "--seed", low=0)
     reg = _validate.reg(args.reg)
-    if args.backend is not None:
-        _backends.resolve(args.backend)  # refuse an unknown or unavailable backend before any work
+    backend = _backends.resolve(args.backend)  # refuse an unknown or unavailable backend before any work
     out = None if args.no_plots else _validate.writable_dir(args.out, "--out")
     if not args.no_plots:
         from ..landscape.plots import require_matplotlib
 
         require_matplotlib()
+    from . import numba_compile_notice
+
+    numba_compile_notice([backend])
 
     data = load_dataset(args.data, seed=seed)
     cls = SVMLoss if args.loss == "svm" else SoftmaxLoss
@@ -134,7 +136,7 @@ def run(args) -> int:
         rows.append((f"{ls.step:.6g}", ls.loss, "exact line search"))
     print(
         table(
-            ["step size", "new loss", ""],
+            ["step size", "new loss", "which"],
             rows,
             title=f"\nalong -dW from loss {loss0:.6g}: the notes' sweep"
             + (" and the exact line search" if loss.has_exact_line else ""),

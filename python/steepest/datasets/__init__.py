@@ -22,6 +22,8 @@ Only NumPy and the standard library are imported here; scikit-learn is imported 
 
 from __future__ import annotations
 
+from . import book
+from .book import load_data_wrapper
 from .catalog import DataSplit, load_dataset
 from .download import REGISTRY, ChecksumError, DownloadError, data_home, download_cifar10, download_mnist
 from .loaders import load_cifar10, load_digits, load_mnist, make_synthetic
@@ -29,6 +31,7 @@ from .preprocessing import preprocess, split
 
 __all__ = [
     "REGISTRY",
+    "book",
     "ChecksumError",
     "DataSplit",
     "DownloadError",
@@ -36,6 +39,7 @@ __all__ = [
     "download_cifar10",
     "download_mnist",
     "load_cifar10",
+    "load_data_wrapper",
     "load_dataset",
     "load_digits",
     "load_mnist",

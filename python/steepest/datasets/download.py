@@ -1,33 +1,40 @@
-"""Checksummed downloads for ``steepest.datasets``: one registry, verified before use, atomic.
+"""Checksummed downloads for ``steepest.datasets``, through pooch: one registry, verified before use.
 
-Every file is streamed into a temporary file inside the destination folder while its checksum is
-computed; only a file whose checksum equals the published one is moved into place (``os.replace``,
-atomic on one file system). Archives are unpacked into a temporary folder (members checked: no
-absolute paths, no ``..``, no links or devices) that is renamed into place when complete. A failed,
-interrupted or corrupted download leaves nothing behind but what was there before.
+``REGISTRY`` is the one place where the URLs and the published checksums live. Each file is fetched
+by ``pooch.retrieve`` (the ``data`` extra: ``pip install steepest[data]``; pooch is imported only by
+the download functions), which streams it into a temporary file next to its destination, checks it
+against the published checksum and only then moves it into place; a file already cached whose
+checksum matches is not downloaded again. A progress bar is shown when tqdm is installed.
 
-Only the standard library is used (``urllib``); no test needs the internet: ``base_url=`` points a
-download at any server, e.g. a local ``http.server`` serving small files in the real formats.
+Files are cached under ``data_home()``: ``$STEEPEST_DATA`` when set, else ``~/.cache/steepest``.
+CIFAR-10's archive is checked before it is opened, unpacked into a temporary folder (members
+checked: no absolute paths, no ``..``, no links or devices) that is renamed into place when
+complete, then deleted. A failed, interrupted or corrupted download leaves nothing behind but what
+was there before. Arguments (URL scheme, timeout, force, kinds) are checked before any folder is
+created. No test needs the internet: ``base_url=`` points a download at any server, e.g. a local
+``http.server`` serving small files in the real formats.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import tarfile
 import tempfile
-import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import _optional
 from .._atomic import fsync_folder
 from .formats import CIFAR_FOLDER, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, as_path
 
 #: The one place where URLs and published checksums live. ``base_url`` ends with "/", each file
-#: name is appended to it. Checksums are "algorithm:hexdigest" (any algorithm in hashlib).
+#: name is appended to it. Checksums are "algorithm:hexdigest" (md5, sha1 or sha256, as pooch reads them).
 REGISTRY: dict[str, dict[str, Any]] = {
     "cifar10": {
         # The publisher's page (https://www.cs.toronto.edu/~kriz/cifar.html) gives this md5.
@@ -64,33 +71,55 @@ def data_home() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "steepest"
 
 
-def _hasher(checksum: str) -> tuple[Any, str]:
+def file_checksum(path: Path, checksum: str) -> str:
+    """The checksum of ``path`` in the algorithm ``checksum`` names, formatted like it."""
     algorithm, _, digest = checksum.partition(":")
     if not digest:
         raise ValueError(f"checksum {checksum!r} must read 'algorithm:hexdigest', e.g. 'md5:...'")
-    return hashlib.new(algorithm), digest.lower()
-
-
-def file_checksum(path: Path, checksum: str) -> str:
-    """The checksum of ``path`` in the algorithm ``checksum`` names, formatted like it."""
-    h, _ = _hasher(checksum)
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
     return f"{h.name}:{h.hexdigest()}"
 
 
-def _url(base_url: str, name: str) -> str:
+# --------------------------------------------------------------------------------------------------
+# checks made before anything is created
+# --------------------------------------------------------------------------------------------------
+
+
+def _check_base_url(base_url: Any) -> str:
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str; got {type(base_url).__name__}")
     scheme = urllib.parse.urlsplit(base_url).scheme
     if scheme not in ("http", "https", "file"):
         raise ValueError(f"base_url must be an http, https or file URL; got {base_url!r}")
+    return base_url
+
+
+def _url(base_url: str, name: str) -> str:
     return base_url.rstrip("/") + "/" + urllib.parse.quote(name)
 
 
-def _dest(dest: Any, default: Path) -> Path:
-    folder = default if dest is None else as_path(dest, "dest")
+def _check_options(timeout: Any, force: Any, progress: Any) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds; got {type(timeout).__name__}")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a positive, finite number of seconds; got {timeout!r}")
+    if not isinstance(force, bool):
+        raise TypeError(f"force must be True or False; got {type(force).__name__}")
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be True, False or None; got {type(progress).__name__}")
+    if progress:
+        _optional.require("tqdm", "progress", "progress=True")
+    return float(timeout)
+
+
+def _pooch(feature: str) -> Any:
+    return _optional.require("pooch", "data", feature)
+
+
+def _mkdir(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -98,51 +127,87 @@ def _dest(dest: Any, default: Path) -> Path:
     return folder
 
 
-def fetch(url: str, folder: Path, checksum: str, *, timeout: float = _TIMEOUT) -> Path:
-    """Download ``url`` into a temporary file in ``folder`` and return it once its checksum matched.
+# --------------------------------------------------------------------------------------------------
+# one verified file, through pooch
+# --------------------------------------------------------------------------------------------------
 
-    The caller owns the returned temporary file (moves it into place or deletes it). On any failure
-    the temporary file is deleted and the error names the URL (and both checksums on a mismatch).
+
+def _copy_file_url(url: str, output_file: Any, _pooch: Any) -> None:
+    """A pooch downloader for ``file://`` URLs (pooch speaks http, https, ftp, sftp and doi)."""
+    source = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+    with open(source, "rb") as src, open(output_file, "wb") as dst:
+        shutil.copyfileobj(src, dst, _CHUNK)
+
+
+def _show_progress(progress: bool | None) -> bool:
+    """pooch's progress bar: when asked (tqdm checked up front), or by default when tqdm is installed."""
+    if progress is not None:
+        return progress
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def fetch(
+    url: str,
+    folder: Path,
+    name: str,
+    checksum: str,
+    *,
+    timeout: float = _TIMEOUT,
+    progress: bool | None = None,
+    feature: str = "downloading data",
+) -> Path:
+    """``folder / name``, downloaded from ``url`` by pooch unless already there with ``checksum``.
+
+    pooch writes into a temporary file in ``folder`` and moves it to ``name`` only once its checksum
+    matched. Raises ``ChecksumError`` (naming the URL and both checksums) on a mismatch and
+    ``DownloadError`` naming the URL on a network or HTTP failure; neither leaves a file behind.
     """
-    h, expected = _hasher(checksum)
+    pooch = _pooch(feature)
+    import requests  # a dependency of pooch
+
+    if url.startswith("file:"):
+        inner: Callable = _copy_file_url
+    else:
+        inner = pooch.HTTPDownloader(progressbar=_show_progress(progress), timeout=timeout)
+    received: list[str] = []
+
+    def downloader(url: str, output_file: Any, pooch_obj: Any) -> None:
+        inner(url, output_file, pooch_obj)
+        received.append(file_checksum(Path(output_file), checksum))
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise DownloadError(f"cannot write into {str(folder)!r} to download {url}: {exc.strerror}") from None
-    ok = False
+        path = pooch.retrieve(url, known_hash=checksum, fname=name, path=folder, downloader=downloader)
+    except requests.exceptions.HTTPError as exc:
+        response = exc.response
+        status = f"HTTP {response.status_code} {response.reason}" if response is not None else str(exc)
+        raise DownloadError(f"download of {url} failed: {status}") from exc
+    except (requests.exceptions.RequestException, OSError) as exc:
+        raise DownloadError(f"download of {url} failed: {exc}") from exc
+    except ValueError as exc:
+        if not received:
+            raise
+        algorithm, _, expected = checksum.partition(":")
+        got = received[-1].partition(":")[2]
+        raise ChecksumError(
+            f"download of {url} is corrupted: expected {algorithm} {expected.lower()}, received {algorithm} {got}; "
+            "the file was deleted"
+        ) from exc
+    return Path(path)
+
+
+def _fresh(url: str, folder: Path, name: str, checksum: str, **options: Any) -> Path:
+    """Download ``name`` anew (``force=True``) into a temporary folder, then move it over the old file."""
+    tmpdir = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
     try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (scheme checked)
-                    for chunk in iter(lambda: response.read(_CHUNK), b""):
-                        h.update(chunk)
-                        out.write(chunk)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if isinstance(exc, urllib.error.HTTPError):
-                    reason = f"HTTP {exc.code} {exc.reason}"
-                    exc.close()
-                raise DownloadError(f"download of {url} failed: {reason}") from exc
-            out.flush()
-            os.fsync(out.fileno())
-        received = h.hexdigest()
-        if received != expected:
-            raise ChecksumError(
-                f"download of {url} is corrupted: expected {h.name} {expected}, received {h.name} {received} "
-                f"({os.path.getsize(tmp)} bytes); the file was deleted"
-            )
-        ok = True
-        return Path(tmp)
+        new = fetch(url, tmpdir, name, checksum, **options)
+        os.replace(new, folder / name)
     finally:
-        if not ok:
-            _unlink(Path(tmp))
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return folder / name
 
 
 def _safe_members(archive: tarfile.TarFile, url: str) -> list[tarfile.TarInfo]:
@@ -159,29 +224,44 @@ def _safe_members(archive: tarfile.TarFile, url: str) -> list[tarfile.TarInfo]:
     return members
 
 
+# --------------------------------------------------------------------------------------------------
+# the data sets
+# --------------------------------------------------------------------------------------------------
+
+
 def download_cifar10(
-    dest: Any = None, *, base_url: str | None = None, force: bool = False, timeout: float = _TIMEOUT
+    dest: Any = None,
+    *,
+    base_url: str | None = None,
+    force: bool = False,
+    timeout: float = _TIMEOUT,
+    progress: bool | None = None,
 ) -> Path:
     """Download, verify and unpack CIFAR-10 (python version); return its ``cifar-10-batches-py`` folder.
 
     ``dest`` is the folder that will hold ``cifar-10-batches-py`` (default ``data_home()``). When that
     folder already holds all six batches nothing is downloaded (unless ``force=True``). The archive
-    (163 MB) is checked against the published md5 before it is opened, unpacked into a temporary
-    folder, and renamed into place; it is deleted afterwards. Raises ``DownloadError`` (an OSError)
-    when the download fails and ``ChecksumError`` (a ValueError) when the file is corrupted, naming
-    the URL and both checksums; nothing half-written is left behind.
+    (163 MB) is fetched by pooch and checked against the published md5 before it is opened, unpacked
+    into a temporary folder, and renamed into place; it is deleted afterwards. ``progress``: a
+    progress bar (default: when tqdm is installed). Raises ``DownloadError`` (an OSError) when the
+    download fails and ``ChecksumError`` (a ValueError) when the file is corrupted, naming the URL
+    and both checksums; nothing half-written is left behind. Needs pooch (``pip install steepest[data]``).
     """
     entry = REGISTRY["cifar10"]
-    folder = _dest(dest, data_home())
+    base = _check_base_url(base_url if base_url is not None else entry["base_url"])
+    timeout = _check_options(timeout, force, progress)
+    folder = data_home() if dest is None else as_path(dest, "dest")
     target = folder / CIFAR_FOLDER
     expected_files = (*CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH)
     if not force and all((target / name).is_file() for name in expected_files):
         return target
+    _pooch("download_cifar10")
     ((name, checksum),) = entry["files"].items()
-    url = _url(base_url if base_url is not None else entry["base_url"], name)
-    archive_path = fetch(url, folder, checksum, timeout=timeout)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".extract-", dir=folder))
+    url = _url(base, name)
+    _mkdir(folder)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
     try:
+        archive_path = fetch(url, tmpdir, name, checksum, timeout=timeout, progress=progress)
         try:
             with tarfile.open(archive_path, "r:*") as archive:
                 members = _safe_members(archive, url)
@@ -202,10 +282,9 @@ def download_cifar10(
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(unpacked, target)
-        fsync_folder(folder)
+        fsync_folder(str(folder))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-        _unlink(archive_path)
     return target
 
 
@@ -216,32 +295,32 @@ def download_mnist(
     kinds: tuple[str, ...] = ("train", "t10k"),
     force: bool = False,
     timeout: float = _TIMEOUT,
+    progress: bool | None = None,
 ) -> Path:
     """Download and verify the MNIST IDX files (gzip, as published); return the folder holding them.
 
     ``dest`` defaults to ``data_home() / "mnist"``; ``kinds`` picks "train" and/or "t10k". A file
     already there whose md5 matches is kept (nothing downloaded); a file that does not match is
-    downloaded again. Each file is verified before it is moved into place. Errors as for
-    ``download_cifar10``.
+    downloaded again, as is every file with ``force=True``. Each file is verified by pooch before it
+    is moved into place. Errors as for ``download_cifar10``.
     """
     entry = REGISTRY["mnist"]
     if isinstance(kinds, str):
         kinds = (kinds,)
+    if not isinstance(kinds, (tuple, list)) or not kinds:
+        raise TypeError(f"kinds must be 'train', 't10k' or a tuple of them; got {kinds!r}")
     for kind in kinds:
         if kind not in ("train", "t10k"):
             raise ValueError(f"kinds must hold 'train' and/or 't10k'; got {kind!r}")
-    folder = _dest(dest, data_home() / "mnist")
-    base = base_url if base_url is not None else entry["base_url"]
+    base = _check_base_url(base_url if base_url is not None else entry["base_url"])
+    timeout = _check_options(timeout, force, progress)
+    folder = data_home() / "mnist" if dest is None else as_path(dest, "dest")
+    _pooch("download_mnist")
+    _mkdir(folder)
     for name, checksum in entry["files"].items():
         if name.split("-")[0] not in kinds:
             continue
-        final = folder / name
-        if not force and final.is_file() and file_checksum(final, checksum) == checksum.lower():
-            continue
-        tmp = fetch(_url(base, name), folder, checksum, timeout=timeout)
-        try:
-            os.replace(tmp, final)
-        finally:
-            _unlink(tmp)
-    fsync_folder(folder)
+        get = _fresh if force else fetch
+        get(_url(base, name), folder, name, checksum, timeout=timeout, progress=progress)
+    fsync_folder(str(folder))
     return folder

@@ -58,6 +58,9 @@ class LineMinimum:
             title="exact SVM line minimum",
         )
 
+    def __repr__(self) -> str:  # the summary at the REPL, not the arrays
+        return str(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class LineSlice:
@@ -96,6 +99,9 @@ class LineSlice:
                 ("exact minimum", f"alpha = {self.minimum.alpha:.6g}, loss = {self.minimum.loss:.6g}"),
             ]
         return key_values(pairs, title="loss along a line")
+
+    def __repr__(self) -> str:  # the summary at the REPL, not the arrays
+        return str(self)
 
     def plot(self, ax: Any = None, *, path: Any = None, title: str | None = None) -> Any:
         """Draw the curve (breakpoints and the exact minimum marked for the SVM); returns the Figure.
@@ -150,6 +156,9 @@ class PlaneSlice:
             ],
             title="loss on a plane",
         )
+
+    def __repr__(self) -> str:  # the summary at the REPL, not the arrays
+        return str(self)
 
     def plot(
         self,

@@ -1,8 +1,14 @@
 """The network's data: the book's forms (one-hot columns, lists of ``(x, y)`` pairs) and the array form.
 
 :func:`vectorized_result`, :func:`mnist_for_network` and :func:`to_pairs` are public. ``_as_data`` turns either form
-of a data set into a :class:`_Data` (rows, targets, labels), checking it before any work starts; every method of
-:class:`~steepest.network.Network` that takes data goes through it.
+of a data set into a :class:`_Data` (rows, targets, labels, and the book's pairs when given in that form), checking
+it before any work starts; every method of the networks that takes data goes through it.
+
+Inputs (``x`` of a pair, ``X`` of an array pair, the argument of ``feedforward`` and ``backprop``) follow one rule
+everywhere, checked by :func:`network_input`: a float dtype that converts exactly to the network's (float32 into
+a float64 network, as the book's ``mnist.pkl.gz`` holds float32 pixels) is accepted and converted; a float dtype
+that would round (float64 into a float32 network) is refused; integer pixels are refused with the advice to divide
+by 255.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import numpy as np
 
 from .. import _validate
 from .._validate import describe
+
+MAX_DENSITY = 0.5  # inputs with at most this fraction of non-zero entries are read through their CSR form
 
 
 def vectorized_result(j: int, n_out: int = 10, dtype: Any = np.float64) -> np.ndarray:
@@ -75,40 +83,113 @@ def to_pairs(X: Any, y: Any, one_hot: bool = True, n_out: int = 10) -> list[tupl
 
 @dataclasses.dataclass
 class _Data:
-    """A validated data set: ``rows`` (N, D) view (any strides), ``targets`` (N, C) C-contiguous
-    (training only), ``labels`` int64 (N,) (None when the targets are not one-hot)."""
+    """A validated data set: ``rows`` (N, D) in the network's dtype (any strides), ``targets`` (N, C)
+    C-contiguous (None when not asked for), ``labels`` int64 (N,) (None when the targets are not one-hot).
+
+    ``pairs`` is the book's list of ``(x, y)`` pairs when the data came in that form (what a user-written method
+    receives), and ``int_labels`` says whether their ``y`` were all ints (True), all arrays (False) or mixed
+    (None); both are None for the array form."""
 
     rows: np.ndarray
     targets: np.ndarray | None
     labels: np.ndarray | None
+    pairs: list | None = None
+    int_labels: bool | None = None
+    backend: str = "auto"  # "numpy": no Numba kernel for this data set (SGD's backend= argument)
+    _csr: tuple | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return self.rows.shape[0]
 
+    def csr(self, kernels: Any) -> tuple | None:
+        """The inputs' CSR form ``(indptr, indices, values)`` from the Numba module ``kernels``, computed once;
+        None when more than ``MAX_DENSITY`` of the entries are non-zero (the dense path is then faster)."""
+        if self._csr is None:
+            self._csr = kernels.csr(self.rows, MAX_DENSITY)
+        return self._csr if self._csr[0].shape[0] else None
 
-def _dtype_fix(name: str, dtype: np.dtype):
-    """The remedy that ends the message for an X of another dtype than the network's."""
-
-    def fix(got: np.dtype) -> str:
-        if got.kind in "uib":
-            return "for MNIST images use steepest.network.mnist_for_network"
-        if got.kind == "f":
-            return f"convert with {name}.astype(numpy.{dtype}) or build the Network with dtype=numpy.{got}"
-        return f"convert with {name}.astype(numpy.{dtype})"
-
-    return fix
+    def book_pairs(self, n_out: int) -> list:
+        """The book's pairs (built from the arrays, one-hot ``y``, when the data came as arrays)."""
+        if self.pairs is None:
+            rows = self.rows
+            if self.targets is None:  # test data: int labels, as the book's
+                self.pairs = [(rows[i][:, None], int(k)) for i, k in enumerate(self.labels)]
+            else:
+                self.pairs = [(rows[i][:, None], self.targets[i][:, None]) for i in range(self.n)]
+        return self.pairs
 
 
-def _network_input(value: Any, name: str, dtype: np.dtype) -> np.ndarray:
-    """An array of the network's dtype (its shape is the caller's to check)."""
-    return _validate.array_of_dtype(value, name, dtype, fix=_dtype_fix(name, dtype))
+def _one_hot(labels: np.ndarray, n_out: int, dtype: np.dtype) -> np.ndarray:
+    out = np.zeros((labels.shape[0], n_out), dtype=dtype)
+    out[np.arange(labels.shape[0]), labels] = 1.0
+    return out
 
 
-def _pairs_to_arrays(
-    name: str, data: Any, n_in: int, n_out: int, dtype: np.dtype
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Stack the book's (x, y) pairs: rows (N, D), targets (N, C), labels (N,) or None."""
+def input_dtype_error(name: str, got: np.dtype, dtype: np.dtype) -> TypeError | None:
+    """The TypeError for an input of dtype ``got`` to a network of ``dtype``, or None when it is accepted."""
+    if got.kind == "f" and np.can_cast(got, dtype, "safe"):
+        return None
+    if got.kind in "uib":
+        return TypeError(
+            f"{name} must hold floats in [0, 1] (dtype {dtype}); got integer dtype {got}: divide the pixels by 255 "
+            f"first, e.g. pixels / 255.0 (for MNIST images use steepest.network.mnist_for_network)"
+        )
+    if got.kind == "f":
+        return TypeError(
+            f"{name} must have dtype {dtype} (float32 is accepted and converted exactly); got {got}, which would "
+            f"round: convert with .astype(numpy.{dtype}) or build the network with dtype=numpy.{got}"
+        )
+    return TypeError(f"{name} must hold floats (dtype {dtype}); got dtype {got}")
+
+
+def network_input(value: Any, name: str, dtype: np.dtype) -> np.ndarray:
+    """An array of the network's dtype: the same array, or an exact conversion (its shape is the caller's to check)."""
+    a = _validate.ndarray(value, name, f"floats (dtype {dtype})")
+    if a.dtype == dtype:
+        return a
+    err = input_dtype_error(name, a.dtype, dtype)
+    if err is not None:
+        raise err
+    return a.astype(dtype)
+
+
+def _is_label(t: Any) -> bool:
+    if isinstance(t, (bool, np.bool_)):
+        return False
+    return isinstance(t, numbers.Integral) or (isinstance(t, np.ndarray) and t.ndim == 0 and t.dtype.kind in "iu")
+
+
+def _pairs_fast(pairs: list, n_in: int, n_out: int, dtype: np.dtype):
+    """Stack well-formed pairs in a few bulk operations; None when anything is unusual (the slow loop explains)."""
+    if not all(type(p) is tuple and len(p) == 2 for p in pairs):
+        return None
+    xs = [p[0] for p in pairs]
+    ts = [p[1] for p in pairs]
+    kinds = {(type(x), x.shape, x.dtype) if isinstance(x, np.ndarray) else None for x in xs}
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if kind is None or kind[0] is not np.ndarray or kind[1] != (n_in, 1) or input_dtype_error("x", kind[2], dtype):
+        return None
+    n = len(pairs)
+    rows = np.empty((n, n_in), dtype=dtype)
+    np.stack(xs, out=rows.reshape(n, n_in, 1), casting="safe")
+    if all(type(t) is int or type(t) is np.int64 for t in ts):
+        labels = np.array(ts, dtype=np.int64)
+        if labels.size and (labels.min() < 0 or labels.max() >= n_out):
+            return None
+        return rows, _one_hot(labels, n_out, dtype), labels, True
+    tkinds = {(type(t), t.shape, t.dtype.kind) if isinstance(t, np.ndarray) else None for t in ts}
+    if tkinds != {(np.ndarray, (n_out, 1), "f")}:
+        return None
+    targets = np.empty((n, n_out), dtype=dtype)
+    np.stack(ts, out=targets.reshape(n, n_out, 1), casting="unsafe")
+    return rows, targets, None, False
+
+
+def _pairs_to_arrays(name: str, data: Any, n_in: int, n_out: int, dtype: np.dtype):
+    """Stack the book's (x, y) pairs: (pairs list, rows (N, D), targets (N, C), labels (N,) or None, int_labels)."""
     try:
         pairs = list(data)
     except TypeError:
@@ -117,31 +198,36 @@ def _pairs_to_arrays(
         ) from None
     if not pairs:
         raise ValueError(f"{name} must hold at least one example; got none")
+    fast = _pairs_fast(pairs, n_in, n_out, dtype)
+    if fast is not None:
+        rows, targets, labels, int_labels = fast
+        if labels is None:
+            labels = _labels_if_one_hot(targets)
+        _validate.finite(rows, name + " inputs")
+        _validate.finite(targets, name + " targets")
+        return pairs, rows, targets, labels, int_labels
     n = len(pairs)
     rows = np.empty((n, n_in), dtype=dtype)
     targets = np.zeros((n, n_out), dtype=dtype)
-    labels = np.empty(n, dtype=np.int64)
-    one_hot = True
+    kinds = set()
     for i, pair in enumerate(pairs):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise TypeError(f"{name}[{i}] must be an (x, y) pair; got {describe(pair)}")
         x, t = pair
-        x = _validate.ndarray(x, f"{name}[{i}][0]", "floats")
-        if x.dtype.kind != "f":
-            raise TypeError(f"{name}[{i}][0] must be a float array; got dtype {x.dtype}")
+        x = network_input(x, f"{name}[{i}][0]", dtype)
         if x.shape not in ((n_in, 1), (n_in,)):
             raise ValueError(f"{name}[{i}][0] must have shape ({n_in}, 1) to match the first layer; got {x.shape}")
         rows[i] = x.reshape(n_in)
         if isinstance(t, (bool, np.bool_)):
             raise TypeError(f"{name}[{i}][1] must be an int label or a ({n_out}, 1) target column; got bool")
-        if isinstance(t, numbers.Integral) or (isinstance(t, np.ndarray) and t.ndim == 0 and t.dtype.kind in "iu"):
+        if _is_label(t):
             k = int(t)
             if not 0 <= k < n_out:
                 raise ValueError(
                     f"{name}[{i}][1] must be a label in [0, {n_out}) for a {n_out}-unit output layer; got {k}"
                 )
             targets[i, k] = 1.0
-            labels[i] = k
+            kinds.add(True)
         elif isinstance(t, np.ndarray):
             if t.dtype.kind != "f":
                 raise TypeError(
@@ -150,15 +236,19 @@ def _pairs_to_arrays(
             if t.shape not in ((n_out, 1), (n_out,)):
                 raise ValueError(f"{name}[{i}][1] must have shape ({n_out}, 1) to match the last layer; got {t.shape}")
             targets[i] = t.reshape(n_out)
-            k = int(np.argmax(targets[i]))
-            labels[i] = k
-            if one_hot and not (targets[i, k] == 1.0 and np.count_nonzero(targets[i]) == 1):
-                one_hot = False
+            kinds.add(False)
         else:
             raise TypeError(f"{name}[{i}][1] must be an int label or a ({n_out}, 1) target column; got {describe(t)}")
     _validate.finite(rows, name + " inputs")
     _validate.finite(targets, name + " targets")
-    return rows, targets, (labels if one_hot else None)
+    int_labels = kinds.pop() if len(kinds) == 1 else None
+    return pairs, rows, targets, _labels_if_one_hot(targets), int_labels
+
+
+def _labels_if_one_hot(targets: np.ndarray) -> np.ndarray | None:
+    k = np.argmax(targets, axis=1)
+    hot = _one_hot(k, targets.shape[1], targets.dtype)
+    return k.astype(np.int64) if np.array_equal(hot, targets) else None
 
 
 def _array_targets(name: str, t: np.ndarray, n: int, n_out: int, dtype: np.dtype, need_targets: bool):
@@ -167,11 +257,7 @@ def _array_targets(name: str, t: np.ndarray, n: int, n_out: int, dtype: np.dtype
         if t.shape[0] != n:
             raise ValueError(f"{name} y must have shape ({n},) to match X's {n} columns; got {t.shape}")
         labels = _validate.labels(t, n, n_out, f"{name} y")
-        targets = None
-        if need_targets:
-            targets = np.zeros((n, n_out), dtype=dtype)
-            targets[np.arange(n), labels] = 1.0
-        return targets, labels
+        return (_one_hot(labels, n_out, dtype) if need_targets else None), labels
     if t.ndim == 2:
         if t.dtype.kind != "f":
             raise TypeError(
@@ -182,19 +268,16 @@ def _array_targets(name: str, t: np.ndarray, n: int, n_out: int, dtype: np.dtype
             raise ValueError(f"{name} y targets must have shape ({n_out}, {n}); got {t.shape}")
         _validate.finite(t, f"{name} y")
         targets = np.ascontiguousarray(t.T, dtype=dtype)
-        k = np.argmax(targets, axis=1)
-        hot = np.zeros_like(targets)
-        hot[np.arange(n), k] = 1.0
-        return targets, (k.astype(np.int64) if np.array_equal(hot, targets) else None)
+        return targets, _labels_if_one_hot(targets)
     raise ValueError(f"{name} y must be 1-D labels (N,) or 2-D targets ({n_out}, N); got shape {t.shape}")
 
 
 def _as_data(name: str, data: Any, n_in: int, n_out: int, dtype: np.dtype, need_targets: bool) -> _Data:
-    """Validate ``data`` in either form (see the package docstring) and return a :class:`_Data`."""
+    """Validate ``data`` in either form (see :mod:`steepest.network`) and return a :class:`_Data`."""
     if isinstance(data, _Data):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[0], np.ndarray) and data[0].ndim == 2:
-        X = _network_input(data[0], f"{name} X", dtype)
+        X = network_input(data[0], f"{name} X", dtype)
         if X.shape[0] != n_in:
             hint = " (did you pass X as (N, D)? use X.T)" if X.shape[1] == n_in else ""
             raise ValueError(
@@ -207,5 +290,5 @@ def _as_data(name: str, data: Any, n_in: int, n_out: int, dtype: np.dtype, need_
         targets, labels = _array_targets(name, y, n, n_out, dtype, need_targets)
         _validate.finite(X, f"{name} X")
         return _Data(X.T, targets, labels)
-    rows, targets, labels = _pairs_to_arrays(name, data, n_in, n_out, dtype)
-    return _Data(rows, targets, labels)
+    pairs, rows, targets, labels, int_labels = _pairs_to_arrays(name, data, n_in, n_out, dtype)
+    return _Data(rows, targets, labels, pairs, int_labels)

@@ -7,9 +7,10 @@ import dataclasses
 
 @dataclasses.dataclass(frozen=True)
 class TrainingHistory:
-    """What :meth:`Network.SGD` measured, one entry per completed epoch.
+    """What :meth:`Network.SGD` measured, one entry per completed epoch (``net.history`` after a call).
 
-    ``training_cost`` / ``test_cost`` are ``total_cost`` values (including the L2 term);
+    ``training_cost`` / ``test_cost`` (``network2``: the evaluation data's) are ``total_cost`` values
+    (including the L2 term);
     ``training_accuracy`` / ``test_accuracy`` are counts of correct predictions out of ``n_train`` /
     ``n_test``; a metric not monitored is an empty tuple. ``elapsed`` is the seconds per epoch
     (training and monitoring). ``interrupted`` is True when Ctrl-C stopped the run: the network then
@@ -43,9 +44,19 @@ class TrainingHistory:
         for i in range(len(self.epochs)):
             lines.append("  ".join(vals[i].rjust(w) for (_, vals), w in zip(cols, widths)))
         total = sum(self.elapsed)
-        status = "interrupted" if self.interrupted else "complete"
-        lines.append(f"{len(self.epochs)} epochs {status}, {self.n_updates} mini-batch updates, {total:.3f} s")
+        lines.append(f"{self.summary()}, {total:.3f} s")
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """One line: ``3 epochs complete, 2400 mini-batch updates`` (``1 epoch``, singular)."""
+        k = len(self.epochs)
+        status = "interrupted" if self.interrupted else "complete"
+        updates = "update" if self.n_updates == 1 else "updates"
+        return f"{k} {_plural(k, 'epoch')} {status}, {self.n_updates} mini-batch {updates}"
+
+
+def _plural(k: int, word: str) -> str:
+    return word if k == 1 else word + "s"
 
 
 def _count(k: int, n: int) -> str:

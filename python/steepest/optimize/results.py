@@ -86,6 +86,9 @@ class OptimizeResult:
     def __str__(self) -> str:
         return key_values(self._rows(), title=f"{self.method} result")
 
+    def __repr__(self) -> str:  # the table at the REPL, not the arrays
+        return str(self)
+
     def as_dict(self) -> dict:
         """JSON-friendly summary (arrays as lists, W left out)."""
         out = {}
@@ -114,6 +117,28 @@ class LinearClassifier(OptimizeResult):
         return [
             ("classifier", f"{self.loss_name}, reg {self.reg:g}, learning rate {self.learning_rate:g}")
         ] + super()._rows()
+
+    def scale_hint(self) -> str:
+        """A hint when the assignment's CIFAR-10 defaults (learning rate 1e-7, reg 2.5e4: D = 3073, pixels
+        0..255) were used on small data such as digits, where they underfit; "" otherwise."""
+        import inspect
+
+        from .training import train_linear_classifier
+
+        defaults = inspect.signature(train_linear_classifier).parameters
+        lr, reg = defaults["learning_rate"].default, defaults["reg"].default
+        D = self.W.shape[1]
+        if self.learning_rate != lr or self.reg != reg or D >= 3000:
+            return ""
+        return (
+            f"hint: learning rate {lr:g} and reg {reg:g} are the assignment's settings for CIFAR-10 (D = 3073, "
+            f"pixels 0..255); with D = {D} they underfit: try e.g. learning_rate=1e-3, reg=0.1 for digits "
+            "(what `steepest tour` uses), or tune them on the validation set"
+        )
+
+    def __repr__(self) -> str:
+        hint = self.scale_hint()
+        return str(self) + (f"\n{hint}" if hint else "")
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,6 +181,19 @@ class StepSizeSweep:
         ]
         return table(
             ["step size", "new loss", "change", ""],
+            rows,
+            title=f"step-size sweep from loss {self.loss0:.6g} "
+            f"({self.method}, backend {self.backend}, {self.elapsed:.3g} s)",
+        )
+
+    def __repr__(self) -> str:
+        """The table at the REPL (every column headed), not the arrays."""
+        rows = [
+            (f"{s:.0e}" if s == float(f"{s:.0e}") else f"{s:.3e}", l, d, "<- best" if b else "")
+            for s, l, d, b in self.rows()
+        ]
+        return table(
+            ["step size", "new loss", "change", "best"],
             rows,
             title=f"step-size sweep from loss {self.loss0:.6g} "
             f"({self.method}, backend {self.backend}, {self.elapsed:.3g} s)",
