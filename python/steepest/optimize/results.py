@@ -9,6 +9,9 @@ import numpy as np
 
 from .._table import key_values, table
 
+#: The assignment's settings for CIFAR-10 (D = 3073, pixels 0..255): train_linear_classifier's defaults.
+CIFAR_LEARNING_RATE, CIFAR_REG = 1e-7, 2.5e4
+
 
 @dataclass(frozen=True, eq=False)
 class OptimizeResult:
@@ -121,12 +124,7 @@ class LinearClassifier(OptimizeResult):
     def scale_hint(self) -> str:
         """A hint when the assignment's CIFAR-10 defaults (learning rate 1e-7, reg 2.5e4: D = 3073, pixels
         0..255) were used on small data such as digits, where they underfit; "" otherwise."""
-        import inspect
-
-        from .training import train_linear_classifier
-
-        defaults = inspect.signature(train_linear_classifier).parameters
-        lr, reg = defaults["learning_rate"].default, defaults["reg"].default
+        lr, reg = CIFAR_LEARNING_RATE, CIFAR_REG
         D = self.W.shape[1]
         if self.learning_rate != lr or self.reg != reg or D >= 3000:
             return ""
@@ -180,24 +178,13 @@ class StepSizeSweep:
             for s, l, d, b in self.rows()
         ]
         return table(
-            ["step size", "new loss", "change", ""],
-            rows,
-            title=f"step-size sweep from loss {self.loss0:.6g} "
-            f"({self.method}, backend {self.backend}, {self.elapsed:.3g} s)",
-        )
-
-    def __repr__(self) -> str:
-        """The table at the REPL (every column headed), not the arrays."""
-        rows = [
-            (f"{s:.0e}" if s == float(f"{s:.0e}") else f"{s:.3e}", l, d, "<- best" if b else "")
-            for s, l, d, b in self.rows()
-        ]
-        return table(
             ["step size", "new loss", "change", "best"],
             rows,
             title=f"step-size sweep from loss {self.loss0:.6g} "
             f"({self.method}, backend {self.backend}, {self.elapsed:.3g} s)",
         )
+
+    __repr__ = __str__  # the table at the REPL, not the arrays
 
     def as_dict(self) -> dict:
         return {

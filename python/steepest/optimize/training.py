@@ -15,7 +15,7 @@ from ..losses import SoftmaxLoss, SVMLoss
 from .config import DEFAULTS as _D
 from .config import DescentConfig
 from .descent import descend
-from .results import LinearClassifier, OptimizeResult
+from .results import CIFAR_LEARNING_RATE, CIFAR_REG, LinearClassifier, OptimizeResult
 
 # --- descent loops ----------------------------------------------------------------------------------
 
@@ -196,8 +196,8 @@ def train_linear_classifier(
     X: Any,
     y: Any,
     loss: str = "svm",
-    reg: float = 2.5e4,
-    learning_rate: float = 1e-7,
+    reg: float = CIFAR_REG,
+    learning_rate: float = CIFAR_LEARNING_RATE,
     batch_size: int = 200,
     num_iters: int = 1500,
     *,
