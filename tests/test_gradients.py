@@ -74,27 +74,43 @@ def test_one_sided_differences_bracket_the_analytic_gradient_of_the_convex_svm(b
     np.testing.assert_allclose(fd.centered, (fd.forward + fd.backward) / 2, rtol=1e-12, atol=1e-15)
 
 
-def test_cifar_shaped_problem_on_sampled_weights_and_the_bias_column(backend):
+@pytest.fixture(scope="module")
+def cifar_shaped_loop():
+    """A CIFAR-shaped problem and the notes' centered loop on 60 sampled weights and the bias column, for the
+    SVM (reg 0.5) and the softmax: the reference evaluations (the costly part) made once, shared by every backend."""
     rng = np.random.default_rng(6)
     D, N, C = 3073, 2000, 10
     X = rng.standard_normal((D, N))
     X[-1] = 1.0
     y = rng.integers(0, C, N)
     W = rng.standard_normal((C, D)) * 1e-3
-    for loss, f in (
-        (steepest.SVMLoss(X, y, reg=0.5, backend=backend), lambda V: reference.svm_loss_vectorized(V, X, y, 0.5)[0]),
-        (steepest.SoftmaxLoss(X, y, backend=backend), lambda V: reference.softmax_loss_vectorized(V, X, y)[0]),
+    loops = {}
+    for name, f in (
+        ("svm", lambda V: reference.svm_loss_vectorized(V, X, y, 0.5)[0]),
+        ("softmax", lambda V: reference.softmax_loss_vectorized(V, X, y)[0]),
     ):
-        fast = steepest.eval_numerical_gradient(loss, W, method="centered")
-        picks = [(int(rng.integers(C)), int(rng.integers(D))) for _ in range(200)] + [(c, D - 1) for c in range(C)]
-        base = f(W)
-        noise = 16 * np.finfo(float).eps * abs(base) / 1e-5
+        picks = [(int(rng.integers(C)), int(rng.integers(D))) for _ in range(60)] + [(c, D - 1) for c in range(C)]
+        noise = 16 * np.finfo(float).eps * abs(f(W)) / 1e-5
+        values = []
         for ix in picks:
             Wp, Wm = W.copy(), W.copy()
             Wp[ix] += 1e-5
             Wm[ix] -= 1e-5
-            loop = (f(Wp) - f(Wm)) / 2e-5
-            assert abs(fast[ix] - loop) <= 1e-8 * abs(loop) + noise, ix
+            values.append((f(Wp) - f(Wm)) / 2e-5)
+        loops[name] = (picks, values, noise)
+    return X, y, W, loops
+
+
+def test_cifar_shaped_problem_on_sampled_weights_and_the_bias_column(backend, cifar_shaped_loop):
+    X, y, W, loops = cifar_shaped_loop
+    for name, loss in (
+        ("svm", steepest.SVMLoss(X, y, reg=0.5, backend=backend)),
+        ("softmax", steepest.SoftmaxLoss(X, y, backend=backend)),
+    ):
+        fast = steepest.eval_numerical_gradient(loss, W, method="centered")
+        picks, values, noise = loops[name]
+        for ix, loop in zip(picks, values):
+            assert abs(fast[ix] - loop) <= 1e-8 * abs(loop) + noise, (name, ix)
 
 
 def test_float32_losses_are_computed_in_float64_with_a_note(backend):
@@ -251,3 +267,61 @@ def test_h_sweep_shows_the_trade_off(backend):
     assert "recommended" in str(sweep)
     with pytest.raises(ValueError, match="hs must be"):
         steepest.h_sweep(steepest.SoftmaxLoss(X, y), W, hs=[1e-3, -1.0])
+
+
+def test_grad_check_verdicts_and_the_estimate(backend):
+    W, X, y = make_problem(5, 8, 100, seed=14, scale=0.5, x_scale=30.0)
+    loss = steepest.SoftmaxLoss(X, y, reg=0.1, backend=backend)
+    report = steepest.grad_check(loss, W, method="forward")
+    counts = report.counts()
+    assert tuple(counts) == steepest.gradients.VERDICTS == ("agrees", "kink", "truncation", "bug")
+    assert counts["truncation"] > 0 and counts["bug"] == 0 and report.ok
+    assert report.reference.shape == W.shape and report.uncertainty.shape == W.shape
+    assert report.passes == 4 and report.estimate_elapsed > 0 and "Richardson" in report.estimate
+    # forward's truncation error, estimated per weight, is numerical - reference
+    np.testing.assert_array_equal(report.truncation, report.numerical - report.reference)
+    assert np.nanmax(report.reference_errors) < 1e-9
+    # the SVM without a kink within h needs no second sweep: its centered difference is exact
+    svm = steepest.grad_check(steepest.SVMLoss(X, y, backend=backend), W)
+    if not np.any(svm.kinks):
+        assert svm.passes == 2 and svm.estimate_elapsed == 0.0
+
+
+def test_grad_check_plain_callable_estimates_the_loops_truncation_error():
+    x = np.array([0.5, -1.5])
+    f = lambda v: float(np.sum(v**3))  # noqa: E731
+    report = steepest.grad_check(f, x, analytic=3 * x**2, method="forward", h=1e-3)
+    assert report.counts() == {"agrees": 0, "kink": 0, "truncation": 2, "bug": 0} and report.ok
+    np.testing.assert_allclose(report.reference, 3 * x**2, rtol=1e-9)  # Richardson is exact for a cubic
+    np.testing.assert_allclose(report.truncation, 3 * x * 1e-3 + 1e-6, rtol=1e-6)  # forward's h f''/2 + h^2 f'''/6
+    assert report.passes == 0 and "4 evaluations of f per weight" in str(report)
+    assert np.array_equal(x, [0.5, -1.5])
+    assert steepest.grad_check(f, x, analytic=3 * x**2 + [0.0, 1e-3], method="forward", h=1e-3).bugs() == [(1,)]
+    # without the estimate only kinks explain a disagreement: the loop's truncation error reads as a bug
+    plain = steepest.grad_check(f, x, analytic=3 * x**2, method="forward", h=1e-3, estimate=False)
+    assert plain.counts()["bug"] == 2 and plain.reference is None and plain.estimate == ""
+    assert "error estimate" not in str(plain)
+
+
+def test_grad_check_of_the_notes_losses_as_plain_callables():
+    W, X, y = make_problem(3, 12, 60, seed=15, scale=0.3, x_scale=20.0)
+    for f, g in (
+        (
+            lambda V: reference.softmax_loss_vectorized(V, X, y, 0.1)[0],
+            reference.softmax_loss_vectorized(W, X, y, 0.1)[1],
+        ),
+        (lambda V: reference.svm_loss_vectorized(V, X, y, 0.1)[0], reference.svm_loss_vectorized(W, X, y, 0.1)[1]),
+    ):
+        for method in ("forward", "centered"):
+            assert steepest.grad_check(f, W, analytic=g, method=method).ok
+        bad = g.copy()
+        bad[1, 11] += 1e-3 * abs(g).max()
+        assert steepest.grad_check(f, W, analytic=bad).bugs() == [(1, 11)]
+
+
+def test_h_sweep_counts_false_verdicts(backend):
+    W, X, y = make_problem(3, 10, 200, seed=13, scale=0.01)
+    sweep = steepest.h_sweep(steepest.SoftmaxLoss(X, y, backend=backend), W, sample=4)
+    assert sweep.false_bugs.shape == sweep.hs.shape and sweep.explained.shape == sweep.hs.shape
+    assert sweep.false_bugs[list(sweep.hs).index(sweep.recommended_h)] == 0
+    assert "false bugs" in str(sweep)
