@@ -20,6 +20,16 @@ from .results import CIFAR_LEARNING_RATE, CIFAR_REG, LinearClassifier, OptimizeR
 # --- descent loops ----------------------------------------------------------------------------------
 
 
+#: The settings a public function hands to the descent loop: every DescentConfig field but the method.
+_SETTINGS = frozenset(f.name for f in fields(DescentConfig)) - {"method"}
+
+
+def _config(method: str, arguments: dict[str, Any], **fixed: Any) -> DescentConfig:
+    """The run's configuration from a public function's arguments (its ``locals()``): the settings
+    are listed once, in DescentConfig, not once more per function."""
+    return DescentConfig(method=method, **{k: v for k, v in arguments.items() if k in _SETTINGS}, **fixed)
+
+
 def gradient_descent(
     loss: Any,
     W0: Any,
@@ -56,28 +66,7 @@ def gradient_descent(
     decay, validation and checkpoint options are those of :func:`minibatch_gd`. Verbose prints
     ``iteration %d / %d: loss %f`` every ``verbose_every`` iterations.
     """
-    config = DescentConfig(
-        method="gradient_descent",
-        batch_size=None,
-        step_size=step_size,
-        num_iters=num_iters,
-        tol=tol,
-        update=update,
-        momentum=momentum,
-        beta1=beta1,
-        beta2=beta2,
-        eps=eps,
-        lr_decay=lr_decay,
-        eval_every=eval_every,
-        early_stopping=early_stopping,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        resume=resume,
-        progress=progress,
-        verbose=verbose,
-        verbose_every=verbose_every,
-        backend=backend,
-    )
+    config = _config("gradient_descent", locals(), batch_size=None)
     return descend(loss, config, W0, seed=seed, X_val=X_val, y_val=y_val, callback=callback)
 
 
@@ -145,30 +134,7 @@ def minibatch_gd(
     ``iteration %d / %d: loss %f`` every ``verbose_every`` steps. A non-finite loss raises
     FloatingPointError naming the step (the run diverged: use a smaller step_size).
     """
-    config = DescentConfig(
-        method="minibatch_gd",
-        batch_size=batch_size,
-        step_size=step_size,
-        num_iters=num_iters,
-        num_epochs=num_epochs,
-        sampling=sampling,
-        update=update,
-        momentum=momentum,
-        beta1=beta1,
-        beta2=beta2,
-        eps=eps,
-        lr_decay=lr_decay,
-        eval_every=eval_every,
-        early_stopping=early_stopping,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        resume=resume,
-        progress=progress,
-        verbose=verbose,
-        verbose_every=verbose_every,
-        init_scale=init_scale,
-        backend=backend,
-    )
+    config = _config("minibatch_gd", locals())
     return descend(loss, config, W0, seed=seed, X_val=X_val, y_val=y_val, callback=callback, shape=shape)
 
 
