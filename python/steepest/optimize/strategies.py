@@ -35,6 +35,26 @@ def default_block(C: int, D: int) -> int:
 # --- strategy 1 -------------------------------------------------------------------------------------
 
 
+def _search_result(method, W, loss, tries, best_hist, began, interrupted, backend, message, **extra):
+    """The result of a search strategy: every try's loss, the best so far after each, one evaluation a try."""
+    n = len(tries)
+    return OptimizeResult(
+        method=method,
+        W=W,
+        loss=loss,
+        loss_history=np.asarray(tries),
+        nfev=n,
+        ngev=0,
+        nit=n,
+        elapsed=time.perf_counter() - began,
+        interrupted=interrupted,
+        backend=backend,
+        best_history=np.asarray(best_hist),
+        message=message,
+        **extra,
+    )
+
+
 def _same_length(tries: list, best_hist: list) -> int:
     """Cut both histories to the steps that finished (a Ctrl-C may land between the two appends)."""
     n = min(len(tries), len(best_hist))
@@ -132,21 +152,18 @@ def random_search(
         interrupted, message = True, "interrupted (Ctrl-C)"
     finally:
         bar.close()
-    n = _same_length(tries, best_hist)
+    _same_length(tries, best_hist)
     W = np.array(best_W, copy=True) if best_W is not None else np.zeros(shape, dtype=dtype)
-    return OptimizeResult(
-        method="random_search",
-        W=W,
-        loss=best_loss if best_W is not None else float("nan"),
-        loss_history=np.asarray(tries),
-        nfev=n,
-        ngev=0,
-        nit=n,
-        elapsed=time.perf_counter() - began,
-        interrupted=interrupted,
-        backend=name,
-        best_history=np.asarray(best_hist),
-        message=message,
+    return _search_result(
+        "random_search",
+        W,
+        best_loss if best_W is not None else float("nan"),
+        tries,
+        best_hist,
+        began,
+        interrupted,
+        name,
+        message,
         details={"block": block, "scale": scale},
     )
 
@@ -267,20 +284,17 @@ def random_local_search(
         bar.close()
     W, best_loss, accepted = state["W"], state["loss"], state["accepted"]
     n = _same_length(tries, best_hist)
-    return OptimizeResult(
-        method="random_local_search",
-        W=np.array(W, copy=True),
-        loss=best_loss if n else float("nan"),
-        loss_history=np.asarray(tries),
-        nfev=n,
-        ngev=0,
-        nit=n,
-        elapsed=time.perf_counter() - began,
-        interrupted=interrupted,
-        backend=name,
-        best_history=np.asarray(best_hist),
+    return _search_result(
+        "random_local_search",
+        np.array(W, copy=True),
+        best_loss if n else float("nan"),
+        tries,
+        best_hist,
+        began,
+        interrupted,
+        name,
+        message,
         accepted=accepted,
-        message=message,
         details={"step_size": step_size},
     )
 
