@@ -214,21 +214,7 @@ class Network(BookNetwork):
         def book_step(mini_batch: list) -> None:
             self.update_mini_batch(mini_batch, eta, lmbda, n)
 
-        records, updates, interrupted = training.run(
-            self,
-            train,
-            epochs,
-            m,
-            eta,
-            lmbda,
-            measure=measure,
-            report=report,
-            progress=progress,
-            backend=backend,
-            book_step=book_step,
-        )
-        n_eval = 0 if evaluation is None else evaluation.n
-        self.history = h = training.history(records, wanted, n, n_eval, updates, interrupted)
+        h = self._train(train, epochs, m, eta, lmbda, wanted, evaluation, measure, report, progress, backend, book_step)
         return list(h.test_cost), list(h.test_accuracy), list(h.training_cost), list(h.training_accuracy)
 
     def save(self, filename: Any) -> None:

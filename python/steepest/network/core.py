@@ -31,6 +31,7 @@ import numpy as np
 from .. import _validate
 from .._atomic import write_text
 from .._validate import describe
+from . import training
 from .costs import cost_sums, sigmoid, sigmoid_prime
 from .data import _as_data, _Data, _one_hot, network_input
 from .training import _Workspace, kernel_for
@@ -265,6 +266,26 @@ class BookNetwork:
         return self._metrics(data, lmbda, True, False)[0]
 
     # ---- back-propagation -------------------------------------------------------------------
+
+    def _train(self, train, epochs, m, eta, lmbda, wanted, held_out, measure, report, progress, backend, book_step):
+        """Run SGD (fused, or through ``book_step`` when a training method is overridden), keep its
+        history on the network as ``self.history`` and return it."""
+        records, updates, interrupted = training.run(
+            self,
+            train,
+            epochs,
+            m,
+            eta,
+            lmbda,
+            measure=measure,
+            report=report,
+            progress=progress,
+            backend=backend,
+            book_step=book_step,
+        )
+        n_held_out = 0 if held_out is None else held_out.n
+        self.history = training.history(records, wanted, train.n, n_held_out, updates, interrupted)
+        return self.history
 
     def _backprop_ws(self, ws: _Workspace, scale: float = 1.0) -> None:
         """``scale`` times the gradients of sum_x C_x over the m examples in ``ws.A[0]`` / ``ws.Y``,

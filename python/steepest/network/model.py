@@ -186,20 +186,7 @@ class Network(BookNetwork):
             else:
                 self.update_mini_batch(mini_batch, eta)
 
-        records, updates, interrupted = training.run(
-            self,
-            train,
-            epochs,
-            m,
-            eta,
-            lmbda,
-            measure=measure,
-            report=report,
-            progress=progress,
-            backend=backend,
-            book_step=book_step,
-        )
-        self.history = training.history(records, wanted, n, 0 if test is None else test.n, updates, interrupted)
+        self._train(train, epochs, m, eta, lmbda, wanted, test, measure, report, progress, backend, book_step)
 
     # ---- files ------------------------------------------------------------------------------
 
