@@ -33,13 +33,14 @@ def _extras_of(requirement: str) -> set[str]:
 
 def test_extras_all_is_what_users_need_and_test_bench_are_separate(project):
     extras = project["project"]["optional-dependencies"]
-    assert set(extras) == {"plot", "progress", "data", "all", "test", "bench"}
+    assert set(extras) == {"plot", "progress", "data", "all", "distributed", "test", "bench"}
     assert extras["all"] == ["steepest[plot,progress,data]"]
     assert _names(extras["plot"]) == {"matplotlib"} and _names(extras["progress"]) == {"tqdm"}
     assert _names(extras["data"]) == {"scikit-learn", "pooch"}
     assert {"pytest", "hypothesis"} <= _names(extras["test"]) and "pytest-benchmark" not in _names(extras["test"])
     assert {"plot", "progress", "data"} <= set().union(*map(_extras_of, extras["test"]))
-    assert _names(extras["bench"]) == {"pytest-benchmark"}
+    assert _names(extras["bench"]) == {"pytest-benchmark", "threadpoolctl"}
+    assert _names(extras["distributed"]) == {"joblib", "dask"}
     assert _names(project["project"]["dependencies"]) == {"numpy", "numba"}
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _backends, reference
+from .._optional import require
 from .._table import table
 from .measure import (
     cifar_shaped,
@@ -132,9 +133,9 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
     in turn, for ``repeat`` rounds (medians): a shared machine's drift affects them alike. NumPy is
     timed with one BLAS thread and with its default.
     """
-    from threadpoolctl import threadpool_limits
-
     from ..losses import SoftmaxLoss, SVMLoss
+
+    threadpool_limits = require("threadpoolctl", "bench", "steepest bench", package="threadpoolctl").threadpool_limits
 
     rate = multiply_add_rate(repeat)  # the same for both dtypes: float32 data is multiplied in float64
     for dtype_name in dtypes:
