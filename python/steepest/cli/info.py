@@ -104,4 +104,11 @@ def run(args) -> int:
             title="self-check against steepest.reference (SVM and softmax, C=10, D=65, N=1037)",
         )
     )
+    if "numba" in available:
+        kernels = _backends.get("numba")
+        print(
+            f"\nnumba threading layer in use: {kernels.threading_layer()}; a call gets no more threads than its "
+            f"work keeps busy ({kernels.WORK_PER_THREAD:,} multiply-adds a thread), so small calls never wait "
+            "for idle workers"
+        )
     return 0 if all(r[-1] for r in rows) else 1

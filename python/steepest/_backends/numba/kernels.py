@@ -88,7 +88,7 @@ def _run(kernel, n_threads, *args, units: int):
 #: Multiply-adds a thread must get before a second one is woken. Below it a call runs on the calling
 #: thread alone: waking workers costs more than the work, and on busy cores the OpenMP layer's
 #: workers spin-wait for a core (a digits-sized pass then takes milliseconds instead of 0.2 ms).
-_WORK_PER_THREAD = 4_000_000
+WORK_PER_THREAD = 4_000_000
 
 
 def threading_layer() -> str:
@@ -102,7 +102,7 @@ def threading_layer() -> str:
 
 def _units(blocks: int, work: int) -> int:
     """The parallel units a launch may use: its blocks, but no more threads than its work keeps busy."""
-    return max(1, min(int(blocks), int(work) // _WORK_PER_THREAD))
+    return max(1, min(int(blocks), int(work) // WORK_PER_THREAD))
 
 
 def _blocks(n: int, size: int) -> int:
