@@ -111,7 +111,8 @@ def resolve(backend: str | None = None) -> str:
 
 def get(backend: str | None = None) -> Kernels:
     """The kernel module of the resolved backend."""
-    if backend in _loaded:  # an explicit, already loaded name wins outright: no per-call resolution
+    # an explicit, already loaded name wins outright: no resolution on every call of a hot loop
+    if isinstance(backend, str) and backend in _loaded:
         return cast(Kernels, _loaded[backend])
     return cast(Kernels, _loaded[resolve(backend)])
 
