@@ -14,7 +14,7 @@ using i64 = std::int64_t;
 
 // Examples per tile: a tile of X (kTile columns of D values) stays in L2 while it is read for the
 // scores and again for the gradient. Fixed, so results never depend on the thread count.
-constexpr int kTile = 16;
+constexpr int kTile = 32;
 // Highest power in the exact finite-difference series of softmax_fd.
 constexpr int kMaxMoments = 10;
 

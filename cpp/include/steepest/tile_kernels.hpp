@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "steepest/kernel_table.hpp"
 #include "steepest/portable.hpp"
@@ -16,13 +17,22 @@
 namespace steepest {
 namespace STEEPEST_ISA_NS {
 
-constexpr int kClassBlock = 5;                                 // classes per register block
-constexpr int kScoreExamples = kVectorRegisters >= 32 ? 4 : 2;  // examples per register block
-constexpr int kUpdateVectors = kVectorRegisters >= 32 ? 4 : 2;  // dW vectors per class
-constexpr int kAccumulators = kVectorRegisters >= 32 ? 20 : 10;
+constexpr int kAccumulators = kVectorRegisters >= 32 ? 20 : 10;  // vector registers kept for sums
+constexpr int kMaxClassBlock = kVectorRegisters >= 32 ? 10 : 5;  // classes per register block (rank update)
+constexpr int kScoreClassBlock = 5;  // scores: 5 classes x 4 examples loads fewer values per multiply-add
+// Features per L1 block of the scores: kMaxClassBlock rows of W and a tile's kTile columns, both
+// restricted to the block (10 + 16 runs of 1 KB), stay in L1 while every example of the tile uses
+// them; without the blocking each W value is fetched from L2 once per example group.
+constexpr i64 kScoreBlock = 128;
 
 inline double to_double(double v) { return v; }
 inline double to_double(float v) { return static_cast<double>(v); }
+
+// Examples (scores) or vectors (rank update) per register block for nc classes: as many as the
+// accumulators allow, at most 4.
+constexpr int per_register_block(int nc) {
+    return kAccumulators / nc < 1 ? 1 : (kAccumulators / nc > 4 ? 4 : kAccumulators / nc);
+}
 
 // Calls f(c0, nc) for consecutive class blocks of near-equal size nc <= max_block covering [0, C).
 template <class F>
@@ -31,6 +41,24 @@ inline void for_class_blocks(i64 C, i64 max_block, F&& f) {
     for (i64 b = 0; b < nblk; ++b) {
         i64 c0 = C * b / nblk, c1 = C * (b + 1) / nblk;
         f(c0, static_cast<int>(c1 - c0));
+    }
+}
+
+// Calls f(std::integral_constant<int, nc>()) for a class block of nc <= kMaxClassBlock classes.
+template <class F>
+inline void with_class_count(int nc, F&& f) {
+    auto as = [&](auto n) { f(std::integral_constant<int, (decltype(n)::value <= kMaxClassBlock ? decltype(n)::value : kMaxClassBlock)>()); };
+    switch (nc) {
+        case 1: return as(std::integral_constant<int, 1>());
+        case 2: return as(std::integral_constant<int, 2>());
+        case 3: return as(std::integral_constant<int, 3>());
+        case 4: return as(std::integral_constant<int, 4>());
+        case 5: return as(std::integral_constant<int, 5>());
+        case 6: return as(std::integral_constant<int, 6>());
+        case 7: return as(std::integral_constant<int, 7>());
+        case 8: return as(std::integral_constant<int, 8>());
+        case 9: return as(std::integral_constant<int, 9>());
+        default: return as(std::integral_constant<int, 10>());
     }
 }
 
@@ -49,57 +77,62 @@ inline void prefetch_step(PrefetchPlan* pf) {
 // ---------------------------------------------------------------------------------------------
 // scores: S[c * kTile + e] = W[c, :] . cols[e][:]
 
-template <int NE, int NC, class T>
-inline void dot_block(const double* W, i64 D, const T* const* cols, double* S, PrefetchPlan* pf) {
+// acc[c][e] (kept in sum[e * NC + c] between feature blocks) += W[c, d] x_e[d] lane-wise over the
+// vector part [d0, d1) of the features, d ascending: per lane the same chain of multiply-adds as one
+// sweep over all of D, so the blocking changes no result.
+template <int NC, int NE, class T>
+inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1, vd* sum, PrefetchPlan* pf) {
     vd acc[NC][NE];
-#pragma GCC unroll 8
+#pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
-#pragma GCC unroll 8
-        for (int e = 0; e < NE; ++e) acc[c][e] = vzero();
-    const T* x[NE];
-#pragma GCC unroll 8
-    for (int e = 0; e < NE; ++e) x[e] = cols[e];
-    i64 d = 0;
-    for (; d + kLanes <= D; d += kLanes) {
+#pragma GCC unroll 4
+        for (int e = 0; e < NE; ++e) acc[c][e] = sum[e * NC + c];
+    for (i64 d = d0; d < d1; d += kLanes) {
         prefetch_step(pf);
         vd xv[NE];
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int e = 0; e < NE; ++e) xv[e] = vload(x[e] + d);
-#pragma GCC unroll 8
+#pragma GCC unroll 10
         for (int c = 0; c < NC; ++c) {
             vd w = vload(W + c * D + d);
-#pragma GCC unroll 8
+#pragma GCC unroll 4
             for (int e = 0; e < NE; ++e) acc[c][e] = vfmadd(w, xv[e], acc[c][e]);
         }
     }
+#pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
-        for (int e = 0; e < NE; ++e) {
-            double s = vhsum(acc[c][e]);
-            for (i64 t = d; t < D; ++t) s = sfmadd(W[c * D + t], to_double(x[e][t]), s);
+#pragma GCC unroll 4
+        for (int e = 0; e < NE; ++e) sum[e * NC + c] = acc[c][e];
+}
+
+template <int NC, class T>
+inline void tile_scores_block(const double* W, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* pf) {
+    constexpr int NE = per_register_block(NC);
+    const i64 Dv = D - D % kLanes;  // the vector part; the scalar tail is added after the lane sums
+    vd sum[NC * kTile];
+    for (int j = 0; j < NC * nk; ++j) sum[j] = vzero();
+    for (i64 d0 = 0; d0 < Dv; d0 += kScoreBlock) {
+        const i64 d1 = d0 + kScoreBlock < Dv ? d0 + kScoreBlock : Dv;
+        int e = 0;
+        for (; e + NE <= nk; e += NE) dot_range<NC, NE>(W, D, cols + e, d0, d1, sum + e * NC, pf);
+        for (; e < nk; ++e) dot_range<NC, 1>(W, D, cols + e, d0, d1, sum + e * NC, pf);
+    }
+    for (int e = 0; e < nk; ++e)
+        for (int c = 0; c < NC; ++c) {
+            double s = vhsum(sum[e * NC + c]);
+            for (i64 t = Dv; t < D; ++t) s = sfmadd(W[c * D + t], to_double(cols[e][t]), s);
             S[c * kTile + e] = s;
         }
 }
 
-template <int NE, class T>
-inline void dot_classes(int nc, const double* W, i64 D, const T* const* cols, double* S, PrefetchPlan* pf) {
-    switch (nc) {
-        case 1: return dot_block<NE, 1>(W, D, cols, S, pf);
-        case 2: return dot_block<NE, 2>(W, D, cols, S, pf);
-        case 3: return dot_block<NE, 3>(W, D, cols, S, pf);
-        case 4: return dot_block<NE, 4>(W, D, cols, S, pf);
-        default: return dot_block<NE, 5>(W, D, cols, S, pf);
-    }
-}
-
-// One sweep over D per register block: the first sweep streams the tile's columns in from memory
-// in long sequential runs (the hardware prefetchers' best case).
+// The first feature block streams the tile's columns in from memory (16 sequential runs, the
+// hardware prefetchers' case); the next tile is prefetched meanwhile (PrefetchPlan).
 template <class T>
 void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* next) {
-    for_class_blocks(C, kClassBlock, [&](i64 c0, int nc) {
-        int e = 0;
-        for (; e + kScoreExamples <= nk; e += kScoreExamples)
-            dot_classes<kScoreExamples>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e, next);
-        for (; e < nk; ++e) dot_classes<1>(nc, W + c0 * D, D, cols + e, S + c0 * kTile + e, next);
+    for_class_blocks(C, kScoreClassBlock, [&](i64 c0, int nc) {
+        with_class_count(nc, [&](auto NC) {
+            tile_scores_block<decltype(NC)::value>(W + c0 * D, D, cols, nk, S + c0 * kTile, next);
+        });
     });
 }
 
@@ -110,37 +143,36 @@ template <int NC, int ND, class T>
 inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk,
                          PrefetchPlan* pf) {
     vd acc[NC][ND];
-#pragma GCC unroll 8
+#pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int j = 0; j < ND; ++j) acc[c][j] = vload(G + c * D + d + j * kLanes);
     for (int k = 0; k < nk; ++k) {
         prefetch_step(pf);
         const T* x = cols[k] + d;
         vd xv[ND];
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int j = 0; j < ND; ++j) xv[j] = vload(x + j * kLanes);
-#pragma GCC unroll 8
+#pragma GCC unroll 10
         for (int c = 0; c < NC; ++c) {
             vd b = vset1(coef[c * kTile + k]);
-#pragma GCC unroll 8
+#pragma GCC unroll 4
             for (int j = 0; j < ND; ++j) acc[c][j] = vfmadd(b, xv[j], acc[c][j]);
         }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
-#pragma GCC unroll 8
+#pragma GCC unroll 4
         for (int j = 0; j < ND; ++j) vstore(G + c * D + d + j * kLanes, acc[c][j]);
 }
 
 template <int NC, class T>
-inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef, const T* const* cols, int nk,
-                           PrefetchPlan* pf) {
-    i64 d = d0;
-    for (; d + kUpdateVectors * kLanes <= d1; d += kUpdateVectors * kLanes)
-        update_block<NC, kUpdateVectors>(G, D, d, coef, cols, nk, pf);
-    for (; d + kLanes <= d1; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk, pf);
-    for (; d < d1; ++d)
+inline void update_classes(double* G, i64 D, const double* coef, const T* const* cols, int nk, PrefetchPlan* pf) {
+    constexpr int ND = per_register_block(NC);
+    i64 d = 0;
+    for (; d + ND * kLanes <= D; d += ND * kLanes) update_block<NC, ND>(G, D, d, coef, cols, nk, pf);
+    for (; d + kLanes <= D; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk, pf);
+    for (; d < D; ++d)
         for (int c = 0; c < NC; ++c) {
             double g = G[c * D + d];
             for (int k = 0; k < nk; ++k) g = sfmadd(coef[c * kTile + k], to_double(cols[k][d]), g);
@@ -152,16 +184,10 @@ template <class T>
 void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk,
                       PrefetchPlan* next) {
     // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order.
-    for_class_blocks(C, kClassBlock, [&](i64 c0, int nc) {
-        double* g = G + c0 * D;
-        const double* cf = coef + c0 * kTile;
-        switch (nc) {
-            case 1: return update_classes<1>(g, D, 0, D, cf, cols, nk, next);
-            case 2: return update_classes<2>(g, D, 0, D, cf, cols, nk, next);
-            case 3: return update_classes<3>(g, D, 0, D, cf, cols, nk, next);
-            case 4: return update_classes<4>(g, D, 0, D, cf, cols, nk, next);
-            default: return update_classes<5>(g, D, 0, D, cf, cols, nk, next);
-        }
+    for_class_blocks(C, kMaxClassBlock, [&](i64 c0, int nc) {
+        with_class_count(nc, [&](auto NC) {
+            update_classes<decltype(NC)::value>(G + c0 * D, D, coef + c0 * kTile, cols, nk, next);
+        });
     });
 }
 
