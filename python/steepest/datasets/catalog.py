@@ -179,8 +179,15 @@ def load_dataset(
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a str, one of {_SPECS}; got {type(spec).__name__}")
     dt = float_dtype(dtype)
+    # Checked before any data is read: sizes against the data's size come later, their types cannot wait.
+    _validate.rng(seed)  # an int >= 0, a Generator (not drawn from here) or None
+    for name, value, low in (("n_train", n_train, 1), ("n_val", n_val, 0), ("n_test", n_test, 0)):
+        if value is not None:
+            _validate.integer(value, name, low=low)
     kind, sep, arg = spec.partition(":")
     kind = kind.strip().lower()
+    if kind not in ("digits", "cifar10", "mnist", "synthetic") or (kind == "digits" and sep):
+        raise ValueError(f"unknown data spec {spec!r}; expected one of {_SPECS}")
     if kind == "digits" and not sep:
         X, y = load_digits()
         return _from_rows(

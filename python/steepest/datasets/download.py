@@ -7,31 +7,39 @@ against the published checksum and only then moves it into place; a file already
 checksum matches is not downloaded again. A progress bar is shown when tqdm is installed.
 
 Files are cached under ``data_home()``: ``$STEEPEST_DATA`` when set, else ``~/.cache/steepest``.
-CIFAR-10's archive is checked before it is opened, unpacked into a temporary folder (members
-checked: no absolute paths, no ``..``, no links or devices) that is renamed into place when
-complete, then deleted. A failed, interrupted or corrupted download leaves nothing behind but what
-was there before. Arguments (URL scheme, timeout, force, kinds) are checked before any folder is
-created. No test needs the internet: ``base_url=`` points a download at any server, e.g. a local
+CIFAR-10's archive is checked before it is opened and every member is checked before any is
+unpacked (no absolute paths, no ``..``, no links or devices, no duplicates, at most 100 members of
+64 MiB each); it is unpacked into a temporary folder that is renamed into place when complete, then
+deleted. A failed, interrupted or corrupted download leaves nothing behind but what was there before.
+Every argument (dest, URL, timeout, force, progress, kinds) is checked before any folder is created.
+No test needs the internet: ``base_url=`` points a download at any server, e.g. a local
 ``http.server`` serving small files in the real formats.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
+import numbers
 import os
+import re
 import shutil
 import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import _optional
+import numpy as np
+
+from .. import _optional, _validate
 from .._atomic import fsync_folder
-from .formats import CIFAR_FOLDER, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, as_path
+from .._untrusted import FieldRangeError, FieldTypeError, MissingFieldError, UnreadableFileError
+from .formats import CIFAR_FOLDER, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, _show, as_path
 
 #: The one place where URLs and published checksums live. ``base_url`` ends with "/", each file
 #: name is appended to it. Checksums are "algorithm:hexdigest" (md5, sha1 or sha256, as pooch reads them).
@@ -55,6 +63,11 @@ REGISTRY: dict[str, dict[str, Any]] = {
 
 _CHUNK = 1 << 20
 _TIMEOUT = 60.0
+_MAX_TIMEOUT = 86_400.0  # one day; far larger values overflow the socket layer's timer (OverflowError)
+# Bounds on an archive's contents: the real CIFAR-10 archive holds 9 members, the largest 30 MiB, 178 MiB in all.
+_MAX_MEMBERS = 100
+_MAX_MEMBER_BYTES = 1 << 26  # 64 MiB
+_MAX_ARCHIVE_BYTES = 1 << 29  # 512 MiB unpacked
 
 
 class DownloadError(OSError):
@@ -91,9 +104,24 @@ def file_checksum(path: Path, checksum: str) -> str:
 def _check_base_url(base_url: Any) -> str:
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str; got {type(base_url).__name__}")
-    scheme = urllib.parse.urlsplit(base_url).scheme
-    if scheme not in ("http", "https", "file"):
+    if re.search(r"[\x00-\x20\x7f]", base_url):
+        raise ValueError(f"base_url must not contain spaces or control characters; got {base_url!r}")
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme not in ("http", "https", "file"):
         raise ValueError(f"base_url must be an http, https or file URL; got {base_url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(
+            f"base_url must not have a query or fragment (file names are appended to it); got {base_url!r}"
+        )
+    if parts.scheme != "file" and not parts.hostname:
+        raise ValueError(f"base_url must name a host, e.g. 'https://example.org/data/'; got {base_url!r}")
+    if parts.scheme == "file":
+        # Checked now, not when the first file is copied: a mirror that is not there must create nothing.
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"base_url: a file URL must name a local folder (file:///path/); got {base_url!r}")
+        folder = urllib.request.url2pathname(parts.path)
+        if not os.path.isdir(folder):
+            raise ValueError(f"base_url {base_url!r} names the folder {folder!r}, which does not exist")
     return base_url
 
 
@@ -102,17 +130,37 @@ def _url(base_url: str, name: str) -> str:
 
 
 def _check_options(timeout: Any, force: Any, progress: Any) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):  # NumPy numbers are Real
         raise TypeError(f"timeout must be a number of seconds; got {type(timeout).__name__}")
-    if not (math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"timeout must be a positive, finite number of seconds; got {timeout!r}")
-    if not isinstance(force, bool):
-        raise TypeError(f"force must be True or False; got {type(force).__name__}")
-    if progress is not None and not isinstance(progress, bool):
+    if not (math.isfinite(timeout) and 0 < timeout <= _MAX_TIMEOUT):
+        raise ValueError(
+            f"timeout must be a positive, finite number of seconds, at most {_MAX_TIMEOUT:g} (one day); got {timeout!r}"
+        )
+    _validate.boolean(force, "force")
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True, False or None; got {type(progress).__name__}")
     if progress:
         _optional.require("tqdm", "progress", "progress=True")
     return float(timeout)
+
+
+def _check_dest(folder: Path, name: str) -> Path:
+    """``folder`` if it is a folder or can be created as one; checked before anything is created."""
+    # mkdir(parents=True) would create the missing ancestors before failing on a file in the way.
+    probe = folder
+    try:
+        while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
+            probe = probe.parent
+        is_dir = probe.is_dir()
+    except OSError as exc:
+        raise ValueError(f"{name} {str(folder)!r} cannot be used: {exc.strerror} ({str(probe)!r})") from None
+    if not is_dir:
+        where = "it is" if probe == folder else f"{str(probe)!r} is"
+        what = "a link to nothing" if probe.is_symlink() and not probe.exists() else "a file"
+        raise ValueError(f"{name} {str(folder)!r} must be a folder, but {where} {what}; pass a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise PermissionError(f"{name} {str(folder)!r} cannot be written: {str(probe)!r} is not writable")
+    return folder
 
 
 def _pooch(feature: str) -> Any:
@@ -169,7 +217,7 @@ def fetch(
     pooch = _pooch(feature)
     import requests  # a dependency of pooch
 
-    if url.startswith("file:"):
+    if urllib.parse.urlsplit(url).scheme == "file":
         inner: Callable = _copy_file_url
     else:
         inner = pooch.HTTPDownloader(progressbar=_show_progress(progress), timeout=timeout)
@@ -210,18 +258,71 @@ def _fresh(url: str, folder: Path, name: str, checksum: str, **options: Any) -> 
     return folder / name
 
 
-def _safe_members(archive: tarfile.TarFile, url: str) -> list[tarfile.TarInfo]:
-    members = []
-    for m in archive.getmembers():
-        parts = Path(m.name).parts
-        if m.name.startswith(("/", "\\")) or os.path.isabs(m.name) or ".." in parts:
-            raise ValueError(f"archive from {url} holds an unsafe path {m.name!r}; nothing was extracted")
-        if not (m.isfile() or m.isdir()):
-            raise ValueError(
-                f"archive from {url} holds {m.name!r}, which is not a plain file or folder; nothing was extracted"
-            )
+def _member_fault(m: tarfile.TarInfo) -> tuple[type[ValueError], str] | None:
+    """Why member ``m`` may not be extracted (its error class and the reason), or None."""
+    name = m.name
+    if not name or "\x00" in name:
+        return FieldRangeError, "an empty name or one with a NUL character"
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in re.split(r"[/\\]", name):
+        return FieldRangeError, f"unsafe path {name!r}: an absolute path or '..' could write outside the destination"
+    if m.issym() or m.islnk():
+        return FieldTypeError, f"a link to {_show(m.linkname)}; only plain files and folders are unpacked"
+    if not (m.isfile() or m.isdir()):
+        return FieldTypeError, "not a plain file or folder (a device, pipe or special entry)"
+    if m.size > _MAX_MEMBER_BYTES:
+        return FieldRangeError, f"{m.size:,} bytes; a CIFAR-10 file holds at most {_MAX_MEMBER_BYTES:,}"
+    return None
+
+
+def _checked_members(archive: tarfile.TarFile, url: str) -> list[tarfile.TarInfo]:
+    """Every member of ``archive``, each checked (names, types, sizes, count) before anything is extracted."""
+    members: list[tarfile.TarInfo] = []
+    files: set[str] = set()
+    seen: set[str] = set()
+    total = 0
+    for m in archive:  # one at a time: an archive of a million entries is refused at the 101st
+        fault = _member_fault(m)
+        name = os.path.normpath(m.name)
+        # A file given twice, or one inside another file, would fail halfway through extracting.
+        if fault is None and (name in files or (m.isfile() and name in seen)):
+            fault = FieldRangeError, "a file of this name comes earlier in the archive"
+        if fault is None and any(str(parent) in files for parent in Path(name).parents):
+            fault = FieldRangeError, "it lies inside a member that is a file"
+        if fault is not None:
+            error, why = fault
+            raise error(url, m.name[:200], f"{why}; nothing was extracted")
         members.append(m)
+        seen.add(name)
+        if m.isfile():
+            files.add(name)
+        total += m.size
+        if len(members) > _MAX_MEMBERS or total > _MAX_ARCHIVE_BYTES:
+            raise FieldRangeError(
+                url,
+                "members",
+                f"more than {_MAX_MEMBERS} members or {_MAX_ARCHIVE_BYTES:,} bytes unpacked (the real archive holds "
+                "9 members, 178 MiB); nothing was extracted",
+            )
     return members
+
+
+# errnos that blame the disk, not the archive: the download is then a DownloadError, like a network failure
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
+
+
+def _unpack(archive_path: Path, into: Path, url: str) -> None:
+    """Unpack the archive downloaded from ``url`` into ``into``; every member is checked first."""
+    try:
+        with tarfile.open(archive_path, "r:*") as archive:
+            members = _checked_members(archive, url)
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(into, members=members, filter="data")
+            else:  # pragma: no cover - Pythons without extraction filters; members checked above
+                archive.extractall(into, members=members)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+            raise DownloadError(f"cannot unpack the archive from {url} into {str(into)!r}: {exc}") from None
+        raise UnreadableFileError(url, None, f"the archive cannot be unpacked ({type(exc).__name__}: {exc})") from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,7 +351,7 @@ def download_cifar10(
     entry = REGISTRY["cifar10"]
     base = _check_base_url(base_url if base_url is not None else entry["base_url"])
     timeout = _check_options(timeout, force, progress)
-    folder = data_home() if dest is None else as_path(dest, "dest")
+    folder = _check_dest(data_home() if dest is None else as_path(dest, "dest"), "dest")
     target = folder / CIFAR_FOLDER
     expected_files = (*CIFAR_TRAIN_BATCHES, CIFAR_TEST_BATCH)
     if not force and all((target / name).is_file() for name in expected_files):
@@ -261,20 +362,13 @@ def download_cifar10(
     _mkdir(folder)
     tmpdir = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
     try:
-        archive_path = fetch(url, tmpdir, name, checksum, timeout=timeout, progress=progress)
-        try:
-            with tarfile.open(archive_path, "r:*") as archive:
-                members = _safe_members(archive, url)
-                if hasattr(tarfile, "data_filter"):
-                    archive.extractall(tmpdir, members=members, filter="data")
-                else:  # pragma: no cover - Pythons without extraction filters; members checked above
-                    archive.extractall(tmpdir, members=members)
-        except (tarfile.TarError, EOFError, OSError) as exc:
-            raise ValueError(f"archive from {url} cannot be unpacked: {exc}") from None
-        unpacked = tmpdir / CIFAR_FOLDER
+        into = tmpdir / "unpacked"  # apart from the archive: a member of the archive's name must not overwrite it
+        _unpack(fetch(url, tmpdir, name, checksum, timeout=timeout, progress=progress), into, url)
+        unpacked = into / CIFAR_FOLDER
         absent = [n for n in expected_files if not (unpacked / n).is_file()]
         if absent:
-            raise ValueError(f"archive from {url} does not hold {CIFAR_FOLDER}/{absent[0]}; nothing was installed")
+            member = f"{CIFAR_FOLDER}/{absent[0]}"
+            raise MissingFieldError(url, member, f"the archive does not hold {member}; nothing was installed")
         if target.exists():  # force=True or an incomplete old folder: swap it out, then delete it
             old = Path(tempfile.mkdtemp(prefix=".old-", dir=folder))
             os.replace(target, old / CIFAR_FOLDER)
@@ -314,7 +408,7 @@ def download_mnist(
             raise ValueError(f"kinds must hold 'train' and/or 't10k'; got {kind!r}")
     base = _check_base_url(base_url if base_url is not None else entry["base_url"])
     timeout = _check_options(timeout, force, progress)
-    folder = data_home() / "mnist" if dest is None else as_path(dest, "dest")
+    folder = _check_dest(data_home() / "mnist" if dest is None else as_path(dest, "dest"), "dest")
     _pooch("download_mnist")
     _mkdir(folder)
     for name, checksum in entry["files"].items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -38,16 +39,18 @@ def load_cifar10(path: Any, *, batches: Any = None) -> tuple[np.ndarray, np.ndar
     raises ``FileNotFoundError`` or ``ValueError`` naming the file and the problem; nothing is
     returned until every file has been read and checked.
     """
-    folder = cifar_folder(as_path(path, "path"))
+    # Both arguments checked before the folder is looked at: a bad `batches` is named even without the data.
+    root = as_path(path, "path")
     if batches is None:
         names = list(CIFAR_TRAIN_BATCHES)
     else:
-        if isinstance(batches, (numbers.Integral, str)):
-            raise TypeError(f"batches must be a sequence of batch numbers in 1..5; got {batches!r}")
-        nums = [_validate.integer(b, "batches[i]", low=1) for b in batches]
+        if isinstance(batches, (numbers.Integral, str, bytes)) or not isinstance(batches, Iterable):
+            raise TypeError(f"batches must be a sequence of batch numbers in 1..5, e.g. (1, 2); got {batches!r}")
+        nums = [_validate.integer(b, f"batches[{i}]", low=1) for i, b in enumerate(batches)]
         if not nums or len(set(nums)) != len(nums) or max(nums) > 5:
-            raise ValueError(f"batches must be distinct numbers in 1..5; got {list(batches)!r}")
+            raise ValueError(f"batches must be distinct numbers in 1..5; got {nums!r}")
         names = [f"data_batch_{b}" for b in nums]
+    folder = cifar_folder(root)
     train = [read_cifar_batch(folder / name) for name in names]
     test = read_cifar_batch(folder / CIFAR_TEST_BATCH)
     X_train = images_from_rows([d for d, _ in train])
