@@ -53,17 +53,6 @@ LEARNING_RATES = [1e-7, 2e-7, 5e-7, 1e-6]
 REGS = [1e4, 2.5e4, 5e4, 1e5]
 
 
-def blas_threads(n: int | None):
-    """1 BLAS thread (threadpoolctl), or the library's default (None)."""
-    if n is None:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # threadpoolctl's notes on mixed OpenMP runtimes
-        return threadpool_limits(limits=n, user_api="blas")
-
-
 def quiet(fn):
     with contextlib.redirect_stdout(io.StringIO()):
         return fn()
@@ -85,7 +74,7 @@ class Bench:
 
         def repeat(fn, threads=None):
             def run():
-                with blas_threads(threads):
+                with measure.blas_threads(threads):
                     for _ in range(reps):
                         fn()
 
@@ -236,19 +225,29 @@ def bench_grid(bench: Bench, X_train, y_train, X_val, y_val, iters: int) -> tupl
         val_accuracy = np.mean(y_val == svm.predict(X_val))
         return train_accuracy, val_accuracy
 
+    def candidate(cls, threads, lr, reg):
+        def run():
+            with measure.blas_threads(threads):
+                return cell(cls, lr, reg)
+
+        return run
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # large rates and regs diverge, in both codes
         for lr in LEARNING_RATES:
             for reg in REGS:
-                for key, cls, threads in (
-                    ("numpy1", ref.LinearSVM, 1),
-                    ("numpy", ref.LinearSVM, None),
-                    ("steepest", cs231n.LinearSVM, None),
-                ):
-                    with blas_threads(threads):
-                        start = time.perf_counter()
-                        results[(key, lr, reg)] = cell(cls, lr, reg)
-                        totals[key] += time.perf_counter() - start
+                fns = {
+                    "numpy1": candidate(ref.LinearSVM, 1, lr, reg),
+                    "numpy": candidate(ref.LinearSVM, None, lr, reg),
+                    "steepest": candidate(cs231n.LinearSVM, None, lr, reg),
+                }
+
+                def keep(key, accuracies, lr=lr, reg=reg):
+                    results[(key, lr, reg)] = accuracies
+
+                t = measure.interleaved(fns, rounds=1, warmup=0, check=keep)
+                for key in totals:
+                    totals[key] += t[key]
     same = all(results[("steepest", lr, reg)] == results[("numpy", lr, reg)] for lr in LEARNING_RATES for reg in REGS)
     bench.add(f"4 x 4 search (lr x reg): train {iters} iterations + predict, 16 models", totals)
     best = max(((lr, reg) for lr in LEARNING_RATES for reg in REGS), key=lambda k: results[("steepest",) + k][1])

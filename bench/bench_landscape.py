@@ -5,19 +5,18 @@
 Times, side by side in one process, ``steepest.landscape.loss_on_plane`` on every available backend
 (one pass over X for the three score matrices, then O(C * N) per grid point) against one NumPy
 vectorized SVM loss evaluation (the unit: ``scores = W.dot(X)``, margins, sum; loss only) and the
-point-by-point way (2,601 loss evaluations: a few are timed and the total extrapolated). Prints
-medians and ratios; targets: C++ plane <= 3x one NumPy loss, Numba within 2x of C++. Checks the
-results: every backend's plane equals the point-by-point loss at a few grid points (1e-12 relative),
-and the backends agree with each other. Synthetic data with a fixed seed. Numba is compiled first.
+point-by-point way (2,601 loss evaluations: a few are timed and the total extrapolated), in interleaved
+rounds (``steepest.cli.measure.interleaved``). Prints medians and ratios; targets: C++ plane <= 3x one
+NumPy loss, Numba within 2x of C++. Checks the results: every backend's plane equals the point-by-point
+loss at a few grid points (1e-12 relative), and the backends agree with each other. Synthetic data with
+a fixed seed. Numba is compiled first.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -37,10 +36,6 @@ def svm_loss_numpy(W, X, y, reg, delta=1.0):
     margins = np.maximum(0, scores - scores[y, columns] + delta)
     margins[y, columns] = 0
     return margins.sum() / X.shape[1] + reg * np.sum(W * W)
-
-
-# median of `repeats` timed runs, no untimed warm-up (the callers warm up where it matters)
-median_time = functools.partial(measure.median_time, warmup=0)
 
 
 def main(argv=None) -> int:
@@ -65,29 +60,16 @@ def main(argv=None) -> int:
         f"backends {steepest.backends()}; {steepest.get_num_threads()} threads"
     )
 
-    # the unit: one NumPy vectorized SVM loss evaluation (the notes' / assignment's code)
-    unit = median_time(lambda: svm_loss_numpy(W, X, y, reg), args.repeats)
-    with_grad = median_time(lambda: reference.svm_loss_vectorized(W, X, y, reg), args.repeats)
     points = [(grid[i], grid[j]) for i, j in [(0, 0), (len(grid) // 2, len(grid) // 3), (len(grid) - 1, 1)]][
         : max(1, args.pointwise)
     ]
-    start = time.perf_counter()
     pointwise_values = [svm_loss_numpy(W + a * d1 + b * d2, X, y, reg) for a, b in points]
-    per_point = (time.perf_counter() - start) / len(points)
-    pointwise_total = per_point * len(grid) ** 2
-
-    rows = [
-        ("NumPy vectorized SVM loss, once", unit, 1.0),
-        ("NumPy vectorized SVM loss + gradient, once", with_grad, with_grad / unit),
-        (f"point by point, {len(grid) ** 2} evaluations (extrapolated)", pointwise_total, pointwise_total / unit),
-    ]
     planes = {}
-    for name in steepest.backends():
+    for name in steepest.backends():  # checked (and compiled) before anything is timed
         loss = steepest.SVMLoss(X, y, reg=reg, backend=name)
         small = loss.subset(np.arange(64))
         loss_on_plane(small, W, d1, d2, grid[:3], grid[:3])  # compile / warm up
-        t = median_time(lambda: planes.__setitem__(name, loss_on_plane(loss, W, d1, d2, grid, grid)), args.repeats)
-        rows.append((f"loss_on_plane, {name}", t, t / unit))
+        planes[name] = loss_on_plane(loss, W, d1, d2, grid, grid)
         index = {v: k for k, v in enumerate(grid)}
         for (a, b), expected in zip(points, pointwise_values):
             got = planes[name].losses[index[a], index[b]]
@@ -98,6 +80,26 @@ def main(argv=None) -> int:
     names = list(planes)
     for name in names[1:]:
         np.testing.assert_allclose(planes[name].losses, planes[names[0]].losses, rtol=1e-12)
+
+    # every candidate in interleaved rounds; the unit: one NumPy vectorized SVM loss evaluation (the
+    # notes' / assignment's code); the point-by-point way: one point of the grid, times the grid's size
+    fns = {
+        "unit": lambda: svm_loss_numpy(W, X, y, reg),
+        "with grad": lambda: reference.svm_loss_vectorized(W, X, y, reg),
+        "point": lambda: [svm_loss_numpy(W + a * d1 + b * d2, X, y, reg) for a, b in points],
+    }
+    for name in names:
+        loss = steepest.SVMLoss(X, y, reg=reg, backend=name)
+        fns[name] = lambda loss=loss: loss_on_plane(loss, W, d1, d2, grid, grid)
+    t = measure.interleaved(fns, args.repeats, warmup=0)
+    unit = t["unit"]
+    pointwise_total = t["point"] / len(points) * len(grid) ** 2
+    rows = [
+        ("NumPy vectorized SVM loss, once", unit, 1.0),
+        ("NumPy vectorized SVM loss + gradient, once", t["with grad"], t["with grad"] / unit),
+        (f"point by point, {len(grid) ** 2} evaluations (extrapolated)", pointwise_total, pointwise_total / unit),
+    ]
+    rows += [(f"loss_on_plane, {name}", t[name], t[name] / unit) for name in names]
 
     width = max(len(r[0]) for r in rows)
     print(f"{'work'.ljust(width)}  {'median s':>10}  {'x one NumPy loss':>16}")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import os
 import random
@@ -42,6 +43,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 from steepest import network, network2
+from steepest.cli import measure
 
 import naive_network as nv
 
@@ -75,14 +77,8 @@ def quiet(fn):
     return result, out.getvalue()
 
 
-def blas_threads(n):
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=n, user_api="blas") if n else contextlib.nullcontext()
-
-
 def run(chapter: int, impl: str, training, test, epochs: int, seed: int):
-    """One seeded run; returns (network, printed lines, seconds)."""
+    """One seeded run; returns (network, printed lines)."""
     np.random.seed(seed)
     random.seed(seed)
     if chapter == 1:
@@ -93,9 +89,8 @@ def run(chapter: int, impl: str, training, test, epochs: int, seed: int):
         net = nv.Network2(SIZES) if impl == "book" else network2.Network(SIZES)
         kwargs = {} if impl == "book" else {"backend": impl}
         call = lambda: net.SGD(training, epochs, 10, 0.5, evaluation_data=test, **CH3, **kwargs)  # noqa: E731
-    t = time.perf_counter()
     _, out = quiet(call)
-    return net, out, time.perf_counter() - t
+    return net, out
 
 
 def accuracies(out: str) -> list[str]:
@@ -112,25 +107,34 @@ def timings(args, training, test) -> None:
     for chapter in (1, 3):
         for impl in impls[1:]:  # compile and warm up, untimed
             run(chapter, impl, training[:200], test[:50], 1, 0)
-        epoch = {(impl, threads): [] for impl in impls for threads in (1, 0)}
-        call = {(impl, threads): [] for impl in impls for threads in (1, 0)}
-        for r in range(args.rounds):
-            for threads in (1, 0):
-                with blas_threads(threads):
-                    for impl in impls:
-                        net, out, seconds = run(chapter, impl, training, test, args.epochs, 100 + r)
-                        call[(impl, threads)].append(seconds)
-                        if impl == "book":
-                            book, book_out = net, out
-                            epoch[(impl, threads)].append(seconds / args.epochs)  # the book has no setup
-                            continue
-                        epoch[(impl, threads)].append(statistics.median(net.history.elapsed))
-                        err = max(
-                            float(np.max(np.abs(np.asarray(p) - q)) / np.max(np.abs(q)))
-                            for p, q in zip(net.weights + net.biases, book.weights + book.biases)
-                        )
-                        assert err <= 1e-9, (chapter, impl, err)
-                        assert accuracies(out) == accuracies(book_out), (chapter, impl)
+        # rounds of (book, numba, numpy) at 1 BLAS thread, then at the default; a new seed every round
+        seeds, book, epoch = [], {}, {(impl, threads): [] for impl in impls[1:] for threads in (1, 0)}
+
+        def candidate(impl, threads):
+            def go():
+                if (impl, threads) == ("book", 1):
+                    seeds.append(100 + len(seeds))
+                with measure.blas_threads(threads or None):
+                    return run(chapter, impl, training, test, args.epochs, seeds[-1])
+
+            return go
+
+        def check(key, result):  # untimed: steepest ends where the book ends, and printed what it printed
+            (impl, threads), (net, out) = key, result
+            if impl == "book":
+                book[threads] = net, out
+                return
+            epoch[key].append(statistics.median(net.history.elapsed))
+            ref, ref_out = book[threads]
+            err = max(
+                float(np.max(np.abs(np.asarray(p) - q)) / np.max(np.abs(q)))
+                for p, q in zip(net.weights + net.biases, ref.weights + ref.biases)
+            )
+            assert err <= 1e-9, (chapter, impl, err)
+            assert accuracies(out) == accuracies(ref_out), (chapter, impl)
+
+        fns = {(impl, threads): candidate(impl, threads) for threads in (1, 0) for impl in impls}
+        cmed = measure.interleaved(fns, args.rounds, warmup=0, check=check)
         what = "network.py, quadratic, eta 3.0, test_data" if chapter == 1 else "network2.py, cross-entropy, "
         what += "" if chapter == 1 else "lmbda 5.0, eta 0.5, monitoring all four"
         print(f"\nchapter {chapter}: {what}; medians of {args.rounds} interleaved rounds")
@@ -142,7 +146,7 @@ def timings(args, training, test) -> None:
             f"{'default':>13}"
         )
         med = {key: statistics.median(v) for key, v in epoch.items()}
-        cmed = {key: statistics.median(v) for key, v in call.items()}
+        med |= {("book", threads): cmed[("book", threads)] / args.epochs for threads in (1, 0)}  # the book: no setup
         for impl in impls:
             e1, e0 = med[(impl, 1)], med[(impl, 0)]
             r1, r0 = med[("book", 1)] / e1, med[("book", 0)] / e0
@@ -229,12 +233,12 @@ def profile(args, training, test) -> None:
     net = network.Network(SIZES, seed=0)
     net.evaluate(test[:300])  # load the compiled kernels (untimed)
     kernels.csr(np.zeros((2, 784)), 0.5)
-    t = time.perf_counter()
-    train = _as_data("training_data", training, 784, 10, np.dtype(np.float64), True)
-    t_pairs = time.perf_counter() - t
-    t = time.perf_counter()
+    once = functools.partial(measure.median_time, repeat=1, warmup=0)  # what an SGD call does once
+    pairs = lambda: _as_data("training_data", training, 784, 10, np.dtype(np.float64), True)  # noqa: E731
+    t_pairs = once(pairs)
+    train = pairs()
+    t_csr = once(lambda: kernels.csr(train.rows, 0.5))
     indptr, indices, values = kernels.csr(train.rows, 0.5)
-    t_csr = time.perf_counter() - t
     n = train.n
     weights = tuple(np.ascontiguousarray(w.T) for w in net.weights)
     biases = tuple(b[:, 0].copy() for b in net.biases)
@@ -243,27 +247,18 @@ def profile(args, training, test) -> None:
     kernels.sgd_batches(
         indptr, indices, values, empty, True, train.targets, perm, 0, 100, 10, weights, biases, 3.0, 1.0, True
     )
-    ts = []
-    for _ in range(args.rounds):
-        t = time.perf_counter()
-        kernels.sgd_batches(
+    t_kernel = measure.median_time(
+        lambda: kernels.sgd_batches(
             indptr, indices, values, empty, True, train.targets, perm, 0, n, 10, weights, biases, 3.0, 1.0, True
-        )
-        ts.append(time.perf_counter() - t)
-    t_kernel = statistics.median(ts)
+        ),
+        args.rounds,
+        warmup=0,
+    )
     order = list(range(n))
-    t = time.perf_counter()
-    random.shuffle(order)
-    np.array(order, dtype=np.int64)
-    t_shuffle = time.perf_counter() - t
+    t_shuffle = once(lambda: (random.shuffle(order), np.array(order, dtype=np.int64)))
     test_data = _as_data("test_data", test, 784, 10, np.dtype(np.float64), False)
     net._correct(test_data)  # its CSR form, once per SGD call
-    ts = []
-    for _ in range(args.rounds):
-        t = time.perf_counter()
-        net._correct(test_data)
-        ts.append(time.perf_counter() - t)
-    t_eval = statistics.median(ts)
+    t_eval = measure.median_time(lambda: net._correct(test_data), args.rounds, warmup=0)
     nnz = indptr[-1] / n
     print(f"\nsteepest, chapter 1, {n} training images ({nnz:.0f} non-zero pixels each), {test_data.n} test images")
     print(

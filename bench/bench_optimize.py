@@ -11,7 +11,8 @@
 4. The stacked product of the fast path: NumPy BLAS ``Wstack @ X_block`` against each backend's
    ``scores`` kernel (why ``SVMLoss.candidate_losses``, random search's fast path, uses BLAS).
 
-Every figure is the median of ``--repeats`` runs; results are checked before they are timed.
+Every figure is the median of ``--repeats`` interleaved rounds (``steepest.cli.measure.interleaved``: the
+candidates of a table run in turn, round after round); results are checked before they are timed.
 Run: ``PYTHONPATH=python python bench/bench_optimize.py [--quick]``.
 """
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import statistics
 import time
 
 import numpy as np
@@ -110,19 +110,20 @@ def bench_loop(X_rows, y, backends, repeats, iters, slow_s=8.0):
     # The reference and the backends whose run is short are timed over all `iters` iterations; a
     # backend slower than `slow_s` per run is timed once over a fifth of them and extrapolated (the loop
     # has the same cost every iteration), so the whole bench stays within minutes.
-    ref = median_time(lambda: cs231n_train(rows, yy, iters), 1)
-    out = [("NumPy reference (assignment)", ref, 1.0, "", "")]
+    fns, scale, notes = {"ref": lambda: cs231n_train(rows, yy, iters)}, {"ref": 1.0}, {}
     for b in backends:
-        run = lambda k: opt.train_linear_classifier(X, yy, "svm", REG, LR, BATCH, k, seed=0, backend=b)  # noqa: E731
+        run = lambda k, b=b: opt.train_linear_classifier(X, yy, "svm", REG, LR, BATCH, k, seed=0, backend=b)  # noqa: E731
         probe = median_time(lambda: run(max(5, iters // 50)), 1) * 50  # also the warm-up (Numba JIT)
-        if probe < slow_s:
-            t, note = median_time(lambda: run(iters), repeats), f"median of {repeats}"
-        else:
-            k = max(5, iters // 5)
-            t, note = median_time(lambda: run(k), 1) * iters / k, f"{k} iterations, extrapolated"
         res = run(20)
         assert res.loss_history[-1] < res.loss_history[0] and np.isfinite(res.W).all()
-        out.append((f"steepest {b}", t, ref / t, ">= 10x" if b == "cpp" else "", note))
+        k = iters if probe < slow_s else max(5, iters // 5)
+        fns[b], scale[b] = (lambda k=k, run=run: run(k)), iters / k
+        notes[b] = f"median of {repeats}" if k == iters else f"{k} iterations, extrapolated (median of {repeats})"
+    t = {name: v * scale[name] for name, v in measure.interleaved(fns, repeats, warmup=0).items()}
+    ref = t["ref"]
+    out = [("NumPy reference (assignment)", ref, 1.0, "", f"median of {repeats}")]
+    for b in backends:
+        out.append((f"steepest {b}", t[b], ref / t[b], ">= 10x" if b == "cpp" else "", notes[b]))
     return table(
         [
             "CS231n SVM loop, %d iterations of batch %d, N = %d" % (iters, BATCH, N),
@@ -147,18 +148,15 @@ def bench_random_search(X, y, backends, repeats, tries, sample):
         slow = opt.random_search(loss, (C, D), num_tries=3, seed=0, block=1)
         fast = opt.random_search(loss, (C, D), num_tries=3, seed=0, block=3)
         assert np.max(np.abs(slow.loss_history - fast.loss_history) / slow.loss_history) < 1e-12
-    # Interleaved repeats (reference, then each backend, repeat): a busy machine slows all alike.
-    times = {"ref": []} | {b: [] for b in backends}
-    for _ in range(repeats):
-        times["ref"].append(median_time(lambda: [notes_svm_loss(X, y, W) for W in Ws], 1) / sample)
-        for b in backends:
-            times[b].append(
-                median_time(lambda: opt.random_search(losses[b], (C, D), num_tries=tries, seed=0), 1) / tries
-            )
-    ref_each = statistics.median(times["ref"])
+    # interleaved rounds (reference, then each backend): a busy machine slows all alike
+    fns = {"ref": lambda: [notes_svm_loss(X, y, W) for W in Ws]}
+    for b in backends:
+        fns[b] = lambda b=b: opt.random_search(losses[b], (C, D), num_tries=tries, seed=0)
+    times = measure.interleaved(fns, repeats, warmup=0)
+    ref_each = times["ref"] / sample
     rows = [("NumPy, one evaluation per candidate (notes)", ref_each, ref_each * 1000, 1.0, "")]
     for b in backends:
-        t = statistics.median(times[b])
+        t = times[b] / tries
         rows.append((f"steepest {b}, blocked fast path", t, t * 1000, ref_each / t, ">= 3x" if b == "cpp" else ""))
     return table([f"random search, N = {X.shape[1]}", "s / candidate", "s / 1000", "speed-up", "target"], rows)
 
@@ -176,12 +174,9 @@ def bench_local_search(X, y, repeats, tries):
         "random search (strategy 1)": lambda: opt.random_search(loss, (C, D), num_tries=tries, seed=0),
         "random local search (strategy 2)": lambda: opt.random_local_search(loss, W0, 1e-4, tries, seed=0),
     }
-    times = {k: [] for k in runs}
-    for _ in range(repeats):
-        for k, f in runs.items():
-            times[k].append(median_time(f, 1))
-    base = statistics.median(times["random search (strategy 1)"])
-    rows = [(k, statistics.median(v), statistics.median(v) / base) for k, v in times.items()]
+    times = measure.interleaved(runs, repeats, warmup=0)
+    base = times["random search (strategy 1)"]
+    rows = [(k, v, v / base) for k, v in times.items()]
     return table([f"{tries} tries, N = {X.shape[1]}", "seconds", "x random search"], rows)
 
 
@@ -193,14 +188,14 @@ def bench_stacked_product(X, backends, repeats):
     part = slice(0, cols)
     where = np.arange(cols, dtype=np.int64)
     threads = _backends.get_num_threads()
-    blas = median_time(lambda: Wstack @ X[:, part], repeats)
-    rows = [("NumPy BLAS", blas, 1.0)]
+    fns = {"NumPy BLAS": lambda: Wstack @ X[:, part]}
     for b in backends:
         kern = _backends.get(b)
-        S = kern.scores(Wstack, X, where, threads)
+        S = kern.scores(Wstack, X, where, threads)  # checked (and compiled) before it is timed
         assert np.allclose(S, Wstack @ X[:, part], rtol=1e-10, atol=1e-9)
-        t = median_time(lambda: kern.scores(Wstack, X, where, threads), repeats)
-        rows.append((f"{b} scores kernel", t, blas / t))
+        fns[f"{b} scores kernel"] = lambda kern=kern: kern.scores(Wstack, X, where, threads)
+    times = measure.interleaved(fns, repeats, warmup=0)
+    rows = [(name, t, times["NumPy BLAS"] / t) for name, t in times.items()]
     return table([f"stacked product ({K * C}, {D}) @ ({D}, {cols})", "seconds", "speed vs BLAS"], rows)
 
 

@@ -1,4 +1,5 @@
-"""Loss-and-gradient kernels against the memory floor (reading X once) and the NumPy reference."""
+"""Loss-and-gradient passes and the exact numerical gradient: one group per operation, each with its
+baselines (NumPy at 1 BLAS thread and at its default, the memory floor; see conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,66 +8,78 @@ import pytest
 
 import steepest
 from steepest import reference
-from steepest.cli.measure import numpy_svm_rows
+from steepest.cli import measure
+
+from conftest import BLAS, group, in_groups
 
 BACKENDS = steepest.backends()
+LOSSES = {"svm": steepest.SVMLoss, "softmax": steepest.SoftmaxLoss}
+
+# group key -> (loss, dtype, order of X)
+PASSES = {
+    "svm-float64-F": ("svm", "float64", "F"),
+    "svm-float64-C": ("svm", "float64", "C"),
+    "softmax-float64-F": ("softmax", "float64", "F"),
+    "svm-float32-F": ("svm", "float32", "F"),
+}
+PASS_GROUPS = {key: group(f"{kind} loss+grad", dtype, order) for key, (kind, dtype, order) in PASSES.items()}
+# the exact centered numerical gradient of all weights, with one loss+grad pass as its unit
+FD = {"svm-fd": "svm", "softmax-fd": "softmax"}
+FD_GROUPS = {key: group(f"{kind} numerical gradient, all weights, exact", "float64") for key, kind in FD.items()}
 
 
-@pytest.mark.benchmark(group="svm float64")
-def test_read_x_once(benchmark, cifar64):
-    rows, y, W = cifar64
-    benchmark(rows.sum)
+def _numpy_reference(kind: str, rows, X, y, W):
+    """The assignment's vectorized NumPy loss+grad: the SVM on (N, D) rows, the softmax on X (D, N)."""
+    if kind == "svm":
+        return measure.numpy_svm_rows(W, rows, y)
+    return reference.softmax_loss_vectorized(W, X, y)
 
 
-@pytest.mark.benchmark(group="svm float64")
-def test_numpy_reference_on_rows(benchmark, cifar64):
-    rows, y, W = cifar64
-    loss, dW = benchmark(numpy_svm_rows, W, rows, y)
+@pytest.mark.parametrize("key, backend", in_groups(PASS_GROUPS, BACKENDS))
+def test_loss_grad(benchmark, workload, key, backend):
+    kind, dtype, order = PASSES[key]
+    rows, X, y, W = workload.get(dtype, order)
+    expected, _ = _numpy_reference(kind, rows, rows.T, y, W)
+    f = LOSSES[kind](X, y, backend=backend)
+    loss, dW = f.loss_grad(W)  # checked (and compiled) before it is timed
+    assert dW.dtype == X.dtype
+    assert loss == pytest.approx(expected, rel=1e-10 if dtype == "float64" else 1e-5)
+    benchmark(f.loss_grad, W)
+
+
+@pytest.mark.parametrize("key, blas", in_groups(PASS_GROUPS | FD_GROUPS, BLAS))
+def test_numpy_reference(benchmark, workload, key, blas):
+    kind, dtype, _ = PASSES[key] if key in PASSES else (FD[key], "float64", "F")
+    rows, X, y, W = workload.get(dtype)
+    with measure.blas_threads(BLAS[blas]):
+        loss, _ = benchmark(_numpy_reference, kind, rows, X, y, W)
     assert np.isfinite(loss)
 
 
-@pytest.mark.benchmark(group="svm float64")
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_svm_loss_grad(benchmark, cifar64, backend):
-    rows, y, W = cifar64
-    f = steepest.SVMLoss(rows.T, y, backend=backend)
-    expected = numpy_svm_rows(W, rows, y)
-    loss, dW = benchmark(f.loss_grad, W)
-    assert loss == pytest.approx(expected[0], rel=1e-10)
-    np.testing.assert_allclose(dW, expected[1], rtol=1e-8, atol=1e-8 * np.abs(expected[1]).max())
+@pytest.mark.parametrize("key, floor", in_groups(PASS_GROUPS, ["read X once, all threads"]))
+def test_memory_floor(benchmark, workload, key, floor):
+    _, dtype, order = PASSES[key]
+    _, X, _, _ = workload.get(dtype, order)
+    with measure.reader(X) as read:
+        benchmark(read)
 
 
-@pytest.mark.benchmark(group="softmax float64")
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_softmax_loss_grad(benchmark, cifar64, backend):
-    rows, y, W = cifar64
-    f = steepest.SoftmaxLoss(rows.T, y, backend=backend)
-    expected = reference.softmax_loss_vectorized(W, rows.T[:, :2000], y[:2000])
-    assert steepest.SoftmaxLoss(rows.T[:, :2000], y[:2000], backend=backend)(W) == pytest.approx(expected[0], rel=1e-10)
-    loss, dW = benchmark(f.loss_grad, W)
-    assert np.isfinite(loss)
+@pytest.mark.parametrize("key, backend", in_groups(FD_GROUPS, BACKENDS))
+def test_numerical_gradient(benchmark, workload, key, backend):
+    rows, X, y, W = workload.get("float64")
+    f = LOSSES[FD[key]](X, y, backend=backend)
+    fd = steepest.numerical_gradient(f, W)  # checked (and compiled) before it is timed
+    dW = f.grad(W)
+    if FD[key] == "svm":  # the SVM's one-sided differences bracket its gradient
+        assert np.all(fd.backward <= dW + 1e-6) and np.all(dW <= fd.forward + 1e-6)
+    else:
+        np.testing.assert_allclose(fd.centered, dW, rtol=1e-4, atol=1e-6)
+    benchmark.pedantic(steepest.numerical_gradient, args=(f, W), rounds=3)  # warmed up by the check
 
 
-@pytest.mark.benchmark(group="svm float32")
-def test_read_x32_once(benchmark, cifar32):
-    rows, y, W = cifar32
-    benchmark(rows.sum)
-
-
-@pytest.mark.benchmark(group="svm float32")
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_svm_loss_grad_float32(benchmark, cifar32, backend):
-    rows, y, W = cifar32
-    f = steepest.SVMLoss(rows.T, y, backend=backend)
-    loss, dW = benchmark(f.loss_grad, W)
-    assert dW.dtype == np.float32
-    assert loss == pytest.approx(reference.svm_loss_vectorized(W, rows.T, y)[0], rel=1e-5)
-
-
-@pytest.mark.benchmark(group="numerical gradient float64")
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_numerical_gradient_svm(benchmark, cifar64, backend):
-    rows, y, W = cifar64
-    f = steepest.SVMLoss(rows.T, y, backend=backend)
-    fd = benchmark.pedantic(steepest.numerical_gradient, args=(f, W), rounds=3, warmup_rounds=1)
-    assert np.all(fd.backward <= f.grad(W) + 1e-6) and np.all(f.grad(W) <= fd.forward + 1e-6)
+@pytest.mark.parametrize("key, backend", in_groups(FD_GROUPS, ["cpp"] if "cpp" in BACKENDS else []))
+def test_one_loss_grad_pass(benchmark, workload, key, backend):
+    """The unit of the numerical gradient's targets: one loss+grad pass of the same loss."""
+    rows, X, y, W = workload.get("float64")
+    f = LOSSES[FD[key]](X, y, backend=backend)
+    benchmark(f.loss_grad, W)

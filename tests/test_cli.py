@@ -108,3 +108,143 @@ def test_info_says_before_numba_compiles(monkeypatch, capsys):
     assert cli.main(["info"]) == 0
     captured = capsys.readouterr()
     assert "compiling the numba kernels" in captured.err and "self-check" in captured.out
+
+
+def _blas_threads_now() -> list[int]:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_loop_estimate_is_a_median_timed_with_one_blas_thread():
+    import numpy as np
+
+    from steepest.cli import measure
+
+    seen = []
+
+    def f(W):
+        seen.append(_blas_threads_now())
+        return float(W.sum())
+
+    W = np.zeros((3, 4))
+    picks = [(0, 1), (2, 3), (1, 0)]
+    seconds, how = measure.loop_estimate(f, W, picks)
+    assert seconds > 0 and len(seen) == 1 + 2 * len(picks)  # one untimed evaluation, two per weight
+    if not seen[0]:
+        pytest.skip("NumPy's BLAS is not one threadpoolctl can limit")
+    assert all(threads == [1] * len(seen[0]) for threads in seen)  # every evaluation, at 1 BLAS thread
+    assert how.startswith("estimate: median over 3 sampled weights") and f"x {W.size:,} weights" in how
+    assert how.endswith("NumPy with 1 BLAS thread (threadpoolctl)")
+
+
+def test_loop_estimate_without_threadpoolctl_says_so(monkeypatch):
+    import numpy as np
+
+    from steepest.cli import measure
+
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import threadpoolctl raises ImportError
+    monkeypatch.setattr(measure, "_blas_controller", None)
+    _, how = measure.loop_estimate(lambda W: 0.0, np.zeros((2, 2)), [(0, 0)])
+    assert how.startswith("estimate: median") and "1 BLAS thread" not in how
+    assert "default BLAS threads (threadpoolctl is not installed" in how
+
+
+def test_check_labels_the_loop_time_as_an_estimate_at_one_blas_thread(capsys):
+    pytest.importorskip("threadpoolctl")
+    assert cli.main(["check", "--data", "synthetic:200", "--sample", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "notes' loop, NumPy loss (estimate)" in out and "speed-up (estimated)" in out
+    (line,) = [ln for ln in out.splitlines() if ln.startswith("notes' loop (centered, every weight): ")]
+    assert "estimate: median over 3 sampled weights" in line
+    assert line.endswith("NumPy with 1 BLAS thread (threadpoolctl)")
+
+
+# --- steepest bench --------------------------------------------------------------------------------
+
+
+def _target_rows(out: str) -> list[str]:
+    """The table's rows that state a target ('<= ...' / '>= ...')."""
+    return [line for line in out.splitlines() if " <= " in line or " >= " in line]
+
+
+def test_bench_status_reads_budgets_speed_ups_and_times():
+    from steepest.cli.bench import Row, _ratio_text, _status
+
+    step = Row("cpp loss_grad_at", "float64", 1.4e-3, "R_step", 1e-3 / 1.4e-3, "<= 1.5x R_step")
+    assert _ratio_text(step) == "1.4x R_step" and _status(step) == "met"
+    local = Row("random_local_search", "", 2.0, "random search", 0.5, "<= 1.2x random search")
+    assert _ratio_text(local) == "2x random search" and _status(local) == "missed"
+    loop = Row("cs231n loop", "", 1e-3, "NumPy loop, 1 BLAS thread", 6.0, ">= 5x")
+    assert _ratio_text(loop) == "6x faster" and _status(loop) == "met"
+    assert _status(Row("Python layer", "", 25e-6, target="<= 30 µs")) == "met"
+    assert _status(Row("Python layer", "", 45e-6, target="<= 30 µs")) == "missed"
+    assert _status(Row("speed-up", "", 1.0, "NumPy", 20_000.0, ">= 10,000x")) == "met"
+
+
+def test_bench_runs_training_by_default_and_in_quick_mode(monkeypatch, capsys):
+    from steepest.cli import bench
+
+    calls = []
+
+    def fake(n, repeat, sections, backends, dtypes=("float64", "float32"), quick=False):
+        calls.append((n, sections, quick))
+        return bench.Report("fake")
+
+    monkeypatch.setattr(bench, "build_report", fake)
+    assert cli.main(["bench"]) == 0
+    assert cli.main(["bench", "--quick"]) == 0
+    assert "training" in calls[0][1] and calls[0][2] is False
+    assert calls[1] == (10_000, ("losses", "training"), True)
+
+
+def test_bench_assignment_loop_is_the_assignments_train():
+    import numpy as np
+
+    import cs231n_reference as ref
+    from steepest.cli import measure
+
+    rows, y, W = measure.cifar_shaped(300, seed=3)
+    theirs = ref.LinearSVM()
+    theirs.W = W.T.copy()
+    np.random.seed(7)
+    theirs.train(rows, y, learning_rate=1e-7, reg=2.5e4, num_iters=3, batch_size=50)
+    ours = W.copy()
+    np.random.seed(7)
+    measure.assignment_svm_train(ours, rows, y, 3, 1e-7, 2.5e4, 50)
+    np.testing.assert_allclose(ours, theirs.W.T, rtol=1e-12, atol=1e-15)
+
+
+def test_bench_training_section_on_a_small_problem(capsys):
+    if "cpp" not in steepest.backends():
+        pytest.skip("the training section's floors need the C++ core")
+    assert cli.main(["bench", "--only", "training", "--n", "300", "--repeat", "1", "--backend", "cpp"]) == 0
+    out = capsys.readouterr().out
+    for operation in (
+        "R_step = max(step memory floor, step compute floor)",
+        "cpp loss_grad_at: one mini-batch step",
+        "cs231n.LinearSVM().train",
+        "minibatch_gd (plain SGD) on X_rows.T: Python layer",
+        "cpp stacked_loss_grad: one step of the grid",
+        "tune: one step of the 5 x 5 grid",
+        "cpp candidate_losses: random search's stacked product",
+        "random_local_search (strategy 2)",
+    ):
+        assert operation in out, operation
+    for target in ("<= 1.5x R_step", ">= 5x", "<= 30 µs", "<= 1.3x compute floor", ">= 10x", "<= 1.5x compute floor"):
+        assert target in out, target
+    rows = _target_rows(out)
+    assert len(rows) >= 9 and all(line.rstrip().endswith(("met", "missed")) for line in rows)
+    assert "x slower" not in out  # a budget reads '1.4x R_step', a speed-up 'x faster'
+
+
+def test_bench_gradients_section_states_the_targets_against_cpp(capsys):
+    if "cpp" not in steepest.backends():
+        pytest.skip("needs the C++ core")
+    assert cli.main(["bench", "--only", "gradients", "--n", "300", "--repeat", "1", "--backend", "cpp"]) == 0
+    out = capsys.readouterr().out
+    rows = _target_rows(out)
+    assert any("one cpp loss+grad" in r and "<= 1.2x" in r and "SVM" in r for r in rows)
+    assert any("one cpp loss+grad" in r and "<= 2x" in r and "softmax" in r for r in rows)
+    assert sum("loss_on_plane" in r and "one cpp loss " in r and "<= 1.5x" in r for r in rows) == 2
+    assert all(line.rstrip().endswith(("met", "missed")) for line in rows)
+    assert not any("one NumPy loss+grad" in r for r in rows)  # NumPy rows carry no target

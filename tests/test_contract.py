@@ -199,6 +199,31 @@ def test_losses_gradients_scores_equal_naive(backend, dtype, shape):
                 assert none is None and loss_only == loss, where
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_stacked_losses_and_gradients_equal_naive_per_model(backend, dtype, shape):
+    """Three models stacked, each with its own weights and reg, against the naive loss of each alone."""
+    k = kernels(backend)
+    dt = np.dtype(dtype)
+    W0, X0, y = loss_problem(shape, dt)
+    W = np.ascontiguousarray(np.stack([W0, -0.5 * W0, 2.0 * W0[::-1]]))
+    regs = np.array([0.0, 0.3, 1.7])
+    for order in ("C", "F"):
+        X = as_order(X0, order)
+        for kind in IDX_KINDS:
+            idx = example_positions(shape[2], kind)
+            for name, (losses, dW), naive_loss in (
+                ("svm", k.svm_stacked_loss_grad(W, X, y, idx, regs, 1.0, 2), naive.svm_loss_grad),
+                ("softmax", k.softmax_stacked_loss_grad(W, X, y, idx, regs, 2), naive.softmax_loss_grad),
+            ):
+                assert losses.dtype == np.float64 and losses.shape == (3,), (name, order, kind)
+                assert dW.dtype == dt and dW.shape == W.shape and dW.flags.c_contiguous, (name, order, kind)
+                for m in range(3):
+                    args = (W[m], X0, y, idx, regs[m]) + ((1.0,) if name == "svm" else ())
+                    ref_loss, ref_dW = naive_loss(*args)
+                    check_loss(float(losses[m]), dW[m], (ref_loss, ref_dW), W[m], LOSS_TOL[dt], GRAD_TOL[dt])
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_svm_ties_and_margins_exactly_zero(backend, order):
     """Integer data: margins exactly 0 add nothing (not positive), tied scores; exact results."""

@@ -485,3 +485,17 @@ def test_read_only_x_is_refused_by_the_loop():
 def test_the_package_exports():
     assert cs231n.LinearSVM is LinearSVM and cs231n.loss_function is gradient_check.loss_function
     assert set(cs231n.__all__) <= set(dir(cs231n))
+
+
+@pytest.mark.parametrize("N, B", [(49_000, 200), (10, 7), (1, 3), (2**40, 5)])
+def test_the_training_loops_draw_equals_the_assignments_np_random_choice(N, B):
+    """train draws its batches with np.random.randint(0, N, B), which must give np.random.choice(N, B)'s
+    indices and leave the global generator in the same state (the same seed gives the same run)."""
+    np.random.seed(5)
+    expected = np.random.choice(N, B)
+    after = np.random.get_state()
+    np.random.seed(5)
+    got = np.random.randint(0, N, B)
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
+    state = np.random.get_state()
+    assert np.array_equal(state[1], after[1]) and state[2:] == after[2:]

@@ -105,8 +105,12 @@ def test_tour_on_digits_tells_the_whole_story_and_writes_its_page(tmp_path, monk
     assert steps["softmax, mini-batch SGD"]["test_accuracy"] >= 0.9
     assert steps["numerical gradient"]["grade"] == "good"
     assert steps["step-size sweep"]["exact_line_search"]["loss"] <= min(steps["step-size sweep"]["losses"]) + 1e-12
-    # the timing of the notes' loop is an estimate, and says how it was made
-    assert steps["numerical gradient"]["loop_estimate_method"].startswith("estimate: median over 10 weights")
+    # the timing of the notes' loop is an estimate, and says how it was made: a median, NumPy at 1 BLAS thread
+    how = steps["numerical gradient"]["loop_estimate_method"]
+    assert how.startswith("estimate: median over 10 sampled weights (2 loss evaluations each")
+    assert how.endswith("NumPy with 1 BLAS thread (threadpoolctl)")
+    assert steps["numerical gradient"]["loop_seconds_estimate"] > 0
+    assert "the notes' loop, centered, vectorized NumPy loss (estimate)" in text and how in text
     # the landscape: lines and planes, on a stated span
     landscape = steps["landscape"]
     assert landscape["span"] > 0 and "line, 1 examples" in landscape and "plane, 1 examples" in landscape
@@ -132,6 +136,8 @@ def test_tour_on_digits_tells_the_whole_story_and_writes_its_page(tmp_path, monk
         assert body and all(len(r) == len(table["headers"]) for r in body), table
     headers = [h for t in page.tables for h in t["headers"]]
     assert "how the time was obtained" in headers and "grid and its span" in headers
+    (loop_row,) = [r for t in page.tables for r in t["rows"] if r and r[0].startswith("the notes' loop")]
+    assert loop_row[0].endswith("(estimate)") and loop_row[-1] == how  # the page labels it as well
     # self-contained: every figure is a base64 PNG data: URI, nothing is fetched
     assert len(page.images) == len(FIGURES) and page.scripts == 0 and page.links == 0
     for img in page.images:

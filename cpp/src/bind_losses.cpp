@@ -1,4 +1,4 @@
-// Bindings of scores, svm_loss_grad and softmax_loss_grad (notes/KERNELS.md).
+// Bindings of scores, svm_loss_grad and softmax_loss_grad, and their stacked forms (notes/KERNELS.md).
 #include "pybind11.hpp"
 #include "steepest/linear_losses.hpp"
 
@@ -83,6 +83,51 @@ py::tuple softmax_py(const py::array& W, const py::array& X, const py::array& y,
     return loss_impl<float>(W, X, y, idx, want_grad, p, call);
 }
 
+// K models stacked: W (K, C, D) C-contiguous, regs (K,) float64; returns (losses (K,), dW (K, C, D)).
+template <class T, class RuleFor>
+py::tuple stacked_impl(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
+                       const py::array& regs, int n_threads, RuleFor&& rule) {
+    const i64 K = W.shape(0), C = W.shape(1), D = W.shape(2);
+    Examples<T> ex = examples<T>(X, idx);
+    const i64* labels = labels_for(y, C, ex);
+    py::array_t<double> losses(K);
+    py::array_t<T> dW({K, C, D});
+    const T* w = static_cast<const T*>(W.data());
+    const double* r = static_cast<const double*>(regs.data());
+    double* l = losses.mutable_data();
+    T* g = dW.mutable_data();
+    run_without_gil([&](const StopFn& stop) { stacked_loss_grad(w, K, C, ex, labels, rule, r, l, g, n_threads, stop); });
+    return py::make_tuple(losses, dW);
+}
+
+template <class RuleFor>
+py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
+                     const py::array& regs, int n_threads, RuleFor&& rule) {
+    const Float kind = float_array(W, "W", 3, false);
+    float_array(X, "X", 2, true);
+    same_dtype(W, "W", X, "X");
+    if (X.shape(0) != W.shape(2))
+        throw py::value_error("X must have shape (D, N) with D = W.shape[2] = " + std::to_string(W.shape(2)) +
+                              "; got X.shape[0] = " + std::to_string(X.shape(0)));
+    float64_array(regs, "regs", 1, false);
+    if (regs.shape(0) != W.shape(0))
+        throw py::value_error("regs must hold one reg per model: " + std::to_string(W.shape(0)) + "; got " +
+                              std::to_string(regs.shape(0)));
+    n_threads = thread_count(n_threads);
+    if (kind == Float::f64) return stacked_impl<double>(W, X, y, idx, regs, n_threads, rule);
+    return stacked_impl<float>(W, X, y, idx, regs, n_threads, rule);
+}
+
+py::tuple svm_stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
+                         const py::array& regs, double delta, int n_threads) {
+    return stacked_py(W, X, y, idx, regs, n_threads, SvmRule{delta});
+}
+
+py::tuple softmax_stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
+                             const py::array& regs, int n_threads) {
+    return stacked_py(W, X, y, idx, regs, n_threads, SoftmaxRule{});
+}
+
 }  // namespace
 
 void bind_losses(py::module_& m) {
@@ -96,6 +141,13 @@ void bind_losses(py::module_& m) {
           py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("reg"), py::arg("want_grad"),
           py::arg("n_threads"),
           "Softmax cross-entropy loss (log-sum-exp form, mean + reg * sum(W*W)) and gradient (or None).");
+    m.def("svm_stacked_loss_grad", &svm_stacked_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
+          py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("regs").noconvert(), py::arg("delta"),
+          py::arg("n_threads"),
+          "K stacked models W (K, C, D), their own regs (K,): (losses (K,), dW (K, C, D)) in one pass over X.");
+    m.def("softmax_stacked_loss_grad", &softmax_stacked_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
+          py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("regs").noconvert(), py::arg("n_threads"),
+          "K stacked softmax models W (K, C, D), regs (K,): (losses (K,), dW (K, C, D)) in one pass over X.");
 }
 
 }  // namespace bind

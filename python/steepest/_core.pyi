@@ -1,6 +1,6 @@
 """Type stubs for the compiled extension ``steepest._core`` (hand-written).
 
-The seven kernels (``scores`` .. ``softmax_grid``) implement the kernel contract written in
+The nine kernels (``scores`` .. ``softmax_grid``) implement the kernel contract written in
 ``steepest._backends.contract`` (``Kernels``): its docstrings are their documentation. The rest is
 specific to the C++ core (SIMD dispatch, the thread pool, the measured multiply-add rate).
 """
@@ -37,6 +37,12 @@ def softmax_loss_grad(
     want_grad: bool,
     n_threads: int,
 ) -> tuple[float, _FloatArray | None]: ...
+def svm_stacked_loss_grad(
+    W: _FloatArray, X: _FloatArray, y: _I64, idx: _I64 | None, regs: _F64, delta: float, n_threads: int
+) -> tuple[_F64, _FloatArray]: ...
+def softmax_stacked_loss_grad(
+    W: _FloatArray, X: _FloatArray, y: _I64, idx: _I64 | None, regs: _F64, n_threads: int
+) -> tuple[_F64, _FloatArray]: ...
 def svm_fd(
     W: _F64, X: _F64, y: _I64, reg: float, delta: float, h: float, n_threads: int
 ) -> tuple[_F64, _F64, _I64]: ...

@@ -11,10 +11,22 @@ raises it. A loop therefore
 
 Work that must not stop half way once the loop is over (copying the committed state out) goes through
 :func:`finish`, which runs it again when a further Ctrl-C cut it short.
+
+Two ways a Ctrl-C can get lost in compiled code, and what prevents them:
+
+- Python code run *inside* a C call sees the pending KeyboardInterrupt first. Where that C code does not
+  expect an exception it is mangled (Numba's wrapper boxing a returned array calls Python and turns it into
+  ``SystemError: ... returned a result with an exception set``) or dropped ("Exception ignored" for a
+  Python callback called through ctypes, as Numba's compiler is from LLVM). The Numba kernels therefore
+  return no arrays (their outputs are allocated by the caller), and their compilation runs through
+  :func:`keep_ctrl_c`, which raises the dropped KeyboardInterrupt again afterwards.
+- A long kernel runs no Python at all: the Numba passes are cut into launches of about 15 ms (Python
+  runs between two), the C++ core polls for signals every 50 ms at most.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -46,3 +58,31 @@ def finish(step: Callable[[], Any]) -> bool:
             return seen
         except KeyboardInterrupt:
             seen = True
+
+
+def keep_ctrl_c(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)``, then KeyboardInterrupt if a Ctrl-C during it was raised in a Python callback of
+    C code that reported it as "Exception ignored" (``sys.unraisablehook``) and went on, also when the call then
+    failed for want of what the callback did; other such reports go to the hook in place. No signal handler is
+    involved; the hook is restored on every way out."""
+    lost: list[Any] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            lost.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        result = call(*args, **kwargs)
+    except Exception as exc:
+        if lost:  # the call went on without the callback's work and failed for that (Numba: RuntimeError)
+            raise KeyboardInterrupt from exc
+        raise
+    finally:
+        sys.unraisablehook = previous
+    if lost:
+        raise KeyboardInterrupt
+    return result

@@ -71,13 +71,18 @@ def array_of_dtype(a: Any, name: str, dtype: np.dtype, *, fix: Callable[[np.dtyp
     return a
 
 
+def _float_remedy(dtype: np.dtype, name: str) -> str:
+    """How to make a float array of ``name``: pixels stored as uint8 are scaled as well as cast."""
+    if dtype == np.uint8:
+        return f"uint8 pixels: divide by 255, e.g. {name}.astype(np.float64) / 255"
+    return f"cast it with {name}.astype(np.float64)"
+
+
 def float_array(a: Any, name: str, ndim: int, *, check_finite: bool = True) -> np.ndarray:
     """A float32 or float64 array with ``ndim`` dimensions, no empty axis, finite entries."""
     a = ndarray(a, name, "float32 or float64")
     if a.dtype not in FLOAT_DTYPES:
-        raise TypeError(
-            f"{name} must have dtype float32 or float64; got {a.dtype} (cast it with {name}.astype(np.float64))"
-        )
+        raise TypeError(f"{name} must have dtype float32 or float64; got {a.dtype} ({_float_remedy(a.dtype, name)})")
     if a.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D; got shape {a.shape}")
     if 0 in a.shape:
@@ -120,12 +125,24 @@ def weights_and_data(W: Any, X: Any, *, data_finite: bool = True) -> tuple[np.nd
     X = float_array(X, "X", 2, check_finite=data_finite)
     if W.dtype != X.dtype:
         raise TypeError(f"W and X must share a dtype; got W {W.dtype} and X {X.dtype} (cast one with .astype)")
+    weight_columns(W, X.shape)
     if W.shape[0] < 2:
         raise ValueError(f"W must have at least 2 rows (classes); got shape {W.shape}")
-    if W.shape[1] != X.shape[0]:
-        hint = " did you pass X as (N, D)? use X.T" if W.shape[1] == X.shape[1] else ""
-        raise ValueError(f"W.shape[1] must equal X.shape[0] (D); got W {W.shape} and X {X.shape}.{hint}")
     return weights(W), data(X)
+
+
+def weight_columns(W: np.ndarray, X_shape: tuple, name: str = "W") -> None:
+    """``W.shape[1]`` must equal D = ``X_shape[0]``; the message names the fix when W or X is transposed."""
+    D = X_shape[0]
+    if W.shape[1] == D:
+        return
+    if W.shape[0] == D:
+        hint = f" did you pass {name} as (D, C)? use {name}.T"
+    elif W.shape[1] == X_shape[1]:
+        hint = " did you pass X as (N, D)? use X.T"
+    else:
+        hint = ""
+    raise ValueError(f"{name}.shape[1] must equal X.shape[0] (D); got {name} {W.shape} and X {tuple(X_shape)}.{hint}")
 
 
 def weights(W: np.ndarray) -> np.ndarray:
@@ -140,11 +157,12 @@ def data(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X)
 
 
-def labels(y: Any, n: int, c: int, name: str = "y") -> np.ndarray:
-    """Integer labels of shape (n,) with values in [0, c), returned as contiguous int64."""
+def labels(y: Any, n: int, c: int | None, name: str = "y") -> np.ndarray:
+    """Integer labels of shape (n,) with values in [0, c) (any value >= 0 when ``c`` is None), as contiguous int64."""
     y = ndarray(y, name, "integer labels")
     if y.dtype == np.bool_ or y.dtype.kind not in "iu":
-        raise TypeError(f"{name} must have an integer dtype; got {y.dtype}")
+        fix = f" (use {name}.astype(np.int64))" if y.dtype.kind in "bf" else ""
+        raise TypeError(f"{name} must have an integer dtype; got {y.dtype}{fix}")
     if y.dtype.itemsize > 8 or y.dtype == np.uint64:
         raise TypeError(f"{name} must fit in int64; got dtype {y.dtype}")
     if y.ndim != 1:
@@ -153,12 +171,11 @@ def labels(y: Any, n: int, c: int, name: str = "y") -> np.ndarray:
     if y.shape[0] != n:
         raise ValueError(f"{name} must have one label per column of X: length {n}; got length {y.shape[0]}")
     if n:
-        bad = np.flatnonzero((y < 0) | (y >= c))
+        bad = np.flatnonzero((y < 0) if c is None else (y < 0) | (y >= c))
         if len(bad):
             i = int(bad[0])
-            raise ValueError(
-                f"{name} must hold labels in [0, {c}); {name}[{i}] = {int(y[i])} ({len(bad)} out of range)"
-            )
+            expected = "labels >= 0" if c is None else f"labels in [0, {c})"
+            raise ValueError(f"{name} must hold {expected}; {name}[{i}] = {int(y[i])} ({len(bad)} out of range)")
     return np.require(y, dtype=np.int64, requirements=["C", "A"])  # a copy only when needed (y is small)
 
 
@@ -192,6 +209,17 @@ def real(
     if high is not None and value > high:
         raise ValueError(f"{name} must be <= {high}; got {value}")
     return value
+
+
+def returned_real(value: Any, what: str) -> float:
+    """What a user's function returned, as a float; TypeError naming the function when it is no real number
+    (NaN and inf pass: the caller decides what they mean)."""
+    if isinstance(value, (str, bytes, bool, np.bool_)) or np.ndim(value) != 0:
+        raise TypeError(f"{what} must return a real number; it returned {describe(value)}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must return a real number; it returned {describe(value)}") from None
 
 
 def real_or_none(
@@ -256,12 +284,41 @@ def seed_int(seed: Any, name: str = "seed") -> int:
     return _seed(seed, name)
 
 
+def backend(value: Any, name: str = "backend") -> str | None:
+    """A ``backend=`` argument: None, or the name of a backend that can run here (returned as given)."""
+    if value is not None:
+        from . import _backends  # imported here: _backends is independent of this module
+
+        _backends.check_name(value, name)
+        _backends.resolve(value)  # refuses a backend that cannot run here
+    return value
+
+
 def choice(value: Any, name: str, options: tuple[str, ...]) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, one of {options}; got {type(value).__name__}")
     if value not in options:
         raise ValueError(f"{name} must be one of {options}; got {value!r}")
     return value
+
+
+def real_array(value: Any, name: str) -> np.ndarray:
+    """Real numbers (a number, a sequence or an ndarray of int or float) as a float64 array.
+
+    Refuses strings, None, complex, bool and object arrays by name instead of NumPy's
+    "could not convert string to float".
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be real numbers (a number or an array); got {type(value).__name__}")
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a plain numpy.ndarray of real numbers; got a masked array (use .filled())")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):  # a ragged sequence
+        raise TypeError(f"{name} must be real numbers of one shape; got a ragged {type(value).__name__}") from None
+    if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers (int or float); got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
 
 
 def path(value: Any, name: str) -> str:
@@ -271,9 +328,47 @@ def path(value: Any, name: str) -> str:
     return os.fspath(value)
 
 
-def writable_dir(value: Any, name: str) -> str:
-    """A folder that exists (or can be created) and can be written."""
+def _nearest_existing(folder: str) -> str:
+    """``folder`` or its closest ancestor that exists."""
+    folder = os.path.abspath(folder)
+    while not os.path.exists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder
+
+
+def creatable_dir(value: Any, name: str) -> str:
+    """A folder that exists and can be written, or could be created; nothing is created (see :func:`writable_dir`)."""
     folder = path(value, name)
+    if not folder:
+        raise ValueError(f"{name} must name a folder; got an empty path")
+    base = _nearest_existing(folder)
+    if not os.path.isdir(base):
+        raise ValueError(f"{name} {folder!r} cannot be a folder: {base!r} is a file")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} {folder!r} is not writable ({base!r} is not writable)")
+    return folder
+
+
+def file_path(value: Any, name: str) -> str:
+    """A path a file can be written to: not empty, not a folder, its folder existing or creatable.
+
+    Nothing is created or written (the caller writes once every argument passed).
+    """
+    target = path(value, name)
+    if not target:
+        raise ValueError(f"{name} must be a file path; got an empty path")
+    if os.path.isdir(target) or target.endswith((os.sep, "/")) or os.path.basename(target) in (".", ".."):
+        raise ValueError(f"{name} must be a file path; got {target!r}, a folder (add a file name)")
+    creatable_dir(os.path.dirname(os.path.abspath(target)), f"{name} folder")
+    return target
+
+
+def writable_dir(value: Any, name: str) -> str:
+    """A folder that exists (or can be created) and can be written; it is created when missing."""
+    folder = creatable_dir(value, name)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:

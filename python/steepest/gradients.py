@@ -16,6 +16,8 @@ from the one-sided differences and a second exact sweep at 2h), or it is a bug.
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +47,12 @@ METHODS = ("forward", "centered")
 
 def _check_h(h: Any) -> float:
     return _validate.positive(h, "h")
+
+
+def _check_loss(loss: Any) -> LinearLoss:
+    if not isinstance(loss, LinearLoss):
+        raise TypeError(f"loss must be an SVMLoss or SoftmaxLoss; got {type(loss).__name__}")
+    return loss
 
 
 def _check_step_changes(x: np.ndarray, h: float, name: str) -> None:
@@ -81,6 +89,7 @@ class FiniteDifferences:
     note: str = ""
 
     def gradient(self, method: str = "centered") -> np.ndarray:
+        method = _validate.choice(method, "method", METHODS)  # "backward" is a field, not a method
         return self.centered if method == "centered" else self.forward
 
 
@@ -88,12 +97,13 @@ def numerical_gradient(loss: LinearLoss, W: Any, h: float = 1e-5, *, backend: st
     """Exact forward, backward and centered differences of ``loss`` for every weight of ``W``.
 
     Cost: two passes over X (scores, then the sweep), whatever the number of weights. float32 problems
-    are computed in float64 (the result's ``note`` says so).
+    are computed in float64 (the result's ``note`` says so). A loss that overflows at W or at some
+    ``W +- h E`` raises FloatingPointError naming it (never made-up finite numbers or NaN).
     """
-    if not isinstance(loss, LinearLoss):
-        raise TypeError(f"loss must be an SVMLoss or SoftmaxLoss; got {type(loss).__name__}")
+    loss = _check_loss(loss)
     W = loss.check_weights(W)
     h = _check_h(h)
+    _validate.backend(backend)
     W64 = np.ascontiguousarray(W, dtype=np.float64)
     _check_step_changes(W64, h, "W")
     start = time.perf_counter()
@@ -114,15 +124,15 @@ def _loop(f: Callable, x: np.ndarray, h: float, method: str, progress: bool, ind
     todo = list(np.ndindex(x.shape)) if indices is None else indices
     bar = progress_bar(progress, len(todo), f"{method} differences", unit="weight")
     try:
-        fx = f(x) if method == "forward" else None
+        fx = _finite_value(f(x), "x") if method == "forward" else None
         for ix in todo:
             old = x[ix]
             try:
                 x[ix] = old + h
-                fxph = f(x)
+                fxph = _finite_value(f(x), f"x + h*E[{_index(ix)}]")
                 if method == "centered":
                     x[ix] = old - h
-                    fxmh = f(x)
+                    fxmh = _finite_value(f(x), f"x - h*E[{_index(ix)}]")
             finally:
                 x[ix] = old
             grad[ix] = (fxph - fx) / h if method == "forward" else (fxph - fxmh) / (2 * h)
@@ -130,6 +140,21 @@ def _loop(f: Callable, x: np.ndarray, h: float, method: str, progress: bool, ind
     finally:
         bar.close()
     return grad
+
+
+def _index(ix: tuple) -> str:
+    return ", ".join(str(int(i)) for i in ix)
+
+
+def _finite_value(value: Any, where: str) -> float:
+    """f's value at ``where``, refused when it is not a finite real number: a difference of it would
+    be NaN or inf, never a derivative."""
+    value = _validate.returned_real(value, f"f (at {where})")
+    if not math.isfinite(value):
+        raise FloatingPointError(
+            f"f({where}) = {value} is not finite: the function overflowed there; scale x down or use a smaller h"
+        )
+    return value
 
 
 def eval_numerical_gradient(
@@ -141,28 +166,32 @@ def eval_numerical_gradient(
     gives ``(f(x + h) - f(x - h)) / 2h``. When ``f`` is an ``SVMLoss`` or ``SoftmaxLoss`` the result is
     computed exactly for every weight in two passes over X (see :func:`numerical_gradient`); otherwise
     ``f`` is evaluated once or twice per entry (``x`` is modified in place and restored, also on
-    errors and Ctrl-C). Returns float64 of ``x``'s shape.
+    errors and Ctrl-C); a value of ``f`` that is NaN or infinite raises FloatingPointError naming the
+    point. Returns float64 of ``x``'s shape.
     """
     method = _validate.choice(method, "method", METHODS)
     h = _check_h(h)
+    _validate.backend(backend)
+    progress = _validate.boolean(progress, "progress")
     if isinstance(f, LinearLoss):
         return numerical_gradient(f, x, h, backend=backend).gradient(method)
     return _loop(f, _loop_input(f, x, h), h, method, progress)
 
 
-def _loop_input(f: Any, x: Any, h: float) -> np.ndarray:
-    """``x`` checked for the loop: a writeable float64 array in which h moves every entry."""
+def _loop_input(f: Any, x: Any, h: float, f_name: str = "f", x_name: str = "x") -> np.ndarray:
+    """``x`` checked for the loop: a writeable float64 array in which h moves every entry (the names
+    are the caller's arguments)."""
     if not callable(f):
-        raise TypeError(f"f must be callable (a function of x returning a float); got {type(f).__name__}")
-    x = _validate.float_array(x, "x", x.ndim if isinstance(x, np.ndarray) and x.ndim else 1)
+        raise TypeError(f"{f_name} must be callable (a function of {x_name} returning a float); got {type(f).__name__}")
+    x = _validate.float_array(x, x_name, x.ndim if isinstance(x, np.ndarray) and x.ndim else 1)
     if x.dtype != np.float64:
         raise TypeError(
-            f"x must be float64 for finite differences; got {x.dtype}. "
-            f"{FLOAT32_NOTE.replace('computed in float64: ', '').capitalize()}; pass x.astype(np.float64)"
+            f"{x_name} must be float64 for finite differences; got {x.dtype}. "
+            f"{FLOAT32_NOTE.replace('computed in float64: ', '').capitalize()}; pass {x_name}.astype(np.float64)"
         )
     if not x.flags.writeable:
-        raise ValueError("x must be writeable: the loop perturbs it in place (and restores it)")
-    _check_step_changes(x, h, "x")
+        raise ValueError(f"{x_name} must be writeable: the loop perturbs it in place (and restores it)")
+    _check_step_changes(x, h, x_name)
     return x
 
 
@@ -171,8 +200,9 @@ def _loop_input(f: Any, x: Any, h: float) -> np.ndarray:
 
 def relative_error(a: Any, b: Any, tiny: float = 1e-300) -> np.ndarray:
     """``|a - b| / max(|a| + |b|, tiny)`` elementwise (0 where both are 0)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = _validate.real_array(a, "a")
+    b = _validate.real_array(b, "b")
+    tiny = _validate.positive(tiny, "tiny")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape; got {a.shape} and {b.shape}")
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), tiny)
@@ -288,16 +318,16 @@ def _loop_estimate(f: Callable, x: np.ndarray, h: float, method: str, analytic, 
     errors and Ctrl-C). Returns the method's numerical gradient (the loop's own numbers) and the
     _Estimate; the round-off allowance is that of the loop's subtractions, 16 eps |f| / h."""
     eps = float(np.finfo(np.float64).eps)
-    fx = f(x)
+    fx = _finite_value(f(x), "x")
     values = np.empty((4,) + x.shape)
     steps = np.empty((4,) + x.shape)
     for ix in np.ndindex(x.shape):
         old = x[ix]
         try:
-            for k, step in enumerate((h, -h, 2.0 * h, -2.0 * h)):
+            for k, (step, where) in enumerate(zip((h, -h, 2.0 * h, -2.0 * h), ("+ h", "- h", "+ 2h", "- 2h"))):
                 x[ix] = old + step
                 steps[k][ix] = abs(x[ix] - old)
-                values[k][ix] = f(x)
+                values[k][ix] = _finite_value(f(x), f"x {where}*E[{_index(ix)}]")
         finally:
             x[ix] = old
     plus, minus, plus2, minus2 = values
@@ -494,6 +524,7 @@ class GradCheck:
 
     def worst(self, k: int = 5) -> list[tuple]:
         """``(weight, analytic, numerical, rel. error, kinks, verdict)`` of the k largest relative errors."""
+        k = _validate.integer(k, "k", low=0)
         return [self._row(flat)[:6] for flat in np.argsort(self.errors, axis=None)[::-1][:k]]
 
     def _row(self, flat: int) -> tuple:
@@ -608,9 +639,24 @@ def grad_check(
     method = _validate.choice(method, "method", METHODS)
     h = _check_h(h)
     tolerance = _validate.positive(tolerance, "tolerance")
-    fd = est = None
+    estimate = _validate.boolean(estimate, "estimate")
+    _validate.backend(backend)
     if isinstance(loss, LinearLoss):
         W = loss.check_weights(W)
+    else:
+        W = _loop_input(loss, W, h, "loss", "W")
+        if analytic is None:
+            raise TypeError("analytic is required when loss is a plain callable (there is no .grad to call)")
+    if analytic is not None:
+        given = _validate.real_array(analytic, "analytic")
+        if given.shape != W.shape:
+            hint = " (did you pass analytic.T?)" if given.shape == W.shape[::-1] else ""
+            raise ValueError(f"analytic must have W's shape {W.shape}; got {given.shape}{hint}")
+        dtype = getattr(analytic, "dtype", given.dtype)  # the round-off of a float32 gradient is float32's
+        analytic_eps = float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
+        analytic = given
+    fd = est = None
+    if isinstance(loss, LinearLoss):
         fd = numerical_gradient(loss, W, h, backend=backend)
         numerical, elapsed = fd.gradient(method), fd.elapsed
         used_backend, note = fd.backend, fd.note
@@ -621,20 +667,15 @@ def grad_check(
             per_eval = min(per_eval, time.perf_counter() - t0)
         if analytic is None:
             analytic = dW  # the same (deterministic) pass as loss.grad(W)
-    elif analytic is None:
-        raise TypeError("analytic is required when loss is a plain callable (there is no .grad to call)")
-    given = np.asarray(analytic)
-    analytic_eps = float(np.finfo(given.dtype).eps) if given.dtype.kind == "f" else float(np.finfo(np.float64).eps)
+            analytic_eps = float(np.finfo(dW.dtype).eps)
     analytic = np.asarray(analytic, dtype=np.float64)
-    if analytic.shape != np.shape(W):
-        raise ValueError(f"analytic must have W's shape {np.shape(W)}; got {analytic.shape}")
     if fd is None:
         used_backend, note, per_eval = "python loop", "", None
         start = time.perf_counter()
         if estimate:
-            numerical, est = _loop_estimate(loss, _loop_input(loss, W, h), h, method, analytic, analytic_eps)
+            numerical, est = _loop_estimate(loss, W, h, method, analytic, analytic_eps)
         else:
-            numerical = eval_numerical_gradient(loss, W, h, method)
+            numerical = _loop(loss, W, h, method, False)
         elapsed = time.perf_counter() - start
     elif estimate:
         W64 = np.ascontiguousarray(W, dtype=np.float64)
@@ -709,17 +750,13 @@ def grad_check_sparse(
     first. Prints ``numerical: %f analytic: %f, relative error: %e`` per index like the assignment;
     returns ``[(index, numerical, analytic, relative_error), ...]``. ``x`` is restored.
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable; got {type(f).__name__}")
-    x = _validate.float_array(x, "x", x.ndim if isinstance(x, np.ndarray) and x.ndim else 1)
-    if x.dtype != np.float64:
-        raise TypeError(f"x must be float64 for finite differences; got {x.dtype}")
-    analytic_grad = np.asarray(analytic_grad, dtype=np.float64)
+    h = _check_h(h)
+    x = _loop_input(f, x, h)
+    analytic_grad = _validate.real_array(analytic_grad, "analytic_grad")
     if analytic_grad.shape != x.shape:
         raise ValueError(f"analytic_grad must have x's shape {x.shape}; got {analytic_grad.shape}")
     num_checks = _validate.integer(num_checks, "num_checks", low=1)
-    h = _check_h(h)
-    _check_step_changes(x, h, "x")
+    verbose = _validate.boolean(verbose, "verbose")
     rng = _validate.rng(seed)
     results = []
     for ix in _stratified_indices(x.shape, num_checks, rng):
@@ -772,6 +809,22 @@ class HSweep:
         )
 
 
+def _check_hs(hs: Any, W64: np.ndarray) -> np.ndarray:
+    """The steps of an h sweep (default 1e-1 ... 1e-10): positive, finite, each moving every weight."""
+    if hs is None:
+        return 10.0 ** -np.arange(1, 11)
+    if isinstance(hs, (numbers.Real, np.ndarray)) and np.ndim(hs) == 0:
+        raise TypeError(f"hs must be a 1-D sequence of steps (e.g. [1e-3, 1e-5]); got one {type(hs).__name__}")
+    values = _validate.real_array(hs, "hs")
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"hs must be a non-empty 1-D sequence of steps; got shape {values.shape}")
+    for k, h in enumerate(values):
+        if not (math.isfinite(h) and h > 0):
+            raise ValueError(f"hs must be positive finite steps; hs[{k}] = {h}")
+        _check_step_changes(W64, float(h), "W")
+    return values
+
+
 def h_sweep(
     loss: LinearLoss,
     W: Any,
@@ -788,19 +841,17 @@ def h_sweep(
     explains and how many it would wrongly call a bug. The recommended h minimises the loop's error
     among the h with no false bug: the h to use with a per-index loop, and one where the check is right.
     """
-    if not isinstance(loss, LinearLoss):
-        raise TypeError(f"loss must be an SVMLoss or SoftmaxLoss; got {type(loss).__name__}")
+    loss = _check_loss(loss)
     method = _validate.choice(method, "method", METHODS)
     W = loss.check_weights(W)
-    hs = np.asarray(10.0 ** -np.arange(1, 11) if hs is None else hs, dtype=np.float64)
-    if hs.ndim != 1 or hs.size == 0 or not np.all(np.isfinite(hs)) or np.any(hs <= 0):
-        raise ValueError(f"hs must be a non-empty 1-D array of positive finite steps; got {hs!r}")
-    sample = _validate.integer(sample, "sample", low=1)
     W64 = np.array(W, dtype=np.float64)
+    hs = _check_hs(hs, W64)
+    sample = _validate.integer(sample, "sample", low=1)
+    rng = _validate.rng(seed)
+    _validate.backend(backend)
     loss64 = loss.as_float64()
     analytic = loss64.grad(W64)
     eps = float(np.finfo(np.float64).eps)
-    rng = _validate.rng(seed)
     picks = _stratified_indices(W64.shape, sample, rng)
     data_scale = _example_scale(loss64, W64.shape)
     exact, looped, bugs, explained = [], [], [], []

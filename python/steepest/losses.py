@@ -14,6 +14,7 @@ notes' ``CIFAR10_loss_fun`` (``f(W)`` returns the loss).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,13 @@ _SCORE_BYTES = 32 << 20  # bound on a (K*C, B) float64 score block of candidate_
 _XCAST_BYTES = 32 << 20  # bound on a float64 copy of a float32 column block
 
 
+def penalty(reg: Any, squares: Any) -> Any:
+    """``reg * squares`` (a number or per-model arrays), exactly 0 where reg is 0: the unpenalized loss of
+    huge weights is not NaN from ``0 * inf`` when ``sum(W*W)`` overflows."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.asarray(reg) == 0, 0.0, np.multiply(reg, squares))
+
+
 def _candidate_columns(K: int, C: int, D: int, itemsize: int, n: int) -> int:
     """Columns of X per stacked product: the score block and any float64 cast stay small."""
     cols = _SCORE_BYTES // (8 * K * C)
@@ -59,18 +67,26 @@ class LinearLoss:
     ):
         if backend is not None:
             _backends.check_name(backend)
+        check_finite = _validate.boolean(check_finite, "check_finite")
         self.X = _validate.data(_validate.float_array(X, "X", 2, check_finite=check_finite))
         if isinstance(y, np.ndarray) and y.ndim == 1 and len(y) == self.X.shape[0] != self.X.shape[1]:
             raise ValueError(
                 f"X must be (D, N) with one example per column: y has {len(y)} labels but X {self.X.shape} "
                 "has that many rows; did you pass X as (N, D)? use X.T"
             )
-        self.y = _validate.labels(y, self.X.shape[1], np.iinfo(np.int64).max)
+        self.y = _validate.labels(y, self.X.shape[1], None)
         self._init_options(reg=reg, **options)
         self.backend = backend
         self._idx: np.ndarray | None = None
         self._max_label = int(self.y.max())
         self._data_checked = check_finite
+
+    def __setstate__(self, state: dict) -> None:
+        # An array unpickled from a message (a Dask frame) can start at any byte offset, and the kernels
+        # read aligned data only: misaligned ones are copied once, here (aligned ones stay as they are).
+        self.__dict__.update(
+            {k: np.require(v, requirements="A") if isinstance(v, np.ndarray) else v for k, v in state.items()}
+        )
 
     @classmethod
     def _from_validated(cls, X: np.ndarray, y: np.ndarray, backend: str | None, **options: Any) -> LinearLoss:
@@ -159,9 +175,7 @@ class LinearLoss:
         W = _validate.float_array(W, "W", 2)
         if W.dtype != self.X.dtype:
             raise TypeError(f"W and X must share a dtype; got W {W.dtype} and X {self.X.dtype} (cast one with .astype)")
-        if W.shape[1] != self.dim:
-            hint = " did you pass X as (N, D)? use X.T" if W.shape[1] == self.X.shape[1] else ""
-            raise ValueError(f"W.shape[1] must equal X.shape[0] (D); got W {W.shape} and X {self.X.shape}.{hint}")
+        _validate.weight_columns(W, self.X.shape)
         if W.shape[0] < 2:
             raise ValueError(f"W must have at least 2 rows (classes); got shape {W.shape}")
         if self._max_label >= W.shape[0]:
@@ -255,7 +269,8 @@ class LinearLoss:
         weight matrix for the backend's ``scores`` kernel.
         """
         stacked = Ms[0] if len(Ms) == 1 else np.concatenate(Ms, axis=0)
-        S = self._kernels().scores(stacked, self.X, self._idx, _backends.get_num_threads())
+        with np.errstate(over="ignore", invalid="ignore"):  # the callers check the scores for overflow
+            S = self._kernels().scores(stacked, self.X, self._idx, _backends.get_num_threads())
         C = Ms[0].shape[0]
         return [np.ascontiguousarray(S[k * C : (k + 1) * C], dtype=np.float64) for k in range(len(Ms))]
 
@@ -270,8 +285,12 @@ class LinearLoss:
 
     def _stacked_blocks(self, Wblk: np.ndarray):
         """Yield (columns, S) with S = Wblk @ X[:, columns] as float64 (K, C, B), block by block of
-        columns: one stacked (K*C, D) @ (D, B) product each (NumPy's BLAS: a large GEMM runs near the
-        machine's peak), so X is read once for all K matrices."""
+        columns: one stacked (K*C, D) @ (D, B) product each, so X is read once for all K matrices.
+
+        The product is NumPy's BLAS on every backend: for K*C = 640 rows it runs at 1.4x the
+        multiply-add floor on one thread, the C++ ``scores`` kernel (built for C = 10 rows) at 3.1x
+        (notes/KERNELS.md). float32 columns are cast to float64 a block at a time.
+        """
         K, C, D = Wblk.shape
         Wstack = Wblk.astype(np.float64, copy=False).reshape(K * C, D)
         n = self.n
@@ -295,7 +314,7 @@ class LinearLoss:
                 sums += self._score_sums(S, y[part])
         with np.errstate(over="ignore", invalid="ignore"):
             reg = np.array([float(np.sum(w * w)) for w in Wblk.astype(np.float64, copy=False)])
-            return sums / self.n + self.reg * reg
+            return sums / self.n + penalty(self.reg, reg)
 
     def candidate_scores(self, Mblk: np.ndarray) -> np.ndarray:
         """``M @ X`` on the examples used for each of K matrices ``Mblk`` (K, C, D), as one float64
@@ -311,27 +330,18 @@ class LinearLoss:
         the data loss of S plus ``reg * sum(W*W)`` computed from W. O(C n), no pass over X."""
         with np.errstate(over="ignore", invalid="ignore"):
             W64 = W.astype(np.float64, copy=False)
-            return float(self.data_losses(S[None])[0]) + self.reg * float(np.sum(W64 * W64))
+            return float(self.data_losses(S[None])[0]) + float(penalty(self.reg, np.sum(W64 * W64)))
 
     def stacked_loss_grad(self, Wst: np.ndarray, regs: np.ndarray, idx: np.ndarray | None) -> tuple:
         """Loss and gradient of K models ``Wst`` (K, C, D) with their own ``regs`` (K,) on the examples
-        at positions ``idx`` (None: all), reading those columns once for all K models: one
-        (K*C, D) @ (D, B) product for the scores and one (K*C, B) @ (B, D) for the gradients.
-        Returns (losses (K,) float64, grads (K, C, D) in Wst's dtype); overflow is left to the caller.
+        at positions ``idx`` (None: all), reading those columns once for all K models: the backend's
+        stacked kernel (K*C rows through one pass). Returns (losses (K,) float64, grads (K, C, D) in
+        Wst's dtype); overflow is left to the caller.
         """
-        K, C, D = Wst.shape
         cols = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
-        Xb = self.X if cols is None else self.X[:, cols]
-        Xb = Xb.astype(np.float64, copy=False)
-        y = self.y if cols is None else self.y[cols]
-        W64 = Wst.astype(np.float64, copy=False)
-        with np.errstate(over="ignore", invalid="ignore"):
-            S = (W64.reshape(K * C, D) @ Xb).reshape(K, C, -1)
-            sums, coef = self._score_coefs(S, y)
-            B = S.shape[2]
-            grads = (coef.reshape(K * C, B) @ Xb.T).reshape(K, C, D) / B + (2.0 * regs)[:, None, None] * W64
-            losses = sums / B + regs * np.einsum("kcd,kcd->k", W64, W64)
-        return losses, grads.astype(Wst.dtype, copy=False)
+        regs = np.ascontiguousarray(regs, dtype=np.float64)
+        Wst = np.ascontiguousarray(Wst)
+        return self._kernel_stacked(self._kernels(), Wst, regs, cols, _backends.get_num_threads())
 
     def finite_differences(self, W64: np.ndarray, h: float, backend: str | None = None):
         """Exact loss changes ``plus = L(W + e+ E_cd) - L(W)``, ``minus = L(W - e- E_cd) - L(W)`` for
@@ -346,8 +356,83 @@ class LinearLoss:
             X = X.astype(np.float64)
             note = FLOAT32_NOTE
         y = np.ascontiguousarray(self.labels)
-        plus, minus, kinks = self._kernel_fd(_backends.get(name), W64, X, y, h, _backends.get_num_threads())
+        threads = _backends.get_num_threads()
+        with np.errstate(all="ignore"):  # overflow is reported below, as an error
+            plus, minus, kinks = self._kernel_fd(_backends.get(name), W64, X, y, h, threads)
+        self._check_differences(W64, X, h, plus, minus)
         return plus, minus, kinks, name, note
+
+    def _check_differences(self, W64: np.ndarray, X: np.ndarray, h: float, plus: np.ndarray, minus: np.ndarray) -> None:
+        """FloatingPointError naming the first loss of the finite differences that overflowed: at W, at
+        ``W +- h*E[c, d]``, or in the sweep's own arithmetic; the kernels' made-up finite changes of an
+        overflowed loss never reach the caller.
+
+        A bound proves the common case safe for O(C D) (with the largest |x| of each feature, one pass over X
+        made once per loss): with ``s`` a bound on every score of W and of every perturbed W, a loss is
+        at most ``C (2 s + margin) + log C`` per example. Only when that bound fails are the scores
+        formed (one more pass) and the loss at W and at each weight the bound cannot clear evaluated from them.
+        """
+        limit = float(np.finfo(self.dtype).max)
+        C, n = W64.shape[0], X.shape[1]
+        xmax = self._feature_max()
+        with np.errstate(all="ignore"):
+            steps = np.maximum((W64 + h) - W64, W64 - (W64 - h))
+            moves = steps * xmax  # the most weight (c, d) moves a score
+            pen = penalty(self.reg, float(np.sum(np.square(np.abs(W64) + steps))))
+            bound = float((np.abs(W64) @ xmax).max() + moves.max())
+            if self._safe(bound, C, n, pen, limit):
+                return self._check_sweep(plus, minus, h, xmax)
+            S = W64 @ X
+            rows = np.abs(S).max(axis=1)
+            at_w = self.loss_of_scores(S, W64)
+        if not (math.isfinite(at_w) and abs(at_w) <= limit):
+            raise FloatingPointError(
+                f"the {self.name} loss at W overflowed (the scores W @ X reach {rows.max():.3g}); scale X or W down"
+            )
+        with np.errstate(all="ignore"):
+            reach = np.maximum(rows.max(), rows[:, None] + moves)  # (C, D): the largest perturbed score
+        for c, d in np.argwhere(~self._safe(reach, C, n, pen, limit)):
+            for sign, side in ((1.0, "+"), (-1.0, "-")):
+                e = sign * ((W64[c, d] + h) - W64[c, d] if sign > 0 else W64[c, d] - (W64[c, d] - h))
+                Wp = W64.copy()
+                Wp[c, d] += e
+                Sp = S.copy()
+                with np.errstate(all="ignore"):
+                    Sp[c] += e * X[d]
+                    value = self.loss_of_scores(Sp, Wp)
+                if not (math.isfinite(value) and abs(value) <= limit):
+                    raise FloatingPointError(
+                        f"the {self.name} loss at W {side} h*E[{c}, {d}] overflowed; scale X or W down"
+                    )
+        self._check_sweep(plus, minus, h, xmax)
+
+    def _feature_max(self) -> np.ndarray:
+        """``max_i |X[d, i]|`` over all the examples, (D,) float64: one pass over X, made once per X (a
+        subset's examples share it, as a bound)."""
+        cached = self.__dict__.get("_xmax")
+        if cached is None or cached[0] is not self.X:
+            X = self.X
+            rows = max(1, (8 << 20) // (X.itemsize * X.shape[1]))  # |X| a block of rows at a time
+            xmax = np.concatenate([np.abs(X[s : s + rows]).max(axis=1) for s in range(0, X.shape[0], rows)])
+            cached = self._xmax = (X, xmax.astype(np.float64))
+        return cached[1]
+
+    def _safe(self, score_bound, C: int, n: int, pen: float, limit: float):
+        """Whether scores bounded by ``score_bound`` give a finite loss and finite sums of n examples."""
+        with np.errstate(all="ignore"):
+            per_example = C * (2.0 * np.asarray(score_bound) + self.margin) + math.log(C)
+            return (n * per_example < np.finfo(np.float64).max / 4) & (per_example + pen < limit / 4)
+
+    def _check_sweep(self, plus: np.ndarray, minus: np.ndarray, h: float, xmax: np.ndarray) -> None:
+        """The losses are finite: a non-finite change overflowed in the sweep's own arithmetic (e.g. the
+        softmax's exp(h x) once h |x| passes about 709)."""
+        for values, side in ((plus, "+"), (minus, "-")):
+            if not _validate.all_finite(values):
+                c, d = (int(i) for i in np.argwhere(~np.isfinite(values))[0])
+                raise FloatingPointError(
+                    f"the change of the {self.name} loss at W {side} h*E[{c}, {d}] overflowed in the finite-difference "
+                    f"sweep (h * max|X[{d}]| = {h * xmax[d]:.3g}); use a smaller h or scale X down"
+                )
 
     def data_loss_grid(self, S0, S1, S2, alphas, betas) -> np.ndarray:
         """The data loss of ``S0 + a S1 + b S2`` (float64 scores of the examples used) for every
@@ -402,6 +487,9 @@ class SVMLoss(LinearLoss):
     def margin(self) -> float:
         return self.delta
 
+    def _kernel_stacked(self, kernels, Wst, regs, cols, threads):
+        return kernels.svm_stacked_loss_grad(Wst, self.X, self.y, cols, regs, self.delta, threads)
+
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         return kernels.svm_fd(W64, X, y, self.reg, self.delta, h, threads)
 
@@ -422,15 +510,6 @@ class SVMLoss(LinearLoss):
         np.maximum(M, 0.0, out=M)
         return M.sum(axis=(1, 2))
 
-    def _score_coefs(self, S: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The sums of :meth:`_score_sums` and dL_i/ds per candidate and example: 1 per positive
-        margin, minus their count at the label."""
-        M = self._margins(S, y)
-        coef = (M > 0).astype(np.float64)
-        coef[:, y, np.arange(S.shape[2])] = -coef.sum(axis=1)
-        np.maximum(M, 0.0, out=M)
-        return M.sum(axis=(1, 2)), coef
-
 
 class SoftmaxLoss(LinearLoss):
     """Softmax (cross-entropy) loss on fixed data: ``f(W)`` is the loss.
@@ -446,6 +525,9 @@ class SoftmaxLoss(LinearLoss):
             W, self.X, self.y, idx, self.reg, want_grad, _backends.get_num_threads()
         )
 
+    def _kernel_stacked(self, kernels, Wst, regs, cols, threads):
+        return kernels.softmax_stacked_loss_grad(Wst, self.X, self.y, cols, regs, threads)
+
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         plus, minus = kernels.softmax_fd(W64, X, y, self.reg, h, threads)
         return plus, minus, None
@@ -459,16 +541,6 @@ class SoftmaxLoss(LinearLoss):
         Z = S - S.max(axis=1, keepdims=True)
         lse = np.log(np.exp(Z).sum(axis=1))
         return (lse - Z[:, y, cols]).sum(axis=1)
-
-    def _score_coefs(self, S: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The sums of :meth:`_score_sums` and dL_i/ds = softmax(s_i) - onehot(y_i) per candidate."""
-        cols = np.arange(S.shape[2])
-        Z = S - S.max(axis=1, keepdims=True)
-        E = np.exp(Z)
-        total = E.sum(axis=1)
-        coef = E / total[:, None, :]
-        coef[:, y, cols] -= 1.0
-        return (np.log(total) - Z[:, y, cols]).sum(axis=1), coef
 
 
 def _bound(cls, W, X, y, backend, **options) -> tuple[LinearLoss, np.ndarray]:

@@ -34,7 +34,6 @@ Randomness, overrides, data forms and the fused path are as in :mod:`steepest.ne
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -42,7 +41,7 @@ import numpy as np
 
 from . import _validate
 from .network import training
-from .network.core import BookNetwork, read_document
+from .network.core import BookNetwork, read_network
 from .network.costs import CrossEntropyCost, QuadraticCost, builtin_kind, check_cost_class, sigmoid, sigmoid_prime
 from .network.data import _Data, vectorized_result
 
@@ -56,8 +55,15 @@ __all__ = [
     "vectorized_result",
 ]
 
-# Files written by steepest.network (chapter 1) before it used the class names.
-_COST_ALIASES = {"quadratic": "QuadraticCost", "cross_entropy": "CrossEntropyCost"}
+# The cost names a file may give: the classes' (the book's files), and those of files written by
+# steepest.network (chapter 1) before it used the class names.
+_LOAD_COSTS = {
+    "QuadraticCost": QuadraticCost,
+    "CrossEntropyCost": CrossEntropyCost,
+    "quadratic": QuadraticCost,
+    "cross_entropy": CrossEntropyCost,
+}
+_OWN_COST_HINT = "; for your own cost, build Network(sizes, cost=YourCost) and set its weights"
 
 
 class Network(BookNetwork):
@@ -226,21 +232,13 @@ class Network(BookNetwork):
 
 
 def load(filename: Any) -> Network:
-    """Load a network saved by :meth:`Network.save` (the book's or steepest's), as the book's ``load``: the cost
-    class is looked up by name in this module, and a file without a generator state gives a book-mode network
-    (whose construction draws its initial weights from ``np.random`` before the file's replace them, as the
-    book's ``load`` does)."""
-    path, doc = read_document(filename, "filename")
-    name = doc["cost"]
-    name = _COST_ALIASES.get(name, name)
-    cost = getattr(sys.modules[__name__], name, None) if isinstance(name, str) else None
-    if not (isinstance(cost, type) and callable(getattr(cost, "fn", None)) and callable(getattr(cost, "delta", None))):
-        raise ValueError(
-            f"path {path!r}: cost {doc['cost']!r} is not a cost class of steepest.network2 (QuadraticCost, "
-            f"CrossEntropyCost); for your own cost, build Network(sizes, cost=YourCost) and set its weights"
-        )
-    dtype = doc.get("dtype", "float64")
-    seeded = "rng" in doc
-    net = Network(doc["sizes"], cost=cost, seed=0 if seeded else None, dtype=dtype)
-    net._restore(path, doc)
+    """Load a network saved by :meth:`Network.save` (the book's or steepest's), as the book's ``load``: the cost is
+    one of this module's two classes, named in the file. The whole file is validated before anything is allocated
+    for it (a :mod:`steepest._untrusted` error, a ``ValueError``, names the file and the field at fault). A file
+    without a generator state gives a book-mode network; unlike the book's ``load``, loading draws nothing from
+    ``np.random`` (the book's construction draws initial weights that the file's then replace)."""
+    saved = read_network(filename, "filename", _LOAD_COSTS, _OWN_COST_HINT)
+    # seed=0: the constructor's draws come from a private generator (the file's parameters replace them)
+    net = Network(saved.sizes, cost=saved.cost, seed=0, dtype=saved.dtype)
+    net._restore(saved)
     return net

@@ -103,6 +103,7 @@ class TileReader {
             next_.bytes = ex_.D * static_cast<i64>(sizeof(T));
             for (int k = 0; k < next_.nruns; ++k)
                 next_.cols[k] = reinterpret_cast<const char*>(ex_.X + ex_.at(k0 + k) * ex_.D);
+            next_.start();
             return &next_;
         }
         if (ex_.idx != nullptr || t <= g0_) return nullptr;
@@ -115,6 +116,7 @@ class TileReader {
         next_.stride = ex_.N * static_cast<i64>(sizeof(T));
         next_.nruns = r1 - r0;
         next_.bytes = (e1 - e0) * static_cast<i64>(sizeof(T));
+        next_.start();
         return &next_;
     }
     const T* const* cols() const { return cols_; }

@@ -41,6 +41,7 @@ struct FdSteps {
 // L(W + e E) - L(W) from the per-weight data-loss change (sum over examples) and the exact
 // regularization change reg * e * (2 w + e).
 inline double fd_total(double data_change, double B, double reg, double w, double e) {
+    if (reg == 0.0) return data_change / B;  // not 0 * inf for huge w: no penalty, no overflow
     return data_change / B + reg * (e * (2.0 * w + e));
 }
 

@@ -29,8 +29,26 @@ struct PrefetchPlan {
     i64 nruns = 0;
     i64 bytes = 0;
     i64 stride = 0;
-    i64 run = 0;  // progress: the next line to fetch is at offset `off` of run `run`
-    i64 off = 0;
+    // progress: the next line to fetch (nullptr: none left) and the end of its run; two pointers
+    // so that a step of the inner loops costs one compare
+    i64 run = 0;
+    const char* at = nullptr;
+    const char* end = nullptr;
+    // Call once the runs are set.
+    void start() {
+        run = 0;
+        set_run();
+    }
+    void next_run() {
+        ++run;
+        set_run();
+    }
+
+  private:
+    void set_run() {
+        at = run < nruns ? (stride != 0 ? cols[0] + run * stride : cols[run]) : nullptr;
+        end = at + bytes;
+    }
 };
 
 template <class T>

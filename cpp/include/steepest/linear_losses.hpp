@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "steepest/blocking.hpp"
@@ -79,15 +80,43 @@ void scores(const T* W, i64 C, const Examples<T>& ex, T* S, int n_threads, const
         stop);
 }
 
-// The un-normalized data loss sum_i L_i and, if G != nullptr, G = sum_i coef_i x_i^T (C, D).
-// Every further per-tile step (finite differences) hooks in through `extra(chunk, tile, nk, reader,
-// S, coef)`, called after the scores and coefficients of each tile are known.
+// K models stacked as K blocks of C rows of one (K*C, D) weight matrix (the hyper-parameter grid):
+// one pass over the examples scores and differentiates all of them, each block with `rule`.
+template <class Rule>
+struct Stacked {
+    Rule rule;
+    i64 models, C;  // C rows per model
+};
+
+// Adds example k's loss under each model to loss[0..models) and writes its coefficients.
+template <class Rule>
+inline void add_example(const Rule& rule, const double* S, i64 C, int k, i64 yk, double* coef, double* loss) {
+    loss[0] += rule(S, C, k, yk, coef);
+}
+template <class Rule>
+inline void add_example(const Stacked<Rule>& st, const double* S, i64, int k, i64 yk, double* coef, double* loss) {
+    const i64 block = st.C * kTile;  // rows c of model m sit at S[(m * C + c) * kTile + k]
+    for (i64 m = 0; m < st.models; ++m) loss[m] += st.rule(S + m * block, st.C, k, yk, coef + m * block);
+}
+template <class Rule>
+inline i64 model_count(const Rule&) {
+    return 1;
+}
+template <class Rule>
+inline i64 model_count(const Stacked<Rule>& st) {
+    return st.models;
+}
+
+// The un-normalized data loss sum_i L_i of every model into losses[0..models) and, if G != nullptr,
+// G = sum_i coef_i x_i^T (C, D). Every further per-tile step (finite differences) hooks in through
+// `extra(chunk, tile, nk, reader, S, coef)`, called after the scores and coefficients of each tile
+// are known.
 template <class T, class Rule, class Extra>
-double loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double* G,
-                 int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra) {
+void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double* G,
+               int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra, double* losses) {
     const TileKernels<T>& kern = kernels<T>();
-    const i64 CD = C * ex.D;
-    std::vector<double> chunk_loss(static_cast<std::size_t>(ch.nchunks), 0.0);
+    const i64 CD = C * ex.D, M = model_count(rule);
+    std::vector<double> chunk_loss(static_cast<std::size_t>(ch.nchunks * M), 0.0);
     Scratch<double> parts;
     if (G != nullptr && ch.nchunks > 1) parts.reset(static_cast<std::size_t>(ch.nchunks * CD));
     run_blocks(
@@ -100,23 +129,33 @@ double loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, c
                 g = ch.nchunks > 1 ? parts.get() + chunk * CD : G;
                 std::fill(g, g + CD, 0.0);
             }
-            double loss = 0.0;
+            double* loss = chunk_loss.data() + chunk * M;
             for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
                 if (block_cancelled()) return;
                 const int nk = reader.load(t);
                 PrefetchPlan* next = reader.plan(t + 1);
                 kern.scores(Wd, C, ex.D, reader.cols(), nk, S.data(), next);
-                for (int k = 0; k < nk; ++k) loss += rule(S.data(), C, k, y[reader.index()[k]], coef.data());
+                for (int k = 0; k < nk; ++k) add_example(rule, S.data(), C, k, y[reader.index()[k]], coef.data(), loss);
                 if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk, next);
                 extra(chunk, t, nk, reader, S.data(), coef.data());
             }
-            chunk_loss[chunk] = loss;
         },
         stop);
     if (G != nullptr && ch.nchunks > 1) reduce_partials(parts.get(), ch.nchunks, CD, CD, G, n_threads, stop);
-    double total = 0.0;
-    for (double l : chunk_loss) total += l;
-    return total;
+    for (i64 m = 0; m < M; ++m) {  // chunk order: the same total for any thread count
+        double total = 0.0;
+        for (i64 chunk = 0; chunk < ch.nchunks; ++chunk) total += chunk_loss[chunk * M + m];
+        losses[m] = total;
+    }
+}
+
+// One model's data loss (see above).
+template <class T, class Rule, class Extra>
+double loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double* G,
+                 int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra) {
+    double loss = 0.0;
+    loss_pass(Wd, C, ex, y, rule, G, n_threads, stop, ch, std::forward<Extra>(extra), &loss);
+    return loss;
 }
 
 struct NoExtra {
@@ -154,6 +193,28 @@ double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const R
     if (dW != nullptr)  // a multiply, not a divide per weight: this runs after every mini-batch step
         for (i64 j = 0; j < CD; ++j) dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
     return data / B + l2_penalty(W, CD, reg);
+}
+
+// K stacked models (W is (K*C, D)): losses[m] and, if dW, dW's block m as loss_grad gives them for
+// model m alone with reg regs[m] (the same operations on the same values, in the same order).
+template <class T, class Rule>
+void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
+                       const double* regs, double* losses, T* dW, int n_threads, const StopFn& stop) {
+    const i64 CD = C * ex.D, KCD = K * CD;
+    DoubleView<T> Wd(W, KCD);
+    Scratch<double> G;
+    if (dW != nullptr) G.reset(static_cast<std::size_t>(KCD));
+    const Chunking ch = make_chunking(ex.B, dW != nullptr ? KCD : 0);
+    loss_pass(Wd.get(), K * C, ex, y, Stacked<Rule>{rule, K, C}, G.get(), n_threads, stop, ch, NoExtra(), losses);
+    const double inv_B = 1.0 / static_cast<double>(ex.B);
+    for (i64 m = 0; m < K; ++m) {
+        const T* w = W + m * CD;
+        losses[m] = losses[m] / static_cast<double>(ex.B) + l2_penalty(w, CD, regs[m]);
+        if (dW == nullptr) continue;
+        const double two_reg = 2.0 * regs[m];
+        for (i64 j = m * CD; j < (m + 1) * CD; ++j)
+            dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
+    }
 }
 
 template <class T>

@@ -64,14 +64,10 @@ inline void with_class_count(int nc, F&& f) {
 
 // One line of the next tile (see PrefetchPlan), into L2.
 inline void prefetch_step(PrefetchPlan* pf) {
-    if (pf == nullptr || pf->run >= pf->nruns) return;
-    const char* run = pf->stride != 0 ? pf->cols[0] + pf->run * pf->stride : pf->cols[pf->run];
-    STEEPEST_PREFETCH(run + pf->off);
-    pf->off += 64;
-    if (pf->off >= pf->bytes) {
-        pf->off = 0;
-        ++pf->run;
-    }
+    if (pf == nullptr || pf->at == nullptr) return;
+    STEEPEST_PREFETCH(pf->at);
+    pf->at += 64;
+    if (pf->at >= pf->end) pf->next_run();
 }
 
 // ---------------------------------------------------------------------------------------------

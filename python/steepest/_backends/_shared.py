@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["steps"]
+__all__ = ["steps", "one_model_at_a_time"]
 
 
 def steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
     """The steps the notes' finite-difference loop really takes for every weight ``w`` of ``W``:
     ``e_plus = (w + h) - w`` and ``e_minus = w - (w - h)``, in float64 (see ``contract.Kernels.svm_fd``)."""
     return (W + h) - W, W - (W - h)
+
+
+def one_model_at_a_time(loss_grad, W: np.ndarray, regs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stacked kernels of a backend without a stacked pass: ``loss_grad(W[m], regs[m])`` for each of
+    the K models of ``W`` (K, C, D), reading the examples K times. Returns (losses (K,), dW (K, C, D))."""
+    losses = np.empty(W.shape[0])
+    dW = np.empty_like(W)
+    for m in range(W.shape[0]):
+        losses[m], dW[m] = loss_grad(np.ascontiguousarray(W[m]), float(regs[m]))
+    return losses, dW

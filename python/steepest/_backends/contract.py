@@ -97,7 +97,7 @@ I64Array = npt.NDArray[np.int64]
 
 @runtime_checkable
 class Kernels(Protocol):
-    """What every backend module provides: seven kernels, with exactly these parameter names.
+    """What every backend module provides: nine kernels, with exactly these parameter names.
 
     The backends share no other attribute: block and tile sizes (``_core.block_size``, the numba and
     numpy ``BLOCK``) are private to each backend. ``isinstance(module, Kernels)`` checks only that
@@ -149,6 +149,36 @@ class Kernels(Protocol):
         ``reg * sum(W * W)``, accumulated in float64; ``dW = mean((p - onehot(y_i)) x_i^T) + 2 reg W``
         (C, D) C-contiguous in W's dtype, or ``None`` when ``want_grad`` is False.
         """
+        ...
+
+    def svm_stacked_loss_grad(
+        self,
+        W: FloatArray,
+        X: FloatArray,
+        y: I64Array,
+        idx: I64Array | None,
+        regs: F64Array,
+        delta: float,
+        n_threads: int,
+    ) -> tuple[F64Array, FloatArray]:
+        """``svm_loss_grad`` of K models at once (the hyper-parameter grid), the examples read once for all.
+
+        ``W`` (K, C, D) C-contiguous, ``regs`` float64 (K,), one reg per model. Returns
+        ``(losses, dW)``: ``losses`` float64 (K,), ``dW`` (K, C, D) in W's dtype; model m's entries are
+        ``svm_loss_grad(W[m], X, y, idx, regs[m], delta, True, n_threads)``'s up to rounding.
+        """
+        ...
+
+    def softmax_stacked_loss_grad(
+        self,
+        W: FloatArray,
+        X: FloatArray,
+        y: I64Array,
+        idx: I64Array | None,
+        regs: F64Array,
+        n_threads: int,
+    ) -> tuple[F64Array, FloatArray]:
+        """``softmax_loss_grad`` of K models at once; arguments and results as ``svm_stacked_loss_grad``."""
         ...
 
     def svm_fd(
@@ -220,6 +250,8 @@ KERNEL_NAMES: tuple[str, ...] = (
     "scores",
     "svm_loss_grad",
     "softmax_loss_grad",
+    "svm_stacked_loss_grad",
+    "softmax_stacked_loss_grad",
     "svm_fd",
     "softmax_fd",
     "svm_grid",

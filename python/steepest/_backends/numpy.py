@@ -52,31 +52,17 @@ def _svm_margins(S: np.ndarray, yb: np.ndarray, delta: float) -> np.ndarray:
     return M
 
 
-def _finish(loss: float, dW64, W: np.ndarray, n: int, reg: float, want_grad: bool):
-    W64 = W.astype(np.float64, copy=False)
-    total = loss / n + (reg * float(np.sum(W64 * W64)) if reg else 0.0)  # never 0 * inf
+def _svm_coefs(S: np.ndarray, yb: np.ndarray, delta: float, want_grad: bool):
+    """One model's hinge-loss sum over a block and its gradient coefficients (or None)."""
+    M = _svm_margins(S, yb, delta)
+    loss = float(np.maximum(M, 0.0).sum())
+    if not np.isfinite(S[yb, np.arange(len(yb))]).all():  # the hinge would hide margins of -inf
+        loss = math.nan
     if not want_grad:
-        return total, None
-    return total, (dW64 / n + 2.0 * reg * W64).astype(W.dtype, copy=False)
-
-
-def svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads):
-    W64 = W.astype(np.float64, copy=False)
-    yy = _labels(y, idx)
-    loss = 0.0
-    dW = np.zeros(W.shape) if want_grad else None
-    for part, Xb in _blocks(X, idx):
-        yb = yy[part]
-        S = W64 @ Xb
-        M = _svm_margins(S, yb, delta)
-        loss += float(np.maximum(M, 0.0).sum())
-        if not np.isfinite(S[yb, np.arange(len(yb))]).all():  # the hinge would hide margins of -inf
-            loss = math.nan
-        if want_grad:
-            coef = (M > 0).astype(np.float64)
-            coef[yb, np.arange(len(yb))] = -coef.sum(axis=0)
-            dW += coef @ Xb.T
-    return _finish(loss, dW, W, _count(X, idx), reg, want_grad)
+        return loss, None
+    coef = (M > 0).astype(np.float64)
+    coef[yb, np.arange(len(yb))] = -coef.sum(axis=0)
+    return loss, coef
 
 
 def _log_softmax(S: np.ndarray) -> np.ndarray:
@@ -85,29 +71,77 @@ def _log_softmax(S: np.ndarray) -> np.ndarray:
     return Z - np.log(np.exp(Z).sum(axis=0))
 
 
-def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
+def _softmax_coefs(S: np.ndarray, yb: np.ndarray, want_grad: bool):
+    """One model's cross-entropy sum over a block and its gradient coefficients p - onehot(y) (or None)."""
+    columns = np.arange(len(yb))
+    logp = _log_softmax(S)
+    loss = -float(logp[yb, columns].sum())
+    if not want_grad:
+        return loss, None
+    P = np.exp(logp)
+    P[yb, columns] -= 1.0
+    return loss, P
+
+
+def _stacked(W, X, y, idx, regs, coefs, want_grad):
+    """K models W (K, C, D) in one pass over the examples used: per block, one (K*C, D) @ (D, b) product
+    for the scores and one (K*C, b) @ (b, D) for the gradients. Returns (losses (K,), dW (K, C, D) or None)."""
+    K, C, D = W.shape
     W64 = W.astype(np.float64, copy=False)
+    Wst = W64.reshape(K * C, D)
     yy = _labels(y, idx)
-    loss = 0.0
-    dW = np.zeros(W.shape) if want_grad else None
+    sums = np.zeros(K)
+    dW = np.zeros((K * C, D)) if want_grad else None
     for part, Xb in _blocks(X, idx):
-        yb = yy[part]
-        columns = np.arange(len(yb))
-        logp = _log_softmax(W64 @ Xb)
-        loss -= float(logp[yb, columns].sum())
+        S = Wst @ Xb
+        coef = np.empty_like(S) if want_grad else None
+        for m in range(K):
+            rows = slice(m * C, (m + 1) * C)
+            loss, c = coefs(S[rows], yy[part], want_grad)
+            sums[m] += loss
+            if want_grad:
+                coef[rows] = c
         if want_grad:
-            P = np.exp(logp)
-            P[yb, columns] -= 1.0
-            dW += P @ Xb.T
-    return _finish(loss, dW, W, _count(X, idx), reg, want_grad)
+            dW += coef @ Xb.T
+    n = _count(X, idx)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.array([float(np.sum(w * w)) for w in W64])
+        losses = sums / n + np.where(regs == 0, 0.0, regs * squares)  # never 0 * inf
+    if not want_grad:
+        return losses, None
+    with np.errstate(over="ignore", invalid="ignore"):
+        grads = dW.reshape(K, C, D) / n + (2.0 * regs)[:, None, None] * W64
+    return losses, grads.astype(W.dtype, copy=False)
+
+
+def _single(W, X, y, idx, reg, coefs, want_grad):
+    """One model: the K = 1 case of the stacked pass."""
+    losses, dW = _stacked(W[None], X, y, idx, np.array([float(reg)]), coefs, want_grad)
+    return float(losses[0]), None if dW is None else dW[0]
+
+
+def svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads):
+    return _single(W, X, y, idx, reg, lambda S, yb, g: _svm_coefs(S, yb, delta, g), want_grad)
+
+
+def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
+    return _single(W, X, y, idx, reg, _softmax_coefs, want_grad)
+
+
+def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads):
+    return _stacked(W, X, y, idx, regs, lambda S, yb, g: _svm_coefs(S, yb, delta, g), True)
+
+
+def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads):
+    return _stacked(W, X, y, idx, regs, _softmax_coefs, True)
 
 
 # --- exact finite differences ------------------------------------------------------------------------
 
 
 def _reg_change(W: np.ndarray, e: np.ndarray, reg: float) -> np.ndarray:
-    """reg * ((w + e)^2 - w^2), without cancellation."""
-    return reg * e * (2.0 * W + e)
+    """reg * ((w + e)^2 - w^2), without cancellation; exactly 0 without a penalty (never 0 * inf)."""
+    return reg * e * (2.0 * W + e) if reg else np.zeros_like(W)
 
 
 def _feature_chunks(D: int, C: int, N: int) -> Iterator[slice]:
@@ -116,9 +150,17 @@ def _feature_chunks(D: int, C: int, N: int) -> Iterator[slice]:
         yield slice(start, min(start + k, D))
 
 
+def _scores_by_blocks(W, X):
+    """W @ X block by block of examples: short BLAS calls, between which Ctrl-C is raised."""
+    S = np.empty((W.shape[0], X.shape[1]))
+    for part, Xb in _blocks(X, None):
+        S[:, part] = W @ Xb
+    return S
+
+
 def _svm_margins_masked(W, X, y, delta):
     """(C, N) margins with -inf at the label entries, so max(0, m + anything finite) = 0 there."""
-    S = W @ X
+    S = _scores_by_blocks(W, X)
     columns = np.arange(X.shape[1])
     M = S - S[y, columns] + delta
     M[y, columns] = -np.inf
@@ -191,10 +233,12 @@ def _softmax_change(P, X, label_sums, E, d_part):
 
 def softmax_fd(W, X, y, reg, h, n_threads):
     N = X.shape[1]
-    P = np.exp(_log_softmax(W @ X))
-    onehot = np.zeros((W.shape[0], N))
-    onehot[y, np.arange(N)] = 1.0
-    label_sums = onehot @ X.T  # (C, D): sum of x_d over the examples of each class
+    P = np.exp(_log_softmax(_scores_by_blocks(W, X)))
+    label_sums = np.zeros(W.shape)  # (C, D): sum of x_d over the examples of each class
+    for part, Xb in _blocks(X, None):
+        onehot = np.zeros((W.shape[0], Xb.shape[1]))
+        onehot[y[part], np.arange(Xb.shape[1])] = 1.0
+        label_sums += onehot @ Xb.T
     e_plus, e_minus = steps(W, h)
     plus = np.empty(W.shape)
     minus = np.empty(W.shape)

@@ -1,5 +1,6 @@
 """``steepest bench``: the benchmark table for this machine, every backend against NumPy, the
-reference and the two floors of a loss pass.
+reference and the two floors of a loss pass; the training loop, the grid of ``tune`` and the search
+strategies against theirs. Every target is printed with "met" or "missed".
 
 Everything is measured side by side in one process on CIFAR-shaped synthetic data (D = 3073,
 C = 10, N = 50,000 by default), as medians of repeated runs after a warm-up (JIT compilation is never
@@ -18,20 +19,29 @@ from .. import _backends, reference
 from .._optional import require
 from .._table import table
 from .measure import (
+    assignment_svm_train,
+    blas_threads,
     cifar_shaped,
     compute_floor,
     interleaved,
-    loop_seconds,
+    loop_estimate,
     median_time,
     multiply_add_rate,
     numpy_svm_rows,
     read_floor,
+    step_roofline,
 )
 
 NAME = "bench"
 HELP = "measure every backend against NumPy and the reference on CIFAR-shaped data (takes minutes)"
 
-SECTIONS = ("losses", "threads", "gradients")
+SECTIONS = ("losses", "threads", "gradients", "training")
+
+#: the assignment's LinearSVM training run (svm.ipynb): batch 200 drawn with replacement, lr 1e-7, reg 2.5e4
+LR, REG, BATCH = 1e-7, 2.5e4, 200
+#: the 5 x 5 (learning rate, reg) grid of the training section's ``tune`` rows
+GRID_LRS = (5e-8, 1e-7, 2e-7, 5e-7, 1e-6)
+GRID_REGS = (5e3, 1e4, 2.5e4, 5e4, 1e5)
 
 
 def add_arguments(parser) -> None:
@@ -41,7 +51,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--backend", action="append", help="benchmark only these backends (repeatable)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke run under a minute: N = 10,000, float64, losses only, 3 rounds"
+        "--quick",
+        action="store_true",
+        help="a smoke run under a minute: N = 10,000, float64, 3 rounds; losses, and training on cpp with fewer steps",
     )
 
 
@@ -52,7 +64,7 @@ def run(args) -> int:
         raise ValueError(f"--repeat must be at least 1; got {args.repeat}")
     backends = [_backends.resolve(b) for b in args.backend] if args.backend else None
     if args.quick:
-        report = build_report(10_000, 3, ("losses",), backends, dtypes=("float64",))
+        report = build_report(10_000, 3, ("losses", "training"), backends, dtypes=("float64",), quick=True)
     else:
         report = build_report(args.n, args.repeat, tuple(args.only or SECTIONS), backends)
     print(report.markdown() if args.markdown else report)
@@ -73,7 +85,20 @@ class Row:
 
 
 #: baselines a time is stated as a multiple of ("1.4x R"); against the others it is a speed-up ("3x faster")
-RELATIVE = ("R", "F-order", "svm", "cpp", "memory floor", "compute floor", "one NumPy loss+grad", "one NumPy SVM loss")
+RELATIVE = (
+    "R",
+    "R_step",
+    "F-order",
+    "svm",
+    "cpp",
+    "memory floor",
+    "compute floor",
+    "one NumPy loss+grad",
+    "one NumPy SVM loss",
+    "one cpp loss+grad",
+    "one cpp loss",
+    "random search",
+)
 
 
 def _ratio_text(row: Row) -> str:
@@ -85,13 +110,23 @@ def _ratio_text(row: Row) -> str:
     return f"{row.ratio:.3g}x faster" if row.ratio >= 1 else f"{1.0 / row.ratio:.3g}x slower"
 
 
+_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
+
+
 def _status(row: Row) -> str:
-    """'met' / 'missed' for a target '<= k...' (a budget: time / baseline) or '>= k...' (a speed-up)."""
-    m = re.match(r"\s*(<=|>=)\s*([\d.,]+)", row.target)
-    if row.ratio is None or not m:
+    """'met' / 'missed' for a target '<= k...' (a budget: time / baseline), '>= k...' (a speed-up) or
+    '<= k µs' (a budget in time: the row's own seconds)."""
+    m = re.match(r"\s*(<=|>=)\s*([\d.,]+)(?:\s*(µs|us|ms|s)(?!\w))?", row.target)
+    if not m:
         return ""
     k = float(m.group(2).replace(",", ""))
-    ok = (1.0 / row.ratio <= k) if m.group(1) == "<=" else (row.ratio >= k)
+    if m.group(3):
+        seconds = k * _SECONDS[m.group(3)]
+        ok = row.seconds <= seconds if m.group(1) == "<=" else row.seconds >= seconds
+    elif row.ratio is None:
+        return ""
+    else:
+        ok = (1.0 / row.ratio <= k) if m.group(1) == "<=" else (row.ratio >= k)
     return "met" if ok else "missed"
 
 
@@ -135,7 +170,7 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
     """
     from ..losses import SoftmaxLoss, SVMLoss
 
-    threadpool_limits = require("threadpoolctl", "bench", "steepest bench", package="threadpoolctl").threadpool_limits
+    require("threadpoolctl", "bench", "steepest bench", package="threadpoolctl")  # NumPy at 1 BLAS thread
 
     rate = multiply_add_rate(repeat)  # the same for both dtypes: float32 data is multiplied in float64
     for dtype_name in dtypes:
@@ -152,7 +187,7 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
         report.add("R = max(memory floor, compute floor)", dtype_name, R)
 
         def one_blas_thread(fn=lambda: numpy_svm_rows(W, rows, y)):
-            with threadpool_limits(1):
+            with blas_threads(1):
                 fn()
 
         fns = {"baseline 1": one_blas_thread, "baseline default": lambda: numpy_svm_rows(W, rows, y)}
@@ -182,11 +217,21 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
                 f"{name} softmax_loss_grad", f"{v}, F-order", softF, "svm", svmF / softF, "<= 1.3x" if cpp else ""
             )
             report.add(f"{name} softmax_loss_grad", f"{v}, C-order", softC, "R", R / softC)
-            if name == "numba" and "cpp" in backends:
-                report.add(f"{name} svm_loss_grad", f"{v}, F-order", svmF, "cpp", t["cpp svm F"] / svmF, "<= 2x")
-                report.add(
-                    f"{name} softmax_loss_grad", f"{v}, F-order", softF, "cpp", t["cpp softmax F"] / softF, "<= 2x"
-                )
+            if name == "numba" and "cpp" in backends:  # every layout and dtype: numba <= 2x cpp (issue 11)
+                for kind, order, tk in (
+                    ("svm", "F", svmF),
+                    ("svm", "C", svmC),
+                    ("softmax", "F", softF),
+                    ("softmax", "C", softC),
+                ):
+                    report.add(
+                        f"{name} {kind}_loss_grad",
+                        f"{v}, {order}-order",
+                        tk,
+                        "cpp",
+                        t[f"cpp {kind} {order}"] / tk,
+                        "<= 2x",
+                    )
         rows = XC = XF = fns = None
         gc.collect()
 
@@ -218,53 +263,308 @@ def bench_threads(report: Report, n: int, repeat: int) -> None:
 
 
 def bench_numerical_gradient(report: Report, n: int, repeat: int, backends: list[str], loop_sample: int = 20) -> None:
-    """The full numerical gradient (all C*D weights) on each backend vs the notes' loop (extrapolated)."""
+    """The exact numerical gradient (all C*D weights) and the 51 x 51 loss plane against one cpp pass,
+    the NumPy loss and the notes' loop (extrapolated).
+
+    X is (D, N) F-ordered (the layout of R in the losses section). cpp and numba run in interleaved
+    rounds together with one cpp loss+grad and one cpp loss, the passes the targets are stated
+    against; the NumPy backend's differences (minutes at full N) are timed on their own.
+    """
     from ..gradients import numerical_gradient
+    from ..landscape import loss_on_plane, random_direction
     from ..losses import SoftmaxLoss, SVMLoss
 
     rows, y, W = cifar_shaped(n)
-    X = np.ascontiguousarray(rows.T)
-    rows = None
+    X = rows.T
     rng = np.random.default_rng(1)
     picks = [(int(rng.integers(W.shape[0])), int(rng.integers(W.shape[1]))) for _ in range(loop_sample)]
-    for kind, cls, ref in (
-        ("SVM", SVMLoss, reference.svm_loss_vectorized),
-        ("softmax", SoftmaxLoss, reference.softmax_loss_vectorized),
+    d1, d2 = random_direction(W, seed=2, normalize="row"), random_direction(W, seed=3, normalize="row")
+    fast = [name for name in ("cpp", "numba") if name in backends]
+    rounds = min(repeat, 3)  # a numba softmax plane takes seconds at full N
+    for kind, cls, ref, fd_target in (
+        ("SVM", SVMLoss, reference.svm_loss_vectorized, "<= 1.2x"),
+        ("softmax", SoftmaxLoss, reference.softmax_loss_vectorized, "<= 2x"),
     ):
         one = median_time(lambda: ref(W, X, y), repeat)
-        report.add(f"NumPy vectorized {kind} loss+grad", "float64, (D, N)", one)
-        loop = loop_seconds(lambda V: ref(V, X, y)[0], W, picks)
-        report.add(f"notes' loop, centered {kind}", f"extrapolated from {len(picks)} weights", loop)
-        for name in backends:
+        report.add(f"NumPy vectorized {kind} loss+grad", "float64, (D, N) F-order", one)
+        loop, how = loop_estimate(lambda V: ref(V, X, y)[0], W, picks)
+        report.add(f"notes' loop, centered {kind}", f"estimate from {len(picks)} weights, {_threads_said(how)}", loop)
+        fns = {}
+        if "cpp" in fast:
+            cpp = cls(X, y, backend="cpp")
+            fns["loss+grad"], fns["loss"] = (lambda: cpp.loss_grad(W)), (lambda: cpp.loss(W))
+        for name in fast:
             loss = cls(X, y, backend=name)
-            t = median_time(lambda: numerical_gradient(loss, W), max(1, repeat // 2))
-            target = (
-                {"SVM": "<= 1.5x one NumPy loss+grad", "softmax": "<= 4x one NumPy loss+grad"}[kind]
-                if name == "cpp"
-                else ""
-            )
-            report.add(
-                f"{name} numerical gradient, centered {kind}",
-                "all weights, exact",
-                t,
-                "one NumPy loss+grad",
-                one / t,
-                target,
-            )
-            report.add(
-                f"{name} numerical gradient, centered {kind}",
-                "all weights, exact",
-                t,
-                "the loop",
-                loop / t,
-                ">= 10,000x" if name == "cpp" and kind == "SVM" else (">= 100x" if name == "numpy" else ""),
-            )
+            fns[f"{name} fd"] = lambda loss=loss: numerical_gradient(loss, W)
+            fns[f"{name} plane"] = lambda loss=loss: loss_on_plane(loss, W, d1, d2)
+        t = interleaved(fns, rounds) if fns else {}
+        for name in backends:
+            if name not in fast:
+                loss = cls(X, y, backend=name)
+                t[f"{name} fd"] = median_time(lambda loss=loss: numerical_gradient(loss, W), max(1, repeat // 2))
+        if "cpp" in fast:
+            report.add(f"cpp {kind} loss+grad", "float64, F-order", t["loss+grad"])
+            report.add(f"cpp {kind} loss", "float64, F-order", t["loss"])
+        for name in backends:
+            fd, what = t[f"{name} fd"], f"{name} numerical gradient, centered {kind}"
+            report.add(what, "all weights, exact", fd, "one NumPy loss+grad", one / fd)
+            report.add(what, "all weights, exact", fd, "the loop", loop / fd)
+            if name == "cpp":
+                report.add(what, "all weights, exact", fd, "one cpp loss+grad", t["loss+grad"] / fd, fd_target)
+            elif name in fast and "cpp" in fast:
+                report.add(what, "all weights, exact", fd, "cpp", t["cpp fd"] / fd, "<= 2x")
+        for name in fast:
+            plane = t[f"{name} plane"]
+            what = f"{name} loss_on_plane, {kind}"
+            if name == "cpp":
+                report.add(what, "51 x 51 grid", plane, "one cpp loss", t["loss"] / plane, "<= 1.5x")
+            elif "cpp" in fast:
+                report.add(what, "51 x 51 grid", plane, "cpp", t["cpp plane"] / plane, "<= 2x")
+        fns = t = None
+        gc.collect()
+
+
+def _threads_said(how: str) -> str:
+    """How NumPy ran, from :func:`blas_threads`' words: one BLAS thread only where threadpoolctl limited it."""
+    return "1 BLAS thread" if "1 BLAS thread" in how else "default BLAS threads"
+
+
+def _each_batch(fn, W, batches):
+    """A timed candidate: ``fn(W, idx)`` for every mini-batch of ``batches`` in turn (each call on
+    fresh columns, drawn before the timing)."""
+
+    def run() -> None:
+        for idx in batches:
+            fn(W, idx)
+
+    return run
+
+
+def bench_training(report: Report, n: int, repeat: int, backends: list[str], quick: bool = False) -> None:
+    """The work a student waits for (issue 11): the mini-batch step and the CS231n loop, the 5 x 5
+    grid of ``tune``, random search's stacked product and random local search.
+
+    Mini-batches hold B = 200 columns of X (D, N) F-ordered float64, drawn with replacement before the
+    timing (a fresh batch per call). The step's roofline R_step = max(reading its B D values at the
+    all-thread bandwidth measured on the whole X, its 2 B D C multiply-adds at the measured peak). The
+    loops run the assignment's settings (lr 1e-7, reg 2.5e4) against the assignment's NumPy loop with
+    one BLAS thread; the Python layer of a loop is its step time less the kernel's, both medians of the
+    same interleaved rounds. Needs the C++ core (every floor is its measured peak rate); numba is
+    compared with cpp. ``quick``: cpp only, float64, fewer steps.
+    """
+    from .. import cs231n
+    from ..losses import SVMLoss
+    from ..optimize import minibatch_gd, random_local_search, random_search, tune
+    from ..optimize.strategies import default_block
+
+    rate = multiply_add_rate(repeat)
+    if rate is None or "cpp" not in backends:
+        return
+    numba = "numba" in backends and not quick
+    steps, grid_steps = (30, 4) if quick else (100, 10)
+    rows, y, W = cifar_shaped(n)
+    X = rows.T
+    C, D = W.shape
+    B = min(BATCH, n)
+    bandwidth = X.nbytes / read_floor(X, rounds=repeat)
+    report.add("memory bandwidth: read X once, all threads", f"{bandwidth / 1e9:.3g} GB/s", X.nbytes / bandwidth)
+
+    svm = SVMLoss(X, y, REG, backend="cpp")  # the loops' reg: the kernel rows time the step they take
+    Wc = svm.check_weights(W)
+    batches = np.random.default_rng(2).integers(0, n, (steps, B))
+    K = len(GRID_LRS) * len(GRID_REGS)
+    Wst = np.random.default_rng(3).standard_normal((K, C, D)) * 1e-3
+    regs = np.repeat(np.asarray(GRID_REGS), len(GRID_LRS))
+    clf = cs231n.LinearSVM()
+    W_numpy = W.copy()
+    np.random.seed(0)
+
+    with blas_threads(1) as how:
+        numpy_threads = _threads_said(how)
+
+    def numpy_loop() -> None:
+        with blas_threads(1):
+            assignment_svm_train(W_numpy, rows, y, steps, LR, REG, B)
+
+    def cs231n_loop() -> None:
+        with _backends.use_backend("cpp"):
+            clf.train(rows, y, learning_rate=LR, reg=REG, num_iters=steps, batch_size=B)
+
+    tune_seconds: list[float] = []  # tune's own clock around its loop: not its start or its accuracies
+
+    def keep_tune_time(name: str, result) -> None:
+        if name == "tune":
+            tune_seconds.append(result.elapsed / grid_steps)
+
+    fns = {
+        "numpy loop": numpy_loop,
+        "cs231n loop": cs231n_loop,
+        "minibatch_gd": lambda: minibatch_gd(svm, Wc, batch_size=B, step_size=LR, num_iters=steps, seed=4),
+        "cpp step": _each_batch(svm.loss_grad_at, Wc, batches),
+        "cpp stacked": _each_batch(lambda V, idx: svm.stacked_loss_grad(V, regs, idx), Wst, batches[:grid_steps]),
+        "tune": lambda: tune(svm, GRID_LRS, GRID_REGS, num_iters=grid_steps, batch_size=B, seed=5),
+    }
+    per_call = {name: steps for name in ("numpy loop", "cs231n loop", "minibatch_gd", "cpp step")}
+    per_call.update({"cpp stacked": grid_steps, "tune": 1})
+    if not quick:  # float32 reads half the bytes: its own, lower R_step
+        svm32 = SVMLoss(rows.astype(np.float32).T, y, REG, backend="cpp")
+        fns["cpp step float32"] = _each_batch(svm32.loss_grad_at, svm32.check_weights(W.astype(np.float32)), batches)
+        per_call["cpp step float32"] = steps
+    if numba:  # numba's calls take many times cpp's on a busy machine: fewer of them a round
+        numba_svm = svm.with_backend("numba")
+        fns["numba step"] = _each_batch(numba_svm.loss_grad_at, Wc, batches[: steps // 5])
+        fns["numba stacked"] = _each_batch(
+            lambda V, idx: numba_svm.stacked_loss_grad(V, regs, idx), Wst, batches[: max(1, grid_steps // 3)]
+        )
+        per_call.update({"numba step": steps // 5, "numba stacked": max(1, grid_steps // 3)})
+    t = interleaved(fns, repeat, check=keep_tune_time)
+    t = {name: seconds / per_call[name] for name, seconds in t.items()}
+    t["tune"] = float(np.median(tune_seconds))  # check sees the timed rounds only
+
+    # the mini-batch step against its roofline (float32: its own R_step, half the bytes to read)
+    step_of = f"{steps} steps a call, B = {B}, lr {LR:g}, reg {REG:g}"  # a call's own set-up is in its steps
+    compute = step_roofline(B, D, C, 8, bandwidth, rate)[1]
+    report.add("step compute floor: 2 B D C multiply-adds at peak", f"{rate / 1e9:.3g} G/s, B = {B}", compute)
+    for dtype_name, itemsize, name in (("float64", 8, "cpp step"), ("float32", 4, "cpp step float32")):
+        if name not in t:
+            continue
+        memory = step_roofline(B, D, C, itemsize, bandwidth, rate)[0]
+        R_step = max(memory, compute)
+        report.add("step memory floor: read B columns at that bandwidth", f"{dtype_name}, B = {B}", memory)
+        report.add("R_step = max(step memory floor, step compute floor)", dtype_name, R_step)
+        report.add(
+            "cpp loss_grad_at: one mini-batch step",
+            f"{dtype_name}, F-order, B = {B}",
+            t[name],
+            "R_step",
+            R_step / t[name],
+            "<= 1.5x R_step",
+        )
+    if numba:
+        tk = t["numba step"]
+        report.add(
+            "numba loss_grad_at: one mini-batch step",
+            f"float64, F-order, B = {B}",
+            tk,
+            "cpp",
+            t["cpp step"] / tk,
+            "<= 2x",
+        )
+
+    # the CS231n loop against the assignment's, and the Python layer around the kernel
+    numpy_step = t["numpy loop"]
+    report.add(
+        "assignment's NumPy loop: choice, X[idx], loss+grad, W -= lr*grad",
+        f"per step, {step_of}, {numpy_threads}",
+        numpy_step,
+    )
+    for what, name in (
+        ("cs231n.LinearSVM().train", "cs231n loop"),
+        ("minibatch_gd (plain SGD) on X_rows.T", "minibatch_gd"),
+    ):
+        ts = t[name]
+        report.add(what, f"per step, {step_of}", ts, f"NumPy loop, {numpy_threads}", numpy_step / ts, ">= 5x")
+        report.add(
+            f"{what}: Python layer",
+            "per step: loop step - cpp step (estimate)",
+            max(0.0, ts - t["cpp step"]),
+            target="<= 30 µs",
+        )
+
+    # the 5 x 5 grid: K models stacked through one kernel pass a step
+    grid_floor = K * compute_floor(B, D, C, rate)
+    report.add("grid compute floor: K 2 B D C multiply-adds at peak", f"K = {K}, B = {B}", grid_floor)
+    ts = t["cpp stacked"]
+    report.add(
+        "cpp stacked_loss_grad: one step of the grid",
+        f"float64, {K} models, B = {B}",
+        ts,
+        "compute floor",
+        grid_floor / ts,
+        "<= 1.3x compute floor",
+    )
+    if numba:
+        tk = t["numba stacked"]
+        report.add(
+            "numba stacked_loss_grad: one step of the grid",
+            f"float64, {K} models, B = {B}",
+            tk,
+            "cpp",
+            ts / tk,
+            "<= 2x",
+        )
+    tt = t["tune"]
+    what = f"tune: one step of the {len(GRID_LRS)} x {len(GRID_REGS)} grid"
+    report.add(what, "stacked kernel + updates", tt, "compute floor", grid_floor / tt, "<= 1.3x compute floor")
+    report.add(what, "stacked kernel + updates", tt, f"{K} NumPy steps, {numpy_threads}", K * numpy_step / tt, ">= 10x")
+    fns = clf = svm32 = numba_svm = None
+    gc.collect()
+
+    # random search's stacked product over the full N, against its compute floor
+    Kc = default_block(C, D)
+    Wblk = np.random.default_rng(6).standard_normal((Kc, C, D)) * 1e-4
+    losses = {name: svm.with_backend(name) for name in ("cpp", "numba") if name == "cpp" or numba}
+    for loss in losses.values():  # compiled and warm on a few columns: a full-N call takes seconds
+        loss.subset(np.arange(min(n, 500))).candidate_losses(Wblk)
+    t = interleaved(
+        {name: (lambda loss=loss: loss.candidate_losses(Wblk)) for name, loss in losses.items()},
+        min(repeat, 3),
+        warmup=0,
+    )
+    floor = Kc * C * D * n / rate
+    report.add("random search compute floor: K C D N multiply-adds at peak", f"K = {Kc}, N = {n}", floor)
+    report.add(
+        "cpp candidate_losses: random search's stacked product",
+        f"float64, K = {Kc}, N = {n}",
+        t["cpp"],
+        "compute floor",
+        floor / t["cpp"],
+        "<= 1.5x compute floor",
+    )
+    if numba:
+        report.add(
+            "numba candidate_losses: random search's stacked product",
+            f"float64, K = {Kc}, N = {n}",
+            t["numba"],
+            "cpp",
+            t["cpp"] / t["numba"],
+            "<= 2x",
+        )
+
+    # random local search against random search, the same number of tries (on fewer examples)
+    tries, n_search = (64 if quick else 256), min(n, 5000)
+    small = SVMLoss(X[:, :n_search], y[:n_search], backend="cpp")
+    searches = {
+        "random search": lambda k=tries: random_search(small, num_tries=k, seed=7),
+        "local search": lambda k=tries: random_local_search(small, num_iters=k, seed=8),
+    }
+    for search in searches.values():
+        search(Kc)  # warm: one block of tries
+    t = interleaved(searches, min(repeat, 3), warmup=0)
+    on = f"{tries} tries, N = {n_search}"
+    report.add("random_search (strategy 1)", on, t["random search"])
+    report.add(
+        "random_local_search (strategy 2)",
+        on,
+        t["local search"],
+        "random search",
+        t["random search"] / t["local search"],
+        "<= 1.2x random search",
+    )
+    rows = X = svm = small = losses = None
+    gc.collect()
 
 
 def build_report(
-    n: int = 50_000, repeat: int = 5, sections=SECTIONS, backends=None, dtypes=("float64", "float32")
+    n: int = 50_000,
+    repeat: int = 5,
+    sections=SECTIONS,
+    backends=None,
+    dtypes=("float64", "float32"),
+    quick: bool = False,
 ) -> Report:
-    """Measure the chosen sections on ``backends`` (default: every available one)."""
+    """Measure the chosen sections on ``backends`` (default: every available one); ``quick``: the
+    training section's reduced form."""
     backends = backends or _backends.backends()
     report = Report(
         f"steepest benchmarks: D = 3073, C = 10, N = {n}, {_backends.get_num_threads()} threads; "
@@ -276,4 +576,6 @@ def build_report(
         bench_threads(report, n, repeat)
     if "gradients" in sections:
         bench_numerical_gradient(report, n, repeat, backends)
+    if "training" in sections:
+        bench_training(report, n, repeat, backends, quick)
     return report

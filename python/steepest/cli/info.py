@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 
@@ -109,6 +110,7 @@ def run(args) -> int:
         print(
             f"\nnumba threading layer in use: {kernels.threading_layer()}; a call gets no more threads than its "
             f"work keeps busy ({kernels.WORK_PER_THREAD:,} multiply-adds a thread), so small calls never wait "
-            "for idle workers"
+            f"for idle workers; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')} (idle OpenMP "
+            "workers sleep instead of spinning on a busy core)"
         )
     return 0 if all(r[-1] for r in rows) else 1

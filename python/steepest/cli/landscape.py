@@ -62,7 +62,7 @@ def run(args) -> int:
     seed = _validate.integer(args.seed, "--seed", low=0)
     reg = _validate.reg(args.reg)
     backend = _backends.resolve(args.backend)  # refuse an unknown or unavailable backend before any work
-    out = None if args.no_plots else _validate.writable_dir(args.out, "--out")
+    out = None if args.no_plots else _validate.creatable_dir(args.out, "--out")  # made once the data loaded
     if not args.no_plots:
         from ..landscape.plots import require_matplotlib
 
@@ -148,6 +148,7 @@ def run(args) -> int:
         return 0
 
     # (3) figures
+    _validate.writable_dir(out, "--out")
     written = []
     path = os.path.join(out, "landscape_notes.png")
     plot_notes_figure(loss, W, seed=seed, reg=None, line_points=2 * points - 1, plane_points=points, path=path)

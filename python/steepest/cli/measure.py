@@ -7,10 +7,12 @@ Nothing here prints; callers decide what to report. Times are wall-clock seconds
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import statistics
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -19,12 +21,17 @@ from .. import _backends
 __all__ = [
     "median_time",
     "interleaved",
+    "blas_threads",
+    "reader",
     "read_floor",
     "loop_seconds",
+    "loop_estimate",
     "multiply_add_rate",
     "compute_floor",
     "cifar_shaped",
     "numpy_svm_rows",
+    "assignment_svm_train",
+    "step_roofline",
 ]
 
 
@@ -41,10 +48,17 @@ def median_time(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> f
     return statistics.median(times)
 
 
-def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 5, warmup: int = 1) -> dict[str, float]:
+def interleaved(
+    fns: dict[str, Callable[[], object]],
+    rounds: int = 5,
+    warmup: int = 1,
+    check: Callable[[str, object], None] | None = None,
+) -> dict[str, float]:
     """Median wall time of each ``fns[name]()`` over ``rounds`` rounds in which every candidate runs
     once, in turn (after ``warmup`` untimed rounds): a machine that slows down or speeds up during the
-    measurement affects all candidates alike, so their ratios stay meaningful on a shared machine."""
+    measurement affects all candidates alike, so their ratios stay meaningful on a shared machine.
+    ``check(name, result)``, when given, sees what every timed call returned, outside the timing (a
+    benchmark that checks each run's result, or keeps it)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
@@ -53,16 +67,19 @@ def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 5, warmup: i
         for name, fn in fns.items():
             gc.collect()
             start = time.perf_counter()
-            fn()
+            result = fn()
             times[name].append(time.perf_counter() - start)
+            if check is not None:
+                check(name, result)
+            del result  # not alive during the next candidate's timing
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def read_floor(X: np.ndarray, n_threads: int | None = None, rounds: int = 5) -> float:
-    """The memory floor of a pass over X: the median time to read every byte of X once with
-    ``n_threads`` threads (default: the library's thread count), each summing its own contiguous
-    share (NumPy releases the GIL while it sums). A single-threaded ``X.sum()`` is not a floor: one
-    core cannot draw the machine's whole memory bandwidth."""
+@contextlib.contextmanager
+def reader(X: np.ndarray, n_threads: int | None = None) -> Iterator[Callable[[], None]]:
+    """A function that reads every byte of X once with ``n_threads`` threads (default: the library's
+    thread count), each summing its own contiguous share (NumPy releases the GIL while it sums); its
+    thread pool lives as long as the block. What :func:`read_floor` times, for other timers too."""
     from concurrent.futures import ThreadPoolExecutor
 
     threads = n_threads or _backends.get_num_threads()
@@ -73,14 +90,57 @@ def read_floor(X: np.ndarray, n_threads: int | None = None, rounds: int = 5) -> 
         def read() -> None:
             list(pool.map(np.add.reduce, shares))
 
+        yield read
+
+
+def read_floor(X: np.ndarray, n_threads: int | None = None, rounds: int = 5) -> float:
+    """The memory floor of a pass over X: the median time to read every byte of X once with
+    ``n_threads`` threads (see :func:`reader`). A single-threaded ``X.sum()`` is not a floor: one
+    core cannot draw the machine's whole memory bandwidth."""
+    with reader(X, n_threads) as read:
         return interleaved({"read": read}, rounds)["read"]
 
 
+_blas_controller = None
+
+
+@contextlib.contextmanager
+def blas_threads(n: int | None = 1) -> Iterator[str]:
+    """Run the block with NumPy's BLAS limited to ``n`` threads (threadpoolctl, the ``bench`` extra);
+    yields the words that say how NumPy ran. ``None``, or no threadpoolctl, leaves BLAS at its default
+    thread count, and the words say so (a caller labels its figure with them, never with "1 thread").
+
+    The BLAS libraries are looked up once, at the first call (NumPy's is loaded by then): entering the
+    block then costs microseconds, not the library scan of every ``threadpool_limits`` call, so the
+    block may sit inside a timed function."""
+    global _blas_controller
+    if n is None:
+        yield "NumPy with its default BLAS threads"
+        return
+    if _blas_controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            ThreadpoolController = None
+        if ThreadpoolController is None:  # outside the except: the block's own errors chain to nothing
+            yield "NumPy with its default BLAS threads (threadpoolctl is not installed, so they could not be limited)"
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # threadpoolctl's notes on mixed OpenMP runtimes
+            _blas_controller = ThreadpoolController()
+    with _blas_controller.limit(limits=n, user_api="blas"):
+        yield f"NumPy with {n} BLAS thread{'' if n == 1 else 's'} (threadpoolctl)"
+
+
 def loop_seconds(f: Callable, W: np.ndarray, picks: list, h: float = 1e-5) -> float:
-    """The time the notes' centered loop would take over all of W, from the body run on ``picks``."""
+    """The time the notes' centered loop would take over all of W: the median time of the loop body
+    (two evaluations of ``f``) over the weights ``picks``, each timed on its own, times W's size. The
+    median, not the mean: one weight delayed by the machine's other work does not move it. The caller
+    chooses NumPy's threads (see :func:`loop_estimate`)."""
     x = W.copy()
-    start = time.perf_counter()
+    times = []
     for ix in picks:  # the loop body of reference.eval_numerical_gradient_centered
+        start = time.perf_counter()
         old = x[ix]
         x[ix] = old + h
         fxph = f(x)
@@ -88,7 +148,24 @@ def loop_seconds(f: Callable, W: np.ndarray, picks: list, h: float = 1e-5) -> fl
         fxmh = f(x)
         x[ix] = old
         (fxph - fxmh) / (2 * h)
-    return (time.perf_counter() - start) / len(picks) * W.size
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * W.size
+
+
+def loop_estimate(f: Callable, W: np.ndarray, picks: list, h: float = 1e-5) -> tuple[float, str]:
+    """:func:`loop_seconds` with NumPy limited to one BLAS thread, after one untimed evaluation
+    (first-touch page faults are never timed): ``(seconds, how)``, ``how`` starting with "estimate".
+
+    One BLAS thread: the assignment's code per core, a baseline that does not depend on how many
+    cores the machine has or how busy they are."""
+    with blas_threads(1) as numpy_threads:
+        f(W)
+        seconds = loop_seconds(f, W, picks, h)
+    how = (
+        f"estimate: median over {len(picks)} sampled weights (2 loss evaluations each, timed one weight at a time) "
+        f"x {W.size:,} weights; {numpy_threads}"
+    )
+    return seconds, how
 
 
 def multiply_add_rate(repeat: int = 5) -> float | None:
@@ -137,3 +214,24 @@ def numpy_svm_rows(W, rows, y, reg=0.0):
     coef = (M > 0).astype(rows.dtype)
     coef[np.arange(n), y] = -coef.sum(axis=1)
     return loss, (rows.T @ coef / n + 2 * reg * Wt).T
+
+
+def assignment_svm_train(W, rows, y, steps: int, learning_rate: float, reg: float, batch_size: int) -> None:
+    """``steps`` steps of the CS231n assignment's ``LinearClassifier.train`` for ``LinearSVM``, as the
+    assignment writes them: ``np.random.choice(N, batch_size)`` (global RNG, with replacement),
+    ``X_batch = X[idx]`` (a copy of the batch's rows), the vectorized loss and gradient, and
+    ``W -= learning_rate * grad``. W (C, D) is updated in place; the caller chooses NumPy's threads."""
+    num_train = rows.shape[0]
+    for _ in range(steps):
+        batch_idx = np.random.choice(num_train, batch_size)
+        X_batch = rows[batch_idx]
+        y_batch = y[batch_idx]
+        _, grad = numpy_svm_rows(W, X_batch, y_batch, reg)
+        W -= learning_rate * grad
+
+
+def step_roofline(batch_size: int, d: int, c: int, itemsize: int, bandwidth: float, rate: float) -> tuple[float, float]:
+    """The two floors of one mini-batch loss + gradient: (seconds to read the batch's ``batch_size``
+    columns of D values at ``bandwidth`` bytes/s, seconds for its 2 B D C multiply-adds at ``rate``).
+    The step's roofline R_step is the larger."""
+    return batch_size * d * itemsize / bandwidth, compute_floor(batch_size, d, c, rate)

@@ -14,13 +14,10 @@ The command is ``NAME``, ``HELP``, ``add_arguments`` and ``run``; the tour itsel
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
-import statistics
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,7 +239,7 @@ def run_tour(
     report.table(
         ["gradient of all weights", "seconds", "loss evaluations", "how the time was obtained"],
         [
-            ("the notes' loop, centered, vectorized NumPy loss", loop_estimate, check.loop_evaluations, how),
+            ("the notes' loop, centered, vectorized NumPy loss (estimate)", loop_estimate, check.loop_evaluations, how),
             (
                 f"exact fast path ({check.backend})",
                 check.elapsed,
@@ -371,31 +368,15 @@ def run_tour(
     return tour
 
 
-def _blas_one_thread():
-    """A context limiting BLAS to one thread (threadpoolctl), and how the time was measured."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext(), "BLAS default threads (threadpoolctl is not installed)"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # threadpoolctl's notes on mixed OpenMP runtimes
-        return threadpool_limits(limits=1, user_api="blas"), "NumPy with 1 BLAS thread (threadpoolctl)"
-
-
 def _loop_estimate(loss, W, seed, sample: int = 10) -> tuple[float, str]:
     """An estimate of the notes' centered loop over all weights, each step a vectorized NumPy loss
-    (the NumPy backend): the median time of one weight's two evaluations over ``sample`` weights,
-    times the number of weights. Returns (seconds, how it was measured)."""
-    from .measure import loop_seconds
+    (the NumPy backend) at one BLAS thread: the median time of one weight's two evaluations over
+    ``sample`` weights, times the number of weights. Returns (seconds, how it was measured)."""
+    from .measure import loop_estimate
 
     rng = np.random.default_rng(seed)
     picks = [(int(rng.integers(W.shape[0])), int(rng.integers(W.shape[1]))) for _ in range(sample)]
-    vectorized = loss.with_backend("numpy")
-    limit, how = _blas_one_thread()
-    with limit:
-        vectorized(W)  # warm-up: first-touch page faults are never timed
-        seconds = statistics.median(loop_seconds(vectorized, W, [ix]) for ix in picks)
-    return seconds, f"estimate: median over {sample} weights x {W.size:,} weights; {how}"
+    return loop_estimate(loss.with_backend("numpy"), W, picks)
 
 
 def _exact_line_search(loss, W, dW):

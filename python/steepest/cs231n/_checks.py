@@ -31,8 +31,7 @@ def labels(y: Any, X: np.ndarray, classes: int | None = None, name: str = "y") -
         raise ValueError(
             f"{name} must have one label per row of X (N = {X.shape[0]}); got length {len(y)} for X {X.shape}{hint}"
         )
-    c = np.iinfo(np.int64).max if classes is None else classes
-    return _validate.labels(y, X.shape[0], c, name)
+    return _validate.labels(y, X.shape[0], classes, name)
 
 
 def classes_of(y: np.ndarray, name: str = "y") -> int:

@@ -86,6 +86,36 @@ def check_bounds(bounds: Any) -> tuple[float, float]:
     return lo, hi
 
 
+def check_trajectory(trajectory: Any, W: np.ndarray, name: str = "trajectory") -> list | None:
+    """None, or a non-empty sequence of weights of W's shape (finite floats), as a list."""
+    if trajectory is None:
+        return None
+    if isinstance(trajectory, np.ndarray) and trajectory.ndim == 2:
+        raise TypeError(f"{name} must be a sequence of weight matrices (a list, or a 3-D array); got one 2-D array")
+    if not isinstance(trajectory, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of weight matrices {W.shape}; got {type(trajectory).__name__}")
+    if len(trajectory) == 0:
+        raise ValueError(f"{name} must not be empty")
+    steps = []
+    for k, V in enumerate(trajectory):
+        V = _validate.float_array(V, f"{name}[{k}]", 2)
+        if V.shape != W.shape:
+            hint = f" (did you pass {name}[{k}].T?)" if V.shape == W.shape[::-1] else ""
+            raise ValueError(f"{name}[{k}] must have W's shape {W.shape}; got {V.shape}{hint}")
+        steps.append(V)
+    return steps
+
+
+def checked_scores(loss: LinearLoss, *named: tuple[np.ndarray, str]) -> list[np.ndarray]:
+    """``M @ X`` for every ``(M, name)`` in one pass, refused with FloatingPointError naming the first
+    that overflowed (the grid kernels would read NaN scores differently: numba's hinge takes them as 0)."""
+    scores = loss.stacked_scores(*(M for M, _ in named))
+    for S, (_, what) in zip(scores, named):
+        if not _validate.all_finite(S):
+            raise FloatingPointError(f"the scores {what} @ X overflowed; scale {what} or X down")
+    return scores
+
+
 def centered_grid(points: int, span: float = 1.0) -> np.ndarray:
     """``points`` evenly spaced numbers from ``-span`` to ``span`` (float64; odd counts include 0)."""
     points = _validate.integer(points, "points", low=1)

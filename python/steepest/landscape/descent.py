@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import _validate
+from .checks import check_loss
 from .svm_line import exact_line_search
 
 NOTES_STEPS = tuple(10.0**e for e in range(-10, 0))  # the notes' sweep: 1e-10 ... 1e-1
@@ -19,6 +21,9 @@ def descent_path(loss: Any, W0: np.ndarray, num_steps: int = 20) -> list[np.ndar
     step sizes 1e-10 ... 1e-1. Stops early at a zero gradient or a zero step. Cost per step: one
     loss-and-gradient pass plus one pass for the line (SVM) or ten loss evaluations (softmax).
     """
+    loss = check_loss(loss)
+    W0 = loss.check_weights(W0)
+    num_steps = _validate.integer(num_steps, "num_steps", low=0)
     path = [W0]
     W = W0
     for _ in range(num_steps):

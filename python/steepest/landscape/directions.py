@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validate
-from .checks import check_direction
+from .checks import check_direction, check_trajectory
 
 
 def random_direction(
@@ -41,6 +41,8 @@ def random_direction(
         _validate.choice(normalize, "normalize", ("row",))
         if W is None:
             raise ValueError("normalize='row' scales the direction to the rows of W: pass W, not a shape")
+        if not np.any(W):  # refused before a draw moves the caller's generator
+            raise ValueError("normalize='row' needs W with a nonzero row; W is all zeros")
     if dtype is None:
         out_dtype = W.dtype if W is not None else np.dtype(np.float64)
     else:
@@ -48,10 +50,7 @@ def random_direction(
     rng = _validate.rng(seed)
     d = rng.standard_normal(shape)
     if normalize == "row":
-        W64 = W.astype(np.float64)
-        w_norms = np.linalg.norm(W64, axis=1)
-        if not np.any(w_norms):
-            raise ValueError("normalize='row' needs W with a nonzero row; W is all zeros")
+        w_norms = np.linalg.norm(W.astype(np.float64), axis=1)
         d *= (w_norms / np.linalg.norm(d, axis=1))[:, None]
     return d.astype(out_dtype)
 
@@ -65,22 +64,12 @@ def project_onto_plane(weights: Sequence[Any], W: Any, d1: Any, d2: Any) -> tupl
     W = _validate.float_array(W, "W", 2)
     d1 = check_direction(d1, W, "d1")
     d2 = check_direction(d2, W, "d2")
-    if isinstance(weights, np.ndarray) and weights.ndim == 2:
-        raise TypeError("weights must be a sequence of weight matrices (a list, or a 3-D array); got one 2-D array")
-    if not isinstance(weights, (list, tuple, np.ndarray)):
-        raise TypeError(f"weights must be a sequence of weight matrices (C, D); got {type(weights).__name__}")
-    if len(weights) == 0:
-        raise ValueError("weights must not be empty")
+    weights = check_trajectory(weights, W, "weights")
     A = np.stack([d1.astype(np.float64).ravel(), d2.astype(np.float64).ravel()], axis=1)
     if np.linalg.matrix_rank(A) < 2:
         raise ValueError("d1 and d2 must not be parallel: they do not span a plane")
     base = W.astype(np.float64).ravel()
-    V = np.empty((A.shape[0], len(weights)))
-    for k, Vk in enumerate(weights):
-        Vk = _validate.float_array(Vk, f"weights[{k}]", 2)
-        if Vk.shape != W.shape:
-            raise ValueError(f"weights[{k}] must have W's shape {W.shape}; got {Vk.shape}")
-        V[:, k] = Vk.astype(np.float64).ravel() - base
+    V = np.stack([Vk.astype(np.float64).ravel() - base for Vk in weights], axis=1)
     coef, *_ = np.linalg.lstsq(A, V, rcond=None)
     residuals = np.linalg.norm(V - A @ coef, axis=0)
     return coef[0].copy(), coef[1].copy(), residuals

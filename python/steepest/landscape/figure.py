@@ -9,7 +9,15 @@ import numpy as np
 
 from .. import _validate
 from ..losses import LinearLoss
-from .checks import LINE_POINTS, PLANE_POINTS, centered_grid, check_loss
+from .checks import (
+    LINE_POINTS,
+    PLANE_POINTS,
+    centered_grid,
+    check_direction,
+    check_loss,
+    check_trajectory,
+    checked_scores,
+)
 from .directions import random_direction
 from .slices import loss_along_line, loss_on_plane
 from .svm_line import SVMLine
@@ -20,7 +28,14 @@ def auto_span(loss: LinearLoss, W: np.ndarray, d: np.ndarray) -> float:
 
     (With delta = 1 margins for the softmax, as a scale.) Rounded to two significant digits.
     """
-    line = SVMLine(*loss.stacked_scores(W, d), loss.labels, loss.margin, 0.0, 0.0, 0.0, 0.0)
+    loss = check_loss(loss)
+    W = loss.check_weights(W)
+    d = check_direction(d, W, "d")
+    return _auto_span(loss, W, d)
+
+
+def _auto_span(loss: LinearLoss, W: np.ndarray, d: np.ndarray) -> float:
+    line = SVMLine(*checked_scores(loss, (W, "W"), (d, "d")), loss.labels, loss.margin, 0.0, 0.0, 0.0, 0.0)
     k = np.abs(line.k)
     k = k[k > 0]
     if not len(k):
@@ -63,17 +78,20 @@ def plot_notes_figure(
         loss = loss.with_reg(reg)
     example = _validate.integer(example, "example", low=0, high=loss.n - 1)
     examples = _validate.integer(examples, "examples", low=1)
+    if span is not None:
+        span = _validate.positive(span, "span")
     line_points = _validate.integer(line_points, "line_points", low=2)
     plane_points = _validate.integer(plane_points, "plane_points", low=2)
+    trajectory = check_trajectory(trajectory, W)
+    path = None if path is None else _validate.file_path(path, "path")
+    cmap = plots.check_cmap(cmap)
     rng = _validate.rng(seed)
     d1 = random_direction(W, rng, normalize)
     d2 = random_direction(W, rng, normalize)
     one = loss.subset(np.array([example]))
     many = loss.subset(np.arange(min(examples, loss.n)))
     if span is None:
-        span = auto_span(many, W, d1)
-    else:
-        span = _validate.positive(span, "span")
+        span = _auto_span(many, W, d1)
     line = loss_along_line(one, W, d1, centered_grid(line_points, span))
     grid = centered_grid(plane_points, span)
     plane_one = loss_on_plane(one, W, d1, d2, grid, grid)

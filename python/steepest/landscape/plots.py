@@ -11,8 +11,10 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from .. import _validate
 from .._atomic import atomic_open
 from .._optional import require
+from .checks import check_trajectory
 
 
 def require_matplotlib():
@@ -20,6 +22,33 @@ def require_matplotlib():
     figure = require("matplotlib.figure", "plot", "plotting")
     agg = require("matplotlib.backends.backend_agg", "plot", "plotting")
     return figure.Figure, agg.FigureCanvasAgg
+
+
+def check_cmap(cmap: Any) -> Any:
+    """A matplotlib colormap name (``matplotlib.colormaps``) or a Colormap object."""
+    require_matplotlib()
+    colors = require("matplotlib.colors", "plot", "plotting")
+    if isinstance(cmap, colors.Colormap):
+        return cmap
+    if not isinstance(cmap, str):
+        raise TypeError(f"cmap must be a matplotlib colormap name (e.g. 'jet') or Colormap; got {type(cmap).__name__}")
+    names = require("matplotlib", "plot", "plotting").colormaps
+    if cmap not in names:
+        close = [name for name in sorted(names) if name.lower() == cmap.lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else " (see matplotlib.colormaps)"
+        raise ValueError(f"cmap must name a matplotlib colormap such as 'jet' or 'viridis'; got {cmap!r}{hint}")
+    return cmap
+
+
+def _check_drawing(ax: Any, path: Any, title: Any) -> str | None:
+    """The arguments every drawing takes, checked before anything is drawn or written."""
+    if ax is not None:
+        require_matplotlib()
+        if not hasattr(ax, "figure") or not hasattr(ax, "plot"):
+            raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None; got {type(title).__name__}")
+    return None if path is None else _validate.file_path(path, "path")
 
 
 def new_figure(ncols: int = 1, size: tuple[float, float] = (6.0, 4.5)):
@@ -32,12 +61,10 @@ def new_figure(ncols: int = 1, size: tuple[float, float] = (6.0, 4.5)):
 
 
 def _target(ax: Any, size=(6.0, 4.5)):
+    """A new figure and its axes, or the given (checked) axes and their figure."""
     if ax is None:
         fig, (ax,) = new_figure(1, size)
         return fig, ax
-    require_matplotlib()
-    if not hasattr(ax, "figure") or not hasattr(ax, "plot"):
-        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
     return ax.figure, ax
 
 
@@ -48,9 +75,7 @@ def save(fig: Any, path: Any, dpi: int = 120) -> None:
     """
     if path is None:
         return
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
-    target = os.fspath(path)
+    target = _validate.file_path(path, "path")
     folder = os.path.dirname(os.path.abspath(target))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -63,6 +88,7 @@ def save(fig: Any, path: Any, dpi: int = 120) -> None:
 
 
 def plot_line(sl: Any, ax: Any = None, path: Any = None, title: str | None = None):
+    path = _check_drawing(ax, path, title)
     fig, ax = _target(ax)
     ax.plot(sl.alphas, sl.losses, color="tab:blue", linewidth=1.6, label="loss")
     if sl.breakpoints is not None and 0 < len(sl.breakpoints) <= 200:
@@ -90,6 +116,11 @@ def plot_plane(
     title: str | None = None,
     colorbar: bool = True,
 ):
+    path = _check_drawing(ax, path, title)
+    cmap = check_cmap(cmap)
+    levels = _validate.integer(levels, "levels", low=0)
+    if trajectory is not None:
+        trajectory = check_trajectory(trajectory, pl.W)
     fig, ax = _target(ax, (6.0, 5.0))
     a, b, Z = pl.alphas, pl.betas, pl.losses.T  # rows of the image are betas (y axis)
     mesh = ax.pcolormesh(a, b, Z, cmap=cmap, shading="nearest")
@@ -112,6 +143,7 @@ def plot_plane(
 
 
 def plot_notes(line: Any, plane_one: Any, plane_many: Any, trajectory=None, path: Any = None, cmap: str = "jet"):
+    path = _check_drawing(None, path, None)
     fig, axes = new_figure(3, (16.0, 4.8))
     plot_line(line, ax=axes[0], title=f"{line.loss_name}: one example, along a line")
     plot_plane(plane_one, ax=axes[1], cmap=cmap, title=f"{plane_one.loss_name}: one example, on a plane")

@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 
 from ..losses import LinearLoss
-from .checks import LINE_POINTS, PLANE_POINTS, centered_grid, check_direction, check_grid, check_loss
+from .checks import (
+    LINE_POINTS,
+    PLANE_POINTS,
+    centered_grid,
+    check_direction,
+    check_grid,
+    check_loss,
+    checked_scores,
+)
 from .results import LineSlice, PlaneSlice, frozen
 from .svm_line import SVMLine, inner
 
@@ -48,7 +56,7 @@ def loss_along_line(loss: Any, W: Any, direction: Any, alphas: Any = None) -> Li
     W = loss.check_weights(W)
     d = check_direction(direction, W, "direction")
     alphas = check_grid(alphas, "alphas", centered_grid(LINE_POINTS))
-    S0, S1 = loss.stacked_scores(W, d)
+    S0, S1 = checked_scores(loss, (W, "W"), (d, "direction"))
     q0, q1, q2 = inner(W, W), inner(W, d), inner(d, d)
     data = loss.data_loss_grid(S0, S1, None, alphas, np.zeros(1))[:, 0]
     with np.errstate(all="ignore"):  # overflow is reported by finite_grid
@@ -76,7 +84,7 @@ def loss_on_plane(loss: Any, W: Any, d1: Any, d2: Any, alphas: Any = None, betas
     d2 = check_direction(d2, W, "d2")
     alphas = check_grid(alphas, "alphas", centered_grid(PLANE_POINTS))
     betas = check_grid(betas, "betas", centered_grid(PLANE_POINTS))
-    S0, S1, S2 = loss.stacked_scores(W, d1, d2)
+    S0, S1, S2 = checked_scores(loss, (W, "W"), (d1, "d1"), (d2, "d2"))
     data = loss.data_loss_grid(S0, S1, S2, alphas, betas)
     a, b = alphas[:, None], betas[None, :]
     with np.errstate(all="ignore"):  # overflow is reported by finite_grid

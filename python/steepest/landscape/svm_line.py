@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import _validate
-from ..losses import SVMLoss
-from .checks import check_bounds, check_direction, check_loss
+from .checks import check_bounds, check_direction, check_loss, checked_scores
 from .results import LineMinimum
 
 
@@ -30,12 +29,24 @@ class SVMLine:
         cols = np.arange(B)
         off = np.ones(S0.shape, dtype=bool)
         off[labels, cols] = False
-        self.m0 = (S0 - S0[labels, cols] + delta)[off]
-        self.m1 = (S1 - S1[labels, cols])[off]
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.m0 = (S0 - S0[labels, cols] + delta)[off]
+            self.m1 = (S1 - S1[labels, cols])[off]
+        for m, what in ((self.m0, "at W"), (self.m1, "along the direction")):
+            if not _validate.all_finite(m):
+                raise FloatingPointError(
+                    f"the margins {what} (differences of scores) overflowed; scale the weights or X down"
+                )
+        if reg and not all(math.isfinite(q) for q in (q0, q1, q2)):
+            raise FloatingPointError(
+                "the regularizer along the line overflowed (||W||^2, <W, d> or ||d||^2 is not finite); "
+                "scale W or the direction down"
+            )
         self.B = B
         self.reg, self.q0, self.q1, self.q2 = reg, q0, q1, q2
         moving = self.m1 != 0
-        k = -self.m0[moving] / self.m1[moving]
+        with np.errstate(over="ignore"):  # a kink past the float range is refused below
+            k = -self.m0[moving] / self.m1[moving]
         order = np.argsort(k, kind="stable")
         self.k = k[order]
         slope = self.m1[moving][order]
@@ -44,16 +55,30 @@ class SVMLine:
         # slopes come out exactly zero (no cancellation in a running sum)
         pos = np.where(slope > 0, slope, 0.0)
         neg = np.where(slope < 0, slope, 0.0)
-        passed_pos = np.concatenate(([0.0], np.cumsum(pos)))
-        remaining_neg = np.concatenate((np.cumsum(neg[::-1])[::-1], [0.0]))
-        self.slopes = (passed_pos + remaining_neg) / B  # length K + 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            passed_pos = np.concatenate(([0.0], np.cumsum(pos)))
+            remaining_neg = np.concatenate((np.cumsum(neg[::-1])[::-1], [0.0]))
+            self.slopes = (passed_pos + remaining_neg) / B  # length K + 1
+            finite = _validate.all_finite(self.k) and _validate.all_finite(self.slopes)
+        if not finite:
+            raise FloatingPointError(
+                "the slopes of the loss along the line overflowed (the direction moves the margins by up to "
+                f"{np.abs(self.m1).max():.3g}); scale the direction or X down"
+            )
 
     def kinks(self) -> np.ndarray:
         return np.unique(self.k)
 
     def value(self, a: float) -> float:
-        data = float(np.maximum(self.m0 + a * self.m1, 0.0).sum()) / self.B
-        return data + self.reg * (self.q0 + a * (2.0 * self.q1 + a * self.q2))
+        """The loss at ``a``; FloatingPointError when it overflowed (a huge direction or alpha)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            data = float(np.maximum(self.m0 + a * self.m1, 0.0).sum()) / self.B
+            total = data + (self.reg * (self.q0 + a * (2.0 * self.q1 + a * self.q2)) if self.reg else 0.0)
+        if not math.isfinite(total):
+            raise FloatingPointError(
+                f"the SVM loss along the line overflowed at alpha = {a:.6g}; scale the direction or X down"
+            )
+        return total
 
     def _minimal_set(self) -> tuple[float, float]:
         """The interval [l, r] of minimisers over the whole line (l == r when the minimum is unique)."""
@@ -98,7 +123,9 @@ class SVMLine:
         return LineMinimum(float(a), self.value(a), self.value(0.0), len(self.k), (lo, hi))
 
 
-def svm_line(loss: Any, W: Any, direction: Any, name: str) -> tuple[SVMLine, SVMLoss]:
+def svm_line(loss: Any, W: Any, direction: Any, name: str, bounds: Any = None) -> tuple[SVMLine, tuple[float, float]]:
+    """The SVM along ``W + alpha * direction`` and the checked ``bounds``: every argument is checked
+    before the pass over X."""
     loss = check_loss(loss)
     if not loss.has_exact_line:
         raise TypeError(
@@ -107,8 +134,11 @@ def svm_line(loss: Any, W: Any, direction: Any, name: str) -> tuple[SVMLine, SVM
         )
     W = loss.check_weights(W)
     d = check_direction(direction, W, name)
-    S0, S1 = loss.stacked_scores(W, d)
-    return SVMLine(S0, S1, loss.labels, loss.margin, loss.reg, inner(W, W), inner(W, d), inner(d, d)), loss
+    bounds = check_bounds(bounds)
+    S0, S1 = checked_scores(loss, (W, "W"), (d, name))
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = inner(W, W), inner(W, d), inner(d, d)
+    return SVMLine(S0, S1, loss.labels, loss.margin, loss.reg, *q), bounds
 
 
 def svm_line_breakpoints(loss: Any, W: Any, direction: Any) -> np.ndarray:
@@ -131,8 +161,8 @@ def exact_line_minimum(loss: Any, W: Any, direction: Any, bounds: Any = None) ->
     (``reg = 0``), the minimiser closest to 0 is returned. Cost: one pass over the loss's examples,
     then O(K log K) for K kinks.
     """
-    line, _ = svm_line(loss, W, direction, "direction")
-    return line.minimum(check_bounds(bounds))
+    line, bounds = svm_line(loss, W, direction, "direction", bounds)
+    return line.minimum(bounds)
 
 
 def exact_line_search(loss: Any, W: Any, dW: Any, max_step: float | None = None) -> LineMinimum:
@@ -147,5 +177,5 @@ def exact_line_search(loss: Any, W: Any, dW: Any, max_step: float | None = None)
     W = loss.check_weights(W)
     dW = check_direction(dW, W, "dW")
     hi = math.inf if max_step is None else _validate.positive(max_step, "max_step")
-    line, _ = svm_line(loss, W, -dW, "dW")
-    return line.minimum((0.0, hi))
+    line, bounds = svm_line(loss, W, -dW, "dW", (0.0, hi))
+    return line.minimum(bounds)

@@ -41,7 +41,7 @@ Conventions
 
 Implementation: ``SGD`` runs the mini-batches in a Numba kernel (``steepest._backends.numba.network``): weights
 held transposed so every inner loop runs along contiguous rows, sparse inputs (MNIST's pixels are 81% zero) read
-through their CSR form so the first layer costs only its non-zero pixels, 256 mini-batches per call so Ctrl-C is
+through their CSR form so the first layer costs only its non-zero pixels, 64 mini-batches per call so Ctrl-C is
 seen within milliseconds. ``backend="numpy"`` selects the NumPy matrix form (a few BLAS products per mini-batch),
 which is also the fallback without Numba; both are tested against the book's per-example algorithm. The measured
 speed-ups are in the README ("Nielsen's book, faster") and ``bench/bench_network.py``.

@@ -24,12 +24,14 @@ from __future__ import annotations
 import json
 import numbers
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .. import _validate
+from .. import _untrusted, _validate
 from .._atomic import write_text
+from .._untrusted import FieldRangeError, FieldTypeError, UnreadableFileError
 from .._validate import describe
 from . import training
 from .costs import cost_sums, sigmoid, sigmoid_prime
@@ -38,6 +40,9 @@ from .training import _Workspace, kernel_for
 
 _CHUNK = 2048  # examples per block when evaluating a whole data set (bounds the temporaries)
 _FORMAT = "steepest.network/2"
+_FORMATS = ("steepest.network/1", _FORMAT)  # /1 files differ only in their cost names, which are accepted
+_BOOK_KEYS = ("sizes", "weights", "biases", "cost")
+INITS = ("standard", "scaled")
 _COST_CLASS_NAMES = {"quadratic": "QuadraticCost", "cross_entropy": "CrossEntropyCost"}
 
 
@@ -449,55 +454,114 @@ class BookNetwork:
             doc["format"] = _FORMAT
             doc["dtype"] = str(self.dtype)
             if self.rng is not None:
-                doc["rng"] = self.rng.bit_generator.state
+                doc["rng"] = _untrusted.generator_state(self.rng)
         return doc
 
     def _write(self, path: Any, doc: dict, name: str = "path") -> None:
         path = _validate.path(path, name)
         write_text(path, json.dumps(doc, allow_nan=False))
 
-    def _restore(self, path: str, doc: dict) -> None:
-        """Set this network's parameters (and generator) from a loaded document, every array checked."""
-        if len(doc["weights"]) != len(self.weights) or len(doc["biases"]) != len(self.biases):
-            raise ValueError(f"path {path!r}: the number of weight/bias arrays does not match sizes {self._widths}")
-        for l in range(len(self.weights)):
-            try:
-                w = np.array(doc["weights"][l], dtype=np.float64)
-                b = np.array(doc["biases"][l], dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(f"path {path!r}: layer {l} does not hold numeric arrays") from None
-            if w.shape != self.weights[l].shape or b.shape != self.biases[l].shape:
-                raise ValueError(
-                    f"path {path!r}: layer {l} has weights {w.shape} and biases {b.shape}, "
-                    f"expected {self.weights[l].shape} and {self.biases[l].shape} for sizes {self._widths}"
-                )
-            try:
-                _validate.finite(w, f"weights[{l}]")
-                _validate.finite(b, f"biases[{l}]")
-            except ValueError as exc:
-                raise ValueError(f"path {path!r}: {exc}") from None
-            self.weights[l] = w.astype(self.dtype)
-            self.biases[l] = b.astype(self.dtype)
-        if "rng" in doc:
-            state = doc["rng"]
-            bitgen = getattr(np.random, state["bit_generator"])()
-            bitgen.state = state
-            self.rng = np.random.Generator(bitgen)
+    def _restore(self, saved: SavedNetwork) -> None:
+        """Set this network's parameters (and generator) from a validated file (see :func:`read_network`)."""
+        self.weights, self.biases, self.rng = list(saved.weights), list(saved.biases), saved.rng
 
 
-def read_document(path: Any, name: str = "path") -> tuple[str, dict]:
-    """A network JSON file (``network2.py``'s keys at least), checked."""
+@dataclass(frozen=True)
+class SavedNetwork:
+    """A network file, validated: what a loader builds its network from."""
+
+    sizes: list[int]
+    weights: list[np.ndarray]  # (sizes[l+1], sizes[l]), already in ``dtype``
+    biases: list[np.ndarray]  # (sizes[l+1], 1)
+    cost: Any  # the loader's value for the file's cost name
+    dtype: np.dtype
+    init: str
+    rng: np.random.Generator | None  # None: a book-mode network
+
+
+def read_network(path: Any, name: str, costs: dict[str, Any], cost_hint: str = "") -> SavedNetwork:
+    """Read and validate a network JSON file (``network2.py``'s keys sizes, weights, biases, cost, and steepest's
+    optional format, dtype, init, rng) before anything is allocated for it; other keys are ignored, as the book's
+    ``load`` ignores them. ``costs`` maps the cost names the loader accepts to what it builds from them.
+
+    Raises a :mod:`steepest._untrusted` error naming the file and the field (all ``ValueError``); OSError when
+    the file cannot be opened. Draws nothing from any generator.
+    """
     path = _validate.path(path, name)
-    with open(path, encoding="utf-8") as f:
-        try:
-            doc = json.load(f)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"path {path!r} is not a network JSON file: {exc}") from None
-    if not isinstance(doc, dict) or not {"sizes", "weights", "biases", "cost"} <= doc.keys():
-        raise ValueError(f"path {path!r} is not a network JSON file: expected the keys sizes, weights, biases, cost")
-    if "dtype" in doc and doc["dtype"] not in ("float32", "float64"):
-        raise ValueError(f"path {path!r}: dtype must be float32 or float64; got {doc['dtype']!r}")
-    return path, doc
+    with open(path, "rb") as f:
+        raw = f.read()
+    fields = _untrusted.Fields(path, "network file (network2.py's keys: sizes, weights, biases, cost)")
+    doc = _untrusted.parse_json(path, raw, None, f"a network JSON file (the {name} argument)")
+    if not isinstance(doc, dict):
+        raise UnreadableFileError(path, None, f"expected a JSON object with the keys {', '.join(_BOOK_KEYS)}")
+    for key in _BOOK_KEYS:
+        fields.get(doc, key)
+    # the small fields first, then the parameters they describe
+    if "format" in doc:
+        fields.choice(doc["format"], "format", _FORMATS)
+    sizes = _sizes(fields, doc["sizes"], len(raw))
+    cost = fields.choice(doc["cost"], "cost", costs, cost_hint)
+    dtype = np.dtype(fields.choice(doc.get("dtype", "float64"), "dtype", ("float32", "float64")))
+    init = fields.choice(doc.get("init", "standard"), "init", INITS)
+    rng = _untrusted.restore_generator(fields, doc["rng"], "rng") if "rng" in doc else None
+    layers = list(zip(sizes[:-1], sizes[1:]))
+    per_layer = f"arrays (one per layer of sizes {sizes})"
+    listed = [fields.listing(doc[key], key, len(layers), per_layer) for key in ("weights", "biases")]
+    weights, biases = [], []
+    for l, ((n_in, n_out), w, b) in enumerate(zip(layers, *listed)):
+        layer = f"layer {l} of sizes {sizes}"
+        weights.append(_matrix(fields, w, f"weights[{l}]", (n_out, n_in), dtype, layer))
+        biases.append(_matrix(fields, b, f"biases[{l}]", (n_out, 1), dtype, layer))
+    return SavedNetwork(sizes, weights, biases, costs[cost], dtype, init, rng)
+
+
+def _sizes(fields: _untrusted.Fields, value: Any, n_bytes: int) -> list[int]:
+    """Layer widths: at least 2 positive ints whose parameters the file can hold (each number takes at least 2
+    bytes of JSON), so huge sizes are refused here rather than by a MemoryError."""
+    sizes = [fields.integer(s, f"sizes[{i}]", 1) for i, s in enumerate(fields.listing(value, "sizes"))]
+    if len(sizes) < 2:
+        raise FieldRangeError(fields.path, "sizes", f"must list at least 2 layers (input and output); got {sizes}")
+    n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if 2 * n_params > n_bytes + 1:
+        raise FieldRangeError(
+            fields.path,
+            "sizes",
+            f"{sizes} need {n_params} weights and biases; the file ({n_bytes} bytes) cannot hold them",
+        )
+    return sizes
+
+
+def _nested_shape(value: Any) -> str:
+    """The shape a nested list seems to have (along its first items), for the "got ..." part of a message."""
+    lengths = []
+    while isinstance(value, list) and len(lengths) < 3:
+        lengths.append(len(value))
+        value = value[0] if value else None
+    return str(tuple(lengths)) if lengths else type(value).__name__
+
+
+def _matrix(
+    fields: _untrusted.Fields, value: Any, field: str, shape: tuple[int, int], dtype: np.dtype, layer: str
+) -> np.ndarray:
+    """A nested list of ``shape`` numbers (never bools or strings), finite in ``dtype``, as an array of ``dtype``."""
+    if not (
+        isinstance(value, list)
+        and len(value) == shape[0]
+        and all(isinstance(row, list) and len(row) == shape[1] for row in value)
+    ):
+        got = _nested_shape(value)
+        raise FieldTypeError(fields.path, field, f"expected a nested list of shape {shape} ({layer}); got {got}")
+    for i, row in enumerate(value):
+        for j, v in enumerate(row):
+            if type(v) is not float:  # a bool, a str, or an int beyond float64 is refused here
+                fields.number(v, f"{field}[{i}][{j}]")
+    with np.errstate(over="ignore"):
+        a = np.array(value, dtype=np.float64).astype(dtype, copy=False)
+    finite = np.isfinite(a)
+    if not finite.all():
+        i, j = (int(k) for k in np.argwhere(~finite)[0])
+        raise FieldRangeError(fields.path, f"{field}[{i}][{j}]", f"must be finite in {dtype}; got {value[i][j]!r}")
+    return a
 
 
 def cost_class_name(kind: str) -> str:

@@ -14,15 +14,15 @@ import numpy as np
 
 from .. import _validate
 from . import training
-from .core import BookNetwork, cost_class_name, read_document
+from .core import INITS, BookNetwork, cost_class_name, read_network
 from .costs import CrossEntropyCost, QuadraticCost, sigmoid, sigmoid_prime
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
 
 _COSTS = ("quadratic", "cross_entropy")
-_INITS = ("standard", "scaled")
+_INITS = INITS
 # network2.py saves its cost class's name; accept those files too.
-_COST_ALIASES = {"QuadraticCost": "quadratic", "CrossEntropyCost": "cross_entropy"}
+_LOAD_COSTS = {"QuadraticCost": "quadratic", "CrossEntropyCost": "cross_entropy", **{c: c for c in _COSTS}}
 _MONITORS = ("training_cost", "training_accuracy", "test_cost", "test_accuracy")
 _COST_CLASSES = {"quadratic": QuadraticCost, "cross_entropy": CrossEntropyCost}
 
@@ -204,15 +204,13 @@ class Network(BookNetwork):
     def load(cls, path: Any) -> Network:
         """Read a network written by :meth:`save` or by ``network2.py``'s ``save`` (its two cost classes).
 
-        A file without a generator state gives a network in book mode (``seed=None``); loading draws nothing from
-        the global generators."""
-        path, doc = read_document(path)
-        cost = _COST_ALIASES.get(doc["cost"], doc["cost"])
-        if cost not in _COSTS:
-            raise ValueError(f"path {path!r}: cost must be one of {list(_COST_ALIASES)}; got {doc['cost']!r}")
-        net = cls(doc["sizes"], cost=cost, seed=0, dtype=doc.get("dtype", "float64"), init=doc.get("init", "standard"))
-        net.rng = None
-        net._restore(path, doc)
+        The whole file is validated before anything is allocated for it (a :mod:`steepest._untrusted` error,
+        a ``ValueError``, names the file and the field at fault). A file without a generator state gives a network
+        in book mode (``seed=None``); loading draws nothing from the global generators."""
+        saved = read_network(path, "path", _LOAD_COSTS)
+        # seed=0: the constructor's draws come from a private generator (the file's parameters replace them)
+        net = cls(saved.sizes, cost=saved.cost, seed=0, dtype=saved.dtype, init=saved.init)
+        net._restore(saved)
         return net
 
 

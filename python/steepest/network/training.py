@@ -3,7 +3,7 @@
 :func:`run` trains epoch by epoch. Each epoch draws its order from a :class:`_Shuffler` (``random.shuffle`` of an
 index list in book mode, the network's generator otherwise) and cuts it into mini-batches, then:
 
-- **fused path** (:class:`_Fused`, when the network's training methods and cost are the library's): runs of 256
+- **fused path** (:class:`_Fused`, when the network's training methods and cost are the library's): runs of 64
   mini-batches go through the Numba kernel ``steepest._backends.numba.network.sgd_batches`` in one call (sparse
   inputs read through their CSR form), or through NumPy one mini-batch at a time (``numpy_step``: gather, the
   network's ``_backprop_ws``, update in place);
@@ -37,7 +37,7 @@ from .._optional import progress_bar
 from .._validate import describe
 from .history import TrainingHistory
 
-_RUN = 256  # mini-batches per committed run (one call of the Numba kernel): Ctrl-C is seen within ~10 ms
+_RUN = 64  # mini-batches per committed run (one Numba kernel call); Ctrl-C redoes the run: seen in ~2 runs
 
 
 class _Workspace:

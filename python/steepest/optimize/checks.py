@@ -71,10 +71,27 @@ def check_W0(W0: Any, loss: Any, name: str = "W0") -> np.ndarray:
         W = _validate.float_array(W0, name, 2)
         if W.dtype != loss.dtype:
             raise TypeError(f"{name} must have the dtype of X ({loss.dtype}); got {W.dtype}")
+        _validate.weight_columns(W, (loss.dim, loss.n), name)
         check_shape(W.shape, loss, f"{name}.shape")
     else:
         W = _validate.float_array(W0, name, 2)
     return np.array(W, order="C", copy=True)
+
+
+def check_validation(loss: LinearLoss, X_val: Any, y_val: Any, C: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Validation data for a loss whose W has C rows: X_val (D, N_val) in X's dtype and its labels, or (None, None)."""
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val must be given together (or neither)")
+    if X_val is None:
+        return None, None
+    X_val = _validate.float_array(X_val, "X_val", 2)
+    if X_val.dtype != loss.dtype:
+        raise TypeError(f"X_val must have the dtype of X ({loss.dtype}); got {X_val.dtype}")
+    if X_val.shape[0] != loss.dim:
+        hint = " did you pass X_val as (N, D)? use X_val.T" if X_val.shape[1] == loss.dim else ""
+        raise ValueError(f"X_val.shape[0] must equal D = {loss.dim}; got X_val {X_val.shape}.{hint}")
+    y_val = _validate.labels(y_val, X_val.shape[1], C, "y_val")
+    return _validate.data(X_val), y_val
 
 
 def check_unit(value: Any, name: str) -> float:

@@ -27,6 +27,11 @@ def _unless_none(check, value: Any, *args: Any, **bounds: Any) -> Any:
     return None if value is None else check(value, *args, **bounds)
 
 
+def _checkpoint_path(value: Any) -> str:
+    """A file path whose folder exists or can be created (``sub/`` names a folder, not a file); nothing is created."""
+    return ckpt.check_path(_validate.file_path(value, "checkpoint"), "checkpoint")
+
+
 @dataclass(frozen=True)
 class DescentConfig:
     """Every setting of the descent loop, validated when built (see :func:`minibatch_gd` for their meaning).
@@ -85,7 +90,7 @@ class DescentConfig:
             early_stopping=_unless_none(v.integer, self.early_stopping, "early_stopping", low=1),
             tol=_unless_none(v.real, self.tol, "tol", low=0.0),
             init_scale=v.positive(self.init_scale, "init_scale"),
-            checkpoint=_unless_none(ckpt.check_path, self.checkpoint, "checkpoint"),
+            checkpoint=_unless_none(_checkpoint_path, self.checkpoint),
             checkpoint_every=v.integer(self.checkpoint_every, "checkpoint_every", low=1),
             resume=_unless_none(ckpt.path_arg, self.resume, "resume"),
             progress=_validate.boolean(self.progress, "progress"),

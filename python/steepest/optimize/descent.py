@@ -3,8 +3,9 @@
 :func:`descend` runs one validated :class:`~.config.DescentConfig` on a loss, in four steps:
 
 1. :func:`_prepare` checks what depends on the problem (loss, W0 or shape, validation data, seed,
-   callback, backend), derives the checkpoint ``settings``, compares a resumed checkpoint's with them
-   and, last, creates the checkpoint folder: a refused call draws nothing and writes nothing;
+   callback, backend), derives the checkpoint ``settings``, validates a resumed checkpoint against the
+   run (:func:`.checkpoint.load`: every field, before any of it is used) and, last, creates the
+   checkpoint folder: a refused call draws nothing and writes nothing;
 2. :func:`_start` gives the starting state, fresh (W drawn from the seed) or resumed;
 3. :func:`_loop` takes the steps. Each is one fused loss-and-gradient kernel call on the step's
    examples (the kernel gathers the mini-batch columns itself: no ``X[:, idx]`` copy per step), an
@@ -30,7 +31,7 @@ from .. import _validate
 from .._optional import progress_bar
 from . import checkpoint as ckpt
 from . import updates
-from .checks import check_backend, check_callback, check_linear_loss, check_shape, check_W0
+from .checks import check_backend, check_callback, check_linear_loss, check_shape, check_validation, check_W0
 from .config import SAMPLINGS, DescentConfig
 from .results import OptimizeResult
 
@@ -99,27 +100,13 @@ def descend(
     return _result(run, state, start, ending, began, result_class, extra)
 
 
-def _check_val(loss, X_val, y_val, C: int):
-    if (X_val is None) != (y_val is None):
-        raise ValueError("X_val and y_val must be given together (or neither)")
-    if X_val is None:
-        return None, None
-    X_val = _validate.float_array(X_val, "X_val", 2)
-    if X_val.dtype != loss.dtype:
-        raise TypeError(f"X_val must have the dtype of X ({loss.dtype}); got {X_val.dtype}")
-    if X_val.shape[0] != loss.dim:
-        hint = " did you pass X_val as (N, D)? use X_val.T" if X_val.shape[1] == loss.dim else ""
-        raise ValueError(f"X_val.shape[0] must equal D = {loss.dim}; got X_val {X_val.shape}.{hint}")
-    y_val = _validate.labels(y_val, X_val.shape[1], C, "y_val")
-    return _validate.data(X_val), y_val
-
-
 def _prepare(loss, config, W0, shape, seed, X_val, y_val, callback):
     """Every check of what depends on the problem; nothing is drawn or written before all passed.
 
     Returns the run, W0 checked (or None), the shape of W, the generator (the seed's, or the resumed
-    checkpoint's) and the resumed checkpoint's arrays and metadata (or None). The checkpoint folder is
-    created last, once the resumed checkpoint (if any) matched.
+    checkpoint's) and the resumed checkpoint, validated against the run as a whole (a
+    :class:`~.checkpoint.Saved`, or None). The checkpoint folder is created last, once the resumed
+    checkpoint (if any) matched.
     """
     if not isinstance(config, DescentConfig):
         raise TypeError(f"config must be a DescentConfig; got {type(config).__name__}")
@@ -129,7 +116,7 @@ def _prepare(loss, config, W0, shape, seed, X_val, y_val, callback):
     N = loss.n
     if config.batch_size is not None:
         _validate.integer(config.batch_size, "batch_size", low=1, high=N)
-    X_val, y_val = _check_val(loss, X_val, y_val, shape[0])
+    X_val, y_val = check_validation(loss, X_val, y_val, shape[0])
     if config.early_stopping is not None and X_val is None:
         raise ValueError("early_stopping needs validation data: pass X_val and y_val")
     rng = _validate.rng(seed)
@@ -163,52 +150,51 @@ def _prepare(loss, config, W0, shape, seed, X_val, y_val, callback):
     )  # the settings in the form a save/load round trip gives
     saved = None
     if config.resume is not None:
-        saved = _load_resume(run, W)
-        rng = ckpt.restore_rng(saved[1]["rng"])
+        saved = ckpt.load(config.resume, _expected(run, shape))
+        rng = saved.rng
     if config.checkpoint is not None:
         ckpt.make_ready(config.checkpoint)
     return run, W, shape, rng, saved
 
 
-def _load_resume(run: _Run, W: np.ndarray | None) -> tuple[dict, dict]:
-    """The resumed checkpoint's arrays and metadata; ValueError naming the first setting that differs."""
-    path = run.config.resume
-    arrays, meta = ckpt.load(path)
-    saved = meta["settings"]
-    for key, value in run.settings.items():
-        if saved.get(key) != value:
-            raise ValueError(f"resume: {path!s} was saved with {key}={saved.get(key)!r}; this call has {key}={value!r}")
-    if W is not None and W.shape != arrays["W"].shape:  # pragma: no cover - caught by settings C / D
-        raise ValueError(f"resume: W0 has shape {W.shape}; the checkpoint's W has {arrays['W'].shape}")
-    return arrays, meta
+def _expected(run: _Run, shape: tuple) -> ckpt.Expected:
+    """What a checkpoint must hold to continue this run (the facts :func:`ckpt.load` checks it against)."""
+    cfg = run.config
+    return ckpt.Expected(
+        settings=run.settings,
+        shape=tuple(shape),
+        dtype=np.dtype(run.loss.dtype),
+        state_keys=updates.STATE_KEYS[cfg.update],
+        n=run.n,
+        batch_size=cfg.batch_size,
+        by_epoch=cfg.sampling == "epoch",
+        per_epoch=run.per_epoch,
+        total=run.total,
+        eval_every=run.eval_every,
+        validating=run.val_loss is not None,
+    )
 
 
-def _start(run: _Run, W: np.ndarray | None, shape: tuple, rng: np.random.Generator, saved: tuple | None) -> _State:
-    """The starting state: the resumed checkpoint's, or step 0 from W0 (None: ``randn(*shape) * init_scale``)."""
-    update = run.config.update
+def _start(run: _Run, W: np.ndarray | None, shape: tuple, rng: np.random.Generator, saved: ckpt.Saved | None) -> _State:
+    """The starting state: the resumed checkpoint's (validated, private arrays), or step 0 from W0 (None:
+    ``randn(*shape) * init_scale``)."""
     if saved is None:
         if W is None:
             W = (rng.standard_normal(shape) * run.config.init_scale).astype(run.loss.dtype)
-        return _State(W, updates.init_state(update, W), rng, pos=run.n)
-    arrays, meta = saved
+        return _State(W, updates.init_state(run.config.update, W), rng, pos=run.n)
     return _State(
-        W=arrays["W"].copy(),
-        opt={k: arrays["state_" + k].copy() for k in updates.STATE_KEYS[update]},
+        W=saved.W,
+        opt=saved.opt,
         rng=rng,
-        t=meta["step"],
-        perm=arrays["perm"].copy() if "perm" in arrays else None,
-        pos=meta["pos"],
-        best=(
-            arrays["best_W"].copy() if "best_W" in arrays else None,
-            meta["best_acc"],
-            meta["best_step"],
-            meta["bad"],
-        ),
-        history=arrays["loss_history"].tolist(),
-        lr_history=arrays["lr_history"].tolist(),
-        val_steps=arrays["val_steps"].tolist(),
-        val_accs=arrays["val_accs"].tolist(),
-        saved_at=meta["step"],
+        t=saved.step,
+        perm=saved.perm,
+        pos=saved.pos,
+        best=saved.best,
+        history=saved.loss_history,
+        lr_history=saved.lr_history,
+        val_steps=saved.val_steps,
+        val_accs=saved.val_accs,
+        saved_at=saved.step,
     )
 
 

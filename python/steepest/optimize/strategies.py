@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _validate
 from .._optional import progress_bar
-from ..losses import LinearLoss
+from ..losses import LinearLoss, penalty
 from .checks import call_back, check_backend, check_callback, check_loss_or_callable, check_shape, check_W0
 from .results import OptimizeResult, StepSizeSweep
 
@@ -19,7 +19,7 @@ from .results import OptimizeResult, StepSizeSweep
 def _evaluator(loss: Any, name: str) -> Callable[[np.ndarray], float]:
     if isinstance(loss, LinearLoss):
         return _bound_loss(loss, name)
-    return lambda W: float(loss(W))
+    return lambda W: _validate.returned_real(loss(W), "loss")
 
 
 def _bound_loss(loss: LinearLoss, name: str) -> Callable[[np.ndarray], float]:
@@ -52,6 +52,14 @@ def _search_result(method, W, loss, tries, best_hist, began, interrupted, backen
         best_history=np.asarray(best_hist),
         message=message,
         **extra,
+    )
+
+
+def _no_finite_loss(method: str, what: str, n: int) -> FloatingPointError:
+    """No result to return: a NaN or infinite loss is never one."""
+    return FloatingPointError(
+        f"{method}: no {what} had a finite loss ({n} evaluated; the loss returned NaN or inf for every one); "
+        "check the loss function, or scale the weights down"
     )
 
 
@@ -90,7 +98,8 @@ def random_search(
 
     Result: ``loss_history`` the loss of every try, ``best_history`` the best so far, ``W`` and
     ``loss`` the best. ``nfev`` counts candidates evaluated. A stop by callback or Ctrl-C inside a
-    block keeps the candidates before it (the later ones of that block are dropped).
+    block keeps the candidates before it (the later ones of that block are dropped). A candidate whose
+    loss is NaN or infinite is never the best; FloatingPointError when no candidate had a finite loss.
     """
     loss = check_loss_or_callable(loss)
     shape = check_shape(shape, loss)
@@ -135,7 +144,7 @@ def random_search(
             stop = False
             for j in range(k):
                 value = float(values[j])
-                if value < best_loss:
+                if value < best_loss and math.isfinite(value):  # NaN or -inf is never the best
                     best_W, best_loss = cand[j], value
                 tries.append(value)
                 best_hist.append(best_loss)
@@ -152,7 +161,9 @@ def random_search(
         interrupted, message = True, "interrupted (Ctrl-C)"
     finally:
         bar.close()
-    _same_length(tries, best_hist)
+    n = _same_length(tries, best_hist)
+    if best_W is None and n:
+        raise _no_finite_loss("random_search", "candidate", n)
     W = np.array(best_W, copy=True) if best_W is not None else np.zeros(shape, dtype=dtype)
     return _search_result(
         "random_search",
@@ -199,11 +210,14 @@ def random_local_search(
     over X per try) up to the rounding of the losses (about 1e-15).
 
     Result: ``loss_history`` the loss of every try, ``best_history`` the best after each, ``accepted``
-    the number of tries kept, ``W`` / ``loss`` the final point.
+    the number of tries kept, ``W`` / ``loss`` the final point. A try whose loss is NaN or infinite is
+    never kept; FloatingPointError when no try had a finite loss.
     """
     loss = check_loss_or_callable(loss)
     if W0 is not None:
         W = check_W0(W0, loss)
+        if shape is not None and check_shape(shape, loss) != W.shape:
+            raise ValueError(f"shape must be W0's shape {W.shape} when both are given (or None); got {shape!r}")
     else:
         shape = check_shape(shape, loss)
         W = None
@@ -236,7 +250,7 @@ def random_local_search(
 
     def take(i: int, W_try: np.ndarray, value: float, S_try: np.ndarray | None) -> bool:
         """Record try i; True when the callback asks to stop."""
-        if value < state["loss"]:
+        if value < state["loss"] and math.isfinite(value):  # NaN or -inf is never accepted
             state.update(W=W_try, loss=value, accepted=state["accepted"] + 1, S=S_try)
         tries.append(value)
         best_hist.append(state["loss"])
@@ -284,6 +298,8 @@ def random_local_search(
         bar.close()
     W, best_loss, accepted = state["W"], state["loss"], state["accepted"]
     n = _same_length(tries, best_hist)
+    if n and not accepted:
+        raise _no_finite_loss("random_local_search", "try", n)
     return _search_result(
         "random_local_search",
         np.array(W, copy=True),
@@ -307,14 +323,22 @@ def _local_block(shape: tuple, n: int) -> int:
 # --- the step-size sweep ------------------------------------------------------------------------------
 
 
+MAX_EXPONENT = 308  # 10.0 ** 309 overflows float64
+
+
 def _exponents(exponents: Any) -> np.ndarray:
     if isinstance(exponents, (str, bytes)) or not hasattr(exponents, "__iter__"):
         raise TypeError(
             f"exponents must be an iterable of numbers (e.g. range(-10, 0)); got {type(exponents).__name__}"
         )
-    values = [_validate.real(e, "exponents entry") for e in exponents]
+    values = [_validate.real(e, f"exponents[{k}]") for k, e in enumerate(exponents)]
     if not values:
         raise ValueError("exponents must not be empty")
+    for k, e in enumerate(values):
+        if e > MAX_EXPONENT:  # 10 ** e is no float: OverflowError, not a step
+            raise ValueError(
+                f"exponents must be at most {MAX_EXPONENT} (10 ** e must be a finite step); exponents[{k}] = {e:g}"
+            )
     return np.asarray(values, dtype=np.float64)
 
 
@@ -334,6 +358,8 @@ def step_size_sweep(
     over X (a (2C, D) product) serves every step, then a cheap O(C N) NumPy pass over the scores per
     step. Otherwise each step costs one evaluation. Verbose prints the notes' lines
     ``for step size %e new loss: %f``. The result prints as a table with the best step marked.
+    ``exponents`` must be at most 308 (10 ** 309 is no float); a loss that overflows at some step
+    raises FloatingPointError naming the step.
     """
     loss = check_loss_or_callable(loss)
     linear = isinstance(loss, LinearLoss)
@@ -359,11 +385,11 @@ def step_size_sweep(
         method = "scores (one pass over X)"
         S0, S1 = loss.with_backend(name).stacked_scores(W, dW)
         alphas = np.concatenate([[0.0], -steps])
-        data = np.array([loss.data_losses((S0 + a * S1)[None])[0] for a in alphas])
-        regs = np.array([float(np.sum(Wn * Wn)) for Wn in (W - a * dW for a in np.concatenate([[0.0], steps]))])
-        values = data + loss.reg * regs
-        if not np.all(np.isfinite(values)):
-            raise FloatingPointError("step_size_sweep: a loss is not finite (the scores overflowed); use smaller steps")
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowed step is named below
+            data = np.array([loss.data_losses((S0 + a * S1)[None])[0] for a in alphas])
+            regs = np.array([float(np.sum(Wn * Wn)) for Wn in (W - a * dW for a in np.concatenate([[0.0], steps]))])
+            values = data + penalty(loss.reg, regs)
+        _finite_sweep(values[0], "W", "")
         loss0 = float(values[0]) if nfev == 0 else loss0
         losses = values[1:]
         nfev += len(steps) + (1 if nfev == 0 else 0)
@@ -373,8 +399,11 @@ def step_size_sweep(
         if nfev == 0:
             loss0 = evaluate(W)
             nfev = 1
-        losses = np.array([evaluate((W - s * dW).astype(W.dtype, copy=False)) for s in steps])
+        _finite_sweep(loss0, "W", "")
+        losses = np.array([_step_loss(evaluate, W, dW, s) for s in steps], dtype=np.float64)
         nfev += len(steps)
+    for s, value in zip(steps, losses):
+        _finite_sweep(value, f"W - {s:g} * dW", "; use smaller steps (exponents)")
     best = int(np.argmin(losses))
     result = StepSizeSweep(
         steps=steps,
@@ -390,6 +419,19 @@ def step_size_sweep(
     if verbose:
         print("\n".join(result.lines()))
     return result
+
+
+def _step_loss(evaluate: Callable, W: np.ndarray, dW: np.ndarray, step: float) -> float:
+    """The loss at ``W - step * dW``; inf when that W itself overflowed (it is not evaluated)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        W_step = (W - step * dW).astype(W.dtype, copy=False)
+    return evaluate(W_step) if _validate.all_finite(W_step) else math.inf
+
+
+def _finite_sweep(value: float, where: str, hint: str) -> None:
+    """A loss of the sweep that is NaN or inf is an overflow, never a row of the table (nor its best)."""
+    if not math.isfinite(value):
+        raise FloatingPointError(f"step_size_sweep: the loss at {where} is not finite ({value}): it overflowed{hint}")
 
 
 def _bound_loss_grad(loss: LinearLoss, name: str):

@@ -8,24 +8,27 @@ model keeps its own learning rate and reg. Model k's weights are those a single 
 with the same starting W and the same mini-batches, up to the rounding of the stacked products.
 
 ``n_jobs`` cuts the grid into chunks trained in parallel through joblib (threads by default); under
-``with joblib.parallel_config(backend="dask"):`` the chunks run on a Dask cluster, the data sent
-to each worker once with its chunk.
+``with joblib.parallel_config(backend="dask"):`` the chunks run on a Dask cluster, the data (the
+loss with its X, the batches) broadcast to each worker once and shared by its chunks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .. import _validate
+from .. import _backends, _validate
+from .._interrupt import StopOnCtrlC
 from .._optional import progress_bar, require
 from .._table import table
-from .checks import check_linear_loss
+from .checks import check_linear_loss, check_validation
 
 __all__ = ["tune", "TuneResult"]
 
@@ -37,7 +40,8 @@ class TuneResult:
     ``settings`` (K, 2) learning rate and reg per model (learning rates outer, regs inner, as the
     assignment's loops); ``final_loss`` the last mini-batch loss, ``train_acc`` and ``val_acc`` (NaN
     without validation data) per model; ``diverged`` the models whose loss stopped being finite
-    (excluded from ``best``); ``W`` (K, C, D) the trained weights; ``loss_history`` (K, num_iters).
+    (excluded from ``best``); ``W`` (K, C, D) the trained weights; ``loss_history`` (K, num_iters);
+    ``interrupted`` when Ctrl-C ended the training early (``num_iters`` is then the steps completed).
     """
 
     settings: np.ndarray
@@ -51,6 +55,7 @@ class TuneResult:
     elapsed: float
     num_iters: int
     batch_size: int
+    interrupted: bool = False
 
     @property
     def best_learning_rate(self) -> float:
@@ -72,6 +77,7 @@ class TuneResult:
         title = (
             f"{len(self.settings)} models, {self.num_iters} steps of batch {self.batch_size}, trained together "
             f"in {self.elapsed:.3g} s ({self.elapsed / len(self.settings):.3g} s a model)"
+            + (" - interrupted by Ctrl-C" if self.interrupted else "")
         )
         return table(["learning rate", "reg", "final loss", "train acc", "val acc", "best"], rows, title=title)
 
@@ -88,19 +94,62 @@ def _grid(values: Any, name: str) -> np.ndarray:
 
 
 def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: np.ndarray, progress: bool):
-    """The stacked loop: every step one stacked loss-and-gradient call and one update of all models."""
-    W = W0.copy()
-    history = np.empty((W.shape[0], len(batches)))
+    """The stacked loop: every step one stacked loss-and-gradient call and one update of all models.
+
+    Returns (W, the loss history of the steps done, whether Ctrl-C ended it): each step is committed
+    by one store of (weights, spare buffer, steps done), so Ctrl-C leaves the last completed step.
+    """
+    history = np.empty((W0.shape[0], len(batches)))
     step = (-lrs)[:, None, None]
+    state = (W0.copy(), np.empty_like(W0), 0)
     bar = progress_bar(progress, len(batches), "tune", unit="step")
     try:
-        for t, idx in enumerate(batches):
-            history[:, t], grads = loss.stacked_loss_grad(W, regs, idx)
-            with np.errstate(over="ignore", invalid="ignore"):
-                W += (step * grads).astype(W.dtype, copy=False)
-            bar.update()
+        with StopOnCtrlC() as ctrl_c:
+            for t, idx in enumerate(batches):
+                W, spare, _ = state
+                losses, grads = loss.stacked_loss_grad(W, regs, idx)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    grads *= step  # in place: the kernel's fresh array, no (K, C, D) temporary
+                    np.add(W, grads, out=spare)
+                history[:, t] = losses
+                state = (spare, W, t + 1)  # the commit
+                bar.update()
     finally:
         bar.close()
+    W, _, done = state
+    return W, history[:, :done], ctrl_c.interrupted
+
+
+@contextlib.contextmanager
+def _sent_once(joblib, *shared):
+    """The arguments every chunk reads (the loss with its X, the batches), as the chunks' tasks take them.
+
+    On a Dask cluster (``joblib.parallel_config(backend="dask")``) they are broadcast to each worker once
+    and the tasks carry their futures: joblib's dask backend scatters only arguments that ``dask.sizeof``
+    puts above 1 kB, and it sizes a loss by its few attribute slots, so X would otherwise travel inside
+    every chunk's task. Any other backend gets the objects themselves (threads share them).
+    """
+    dask = sys.modules.get("joblib._dask")  # imported by joblib only once the dask backend was asked for
+    backend, _ = joblib.parallel.get_active_backend(prefer="threads")
+    if dask is None or not isinstance(backend, dask.DaskDistributedBackend):
+        yield shared
+        return
+    futures = backend.client.scatter(list(shared), broadcast=True, hash=False)
+    try:
+        yield futures
+    finally:
+        backend.client.cancel(futures)
+
+
+def _train_chunk(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: np.ndarray):
+    """One chunk of the grid, wherever joblib runs it.
+
+    Arrays unpickled from a Dask message can start at any byte offset of its frame, and the kernels
+    read aligned data only: those are copied once (``np.require`` leaves aligned arrays, such as the
+    caller's own on a local backend, in place; the loss realigns its own data when unpickled).
+    """
+    W0, lrs, regs, batches = (np.require(a, requirements="A") for a in (W0, lrs, regs, batches))
+    W, history, _ = _train(loss, W0, lrs, regs, batches, False)
     return W, history
 
 
@@ -127,8 +176,9 @@ def tune(
     replacement, as the assignment's ``np.random.choice``) and takes ``W -= lr * dW`` each step. With
     ``X_val`` (D, N_val) and ``y_val`` the validation accuracy of every model is reported and picks
     ``best`` (else the training accuracy). Cost per step: two stacked products of K*C*B*D
-    multiply-adds each, the batch's columns read once. ``n_jobs`` > 1 trains chunks of the grid in
+    multiply-adds each, the batch's columns read once. ``n_jobs`` > 1 (-1: one per core) trains chunks of the grid in
     parallel through joblib (the ``distributed`` extra for a Dask cluster). Verbose prints the table.
+    FloatingPointError when every model diverged (there is no best model to return).
     """
     loss = check_linear_loss(loss)
     lrs = _grid(learning_rates, "learning_rates")
@@ -140,19 +190,11 @@ def tune(
     num_iters = _validate.integer(num_iters, "num_iters", low=1)
     batch_size = _validate.integer(batch_size, "batch_size", low=1, high=loss.n)
     init_scale = _validate.positive(init_scale, "init_scale")
-    n_jobs = 1 if n_jobs is None else _validate.integer(n_jobs, "n_jobs", low=1)
+    n_jobs = 1 if n_jobs is None else _backends.check_threads(n_jobs, "n_jobs")  # -1: all cores, as joblib
     progress = _validate.boolean(progress, "progress")
     verbose = _validate.boolean(verbose, "verbose")
-    val = None
-    if (X_val is None) != (y_val is None):
-        raise ValueError("X_val and y_val must be given together (or neither)")
-    if X_val is not None:
-        X_val = _validate.float_array(X_val, "X_val", 2)
-        if X_val.dtype != loss.dtype or X_val.shape[0] != loss.dim:
-            raise ValueError(
-                f"X_val must be ({loss.dim}, N_val) of dtype {loss.dtype}; got {X_val.dtype} {X_val.shape}"
-            )
-        val = loss.with_data(X_val, _validate.labels(y_val, X_val.shape[1], np.iinfo(np.int64).max, "y_val"))
+    X_val, y_val = check_validation(loss, X_val, y_val, max(2, loss.min_classes))
+    val = None if X_val is None else loss.with_data(X_val, y_val)
     rng = _validate.rng(seed)
     joblib = require("joblib", "distributed", "n_jobs > 1", package="joblib") if n_jobs > 1 else None
 
@@ -161,19 +203,28 @@ def tune(
     W0 = (rng.standard_normal((K, C, D)) * init_scale).astype(loss.dtype, copy=False)
     batches = rng.integers(0, loss.n, (num_iters, batch_size))
     began = time.perf_counter()
+    interrupted = False
     if joblib is None:
-        W, history = _train(loss, W0, settings[:, 0], settings[:, 1], batches, progress)
+        W, history, interrupted = _train(loss, W0, settings[:, 0], settings[:, 1], batches, progress)
+        if history.shape[1] == 0:  # Ctrl-C before the first step: nothing to report
+            raise KeyboardInterrupt
     else:
         chunks = np.array_split(np.arange(K), min(n_jobs, K))
-        parts = joblib.Parallel(n_jobs=len(chunks), prefer="threads")(
-            joblib.delayed(_train)(loss, W0[c], settings[c, 0], settings[c, 1], batches, False) for c in chunks
-        )
+        with _sent_once(joblib, loss, batches) as (data, idx):
+            parts = joblib.Parallel(n_jobs=len(chunks), prefer="threads")(
+                joblib.delayed(_train_chunk)(data, W0[c], settings[c, 0], settings[c, 1], idx) for c in chunks
+            )
         W = np.concatenate([p[0] for p in parts])
         history = np.concatenate([p[1] for p in parts])
     elapsed = time.perf_counter() - began
 
     final = history[:, -1]
     diverged = ~np.isfinite(final) | ~np.all(np.isfinite(W.reshape(K, -1)), axis=1)
+    if diverged.all():  # no best model: a diverged one is never returned as the result
+        raise FloatingPointError(
+            f"tune: every one of the {K} models diverged (its loss or W is not finite); use smaller learning_rates "
+            f"(the smallest was {lrs.min():g})"
+        )
     train_acc = _accuracies(loss, W)
     val_acc = _accuracies(val, W) if val is not None else np.full(K, math.nan)
     score = np.where(diverged, -np.inf, val_acc if val is not None else train_acc)
@@ -187,8 +238,9 @@ def tune(
         loss_history=history,
         best=int(np.argmax(score)),
         elapsed=elapsed,
-        num_iters=num_iters,
+        num_iters=history.shape[1],
         batch_size=batch_size,
+        interrupted=interrupted,
     )
     if verbose:
         print(result)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .calls import entry
 from .tiles import TILE, gather_cols, rows_grad, rows_scores, svm_tile, tile_scores
 
 #: Examples per block of the finite-difference kernels (each block owns its (C, D) partials).
@@ -124,26 +125,32 @@ def _svm_term(m, j, yi, x, h, eP, eM, P, M, K):
             ky[d] += 1
 
 
+def fd_outputs(nb, C, D, svm):
+    """The per-block outputs of ``svm_fd_blocks`` (G, P, M, K, used) or ``softmax_fd_blocks`` (Gm, terms, DP,
+    DM, used) for ``nb`` blocks, allocated by the caller: a kernel that returned them would box arrays, which
+    runs Python code inside Numba's wrapper (see ``kernels._run``)."""
+    used = np.zeros(nb, dtype=np.bool_)
+    if svm:
+        return np.zeros((nb, C, D)), np.empty((nb, C, D)), np.empty((nb, C, D)), np.empty((nb, C, D), np.int64), used
+    return np.empty((nb, KMAX, C, D)), np.zeros(nb, dtype=np.int64), np.empty((nb, C, D)), np.empty((nb, C, D)), used
+
+
+@entry
 @njit(cache=True, nogil=True, parallel=True)
-def svm_fd_blocks(W, Xc, Xr, c_order, y, delta, h, reach, eP, eM):
-    """Per-block SVM gradient sums G (nb, C, D), corrections P, M (nb, C, D) and kink counts K
-    (nb, C, D) int64, and ``used`` (nb,): P[b], M[b], K[b] are only valid (zeroed, then summed)
-    where ``used[b]``; elsewhere they are untouched memory."""
+def svm_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, delta, h, reach, eP, eM, G, P, M, K, used):
+    """For the examples ``s0 .. s1`` of each block ``lo <= b < hi``: SVM gradient sums G[b] (C, D) (zeroed by
+    the caller), corrections P[b], M[b] and kink counts K[b] (int64), and ``used[b]`` (False from the caller):
+    P[b], M[b], K[b] are only valid (zeroed, then summed) where ``used[b]``; elsewhere they are untouched
+    memory. The spans of a block, taken in order, sum as one pass over it."""
     C, D = W.shape
     N = y.shape[0]
-    nb = (N + FD_BLOCK - 1) // FD_BLOCK
-    G = np.zeros((nb, C, D))
-    P = np.empty((nb, C, D))
-    M = np.empty((nb, C, D))
-    K = np.empty((nb, C, D), dtype=np.int64)
-    used = np.zeros(nb, dtype=np.bool_)
     nc = D if c_order else 0
     nr = TILE if c_order else 0
-    for b in prange(nb):
+    for b in prange(lo, hi):
         xc = np.empty((nc, TILE))
         xr = np.empty((nr, D))
         iota = np.arange(TILE)
-        ids_all = np.arange(b * FD_BLOCK, min(N, (b + 1) * FD_BLOCK))
+        ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
         Pb, Mb, Kb = P[b], M[b], K[b]
@@ -178,7 +185,6 @@ def svm_fd_blocks(W, Xc, Xr, c_order, y, delta, h, reach, eP, eM):
                         Kb[:, :] = 0
                         used[b] = True
                     _svm_term(m, j, yk, x, h, eP, eM, Pb, Mb, Kb)
-    return G, P, M, K, used
 
 
 @njit(cache=True, nogil=True)
@@ -281,26 +287,22 @@ def _moments_tile(Gm, nt, mc, R, rid, t, pw):
                         g[d] += a0 * p[d]
 
 
+@entry
 @njit(cache=True, nogil=True, parallel=True)
-def softmax_fd_blocks(W, Xc, Xr, c_order, y, emax, eP, eM):
-    """Per-block moment sums Gm (nb, KMAX, C, D) (rows n < terms[b] valid), and term-by-term sums
-    DP, DM (nb, C, D) of the tiles too large for the series (valid where ``used[b]``); untouched
-    memory elsewhere."""
+def softmax_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, emax, eP, eM, Gm, terms, DP, DM, used):
+    """For the examples ``s0 .. s1`` of each block ``lo <= b < hi``: moment sums Gm[b] (KMAX, C, D) (rows
+    n < terms[b] valid; ``terms`` zeroed by the caller), and term-by-term sums DP[b], DM[b] (C, D) of the tiles
+    too large for the series (valid where ``used[b]``, False from the caller); untouched memory elsewhere.
+    The spans of a block, taken in order, sum as one pass over it."""
     C, D = W.shape
     N = y.shape[0]
-    nb = (N + FD_BLOCK - 1) // FD_BLOCK
-    Gm = np.empty((nb, KMAX, C, D))
-    DP = np.empty((nb, C, D))
-    DM = np.empty((nb, C, D))
-    terms = np.zeros(nb, dtype=np.int64)
-    used = np.zeros(nb, dtype=np.bool_)
     nc = D if c_order else 0
     nr = TILE if c_order else 0
-    for b in prange(nb):
+    for b in prange(lo, hi):
         xc = np.empty((nc, TILE))
         xr = np.empty((nr, D))
         iota = np.arange(TILE)
-        ids_all = np.arange(b * FD_BLOCK, min(N, (b + 1) * FD_BLOCK))
+        ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
         mc = np.empty((TILE, C, 8))
         pw = np.empty((KMAX, 4, FD_CHUNK))
@@ -339,4 +341,3 @@ def softmax_fd_blocks(W, Xc, Xr, c_order, y, emax, eP, eM):
                 Gb[terms[b]] = 0.0
                 terms[b] += 1
             _moments_tile(Gb, nt, mc, R, rid, t, pw)
-    return Gm, terms, DP, DM, used

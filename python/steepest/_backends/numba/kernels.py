@@ -29,8 +29,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._shared import steps
-from .fd import FD_BLOCK, softmax_fd_blocks, svm_fd_blocks
+from .._shared import one_model_at_a_time, steps
+from .calls import LAUNCH_WORK, entry
+from .fd import FD_BLOCK, fd_outputs, softmax_fd_blocks, svm_fd_blocks
 from .tiles import (
     TILE,
     exp_nonpos,
@@ -48,6 +49,8 @@ __all__ = [
     "scores",
     "svm_loss_grad",
     "softmax_loss_grad",
+    "svm_stacked_loss_grad",
+    "softmax_stacked_loss_grad",
     "svm_fd",
     "softmax_fd",
     "svm_grid",
@@ -63,32 +66,64 @@ _GRID_SUB = 128
 
 _SVM, _SOFTMAX = 0, 1
 
-# Numba's default "workqueue" threading layer must not be entered by two Python threads at once
-# (it aborts the process). Every parallel launch therefore holds this lock. It is correct and
-# cannot deadlock: it is only taken here, around one kernel call that never calls back into
-# Python or takes another lock, so a holder always releases it (try/finally), and the kernels
-# are nogil, so waiting threads do not block the holder.
-_launch_lock = threading.Lock()
-
-
-def _run(kernel, n_threads, *args, units: int):
-    """Call a parallel kernel with ``n_threads`` threads (clamped to Numba's pool size and to the
-    ``units`` of parallel work: waking idle workers for one block costs far more than the block)
-    under the launch lock, restoring this thread's previous Numba thread count afterwards."""
-    n = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS, int(units)))
-    with _launch_lock:
-        previous = numba.get_num_threads()
-        numba.set_num_threads(n)
-        try:
-            return kernel(*args)
-        finally:
-            numba.set_num_threads(previous)
-
-
 #: Multiply-adds a thread must get before a second one is woken. Below it a call runs on the calling
 #: thread alone: waking workers costs more than the work, and on busy cores the OpenMP layer's
 #: workers spin-wait for a core (a digits-sized pass then takes milliseconds instead of 0.2 ms).
 WORK_PER_THREAD = 4_000_000
+
+# Numba's default "workqueue" threading layer must not be entered by two Python threads at once
+# (it aborts the process). Every parallel launch therefore holds this lock. It is correct and
+# cannot deadlock: it is only taken here, around the launches of one pass, which never call back
+# into Python or take another lock, so a holder always releases it (a with block), and the
+# kernels are nogil, so waiting threads do not block the holder.
+_launch_lock = threading.Lock()
+
+
+def _run(kernel, n_threads, n_units, unit_work, *args):
+    """Run ``kernel(lo, hi, *args)`` over the parallel units ``0 .. n_units`` (blocks, tiles, tasks) of
+    about ``unit_work`` multiply-adds each, with ``n_threads`` threads (clamped to Numba's pool size, to
+    the units of a launch and to the units the work keeps busy: waking idle workers for one block costs
+    far more than the block), under the launch lock; this thread's Numba thread count is restored.
+
+    Ctrl-C: Python raises KeyboardInterrupt between two bytecodes, never inside a kernel, so a pass is
+    cut into launches of about ``LAUNCH_WORK`` per thread and Ctrl-C is seen within one launch. Every
+    unit writes its own output slot, preallocated by the caller, so any cut gives the same bits. A
+    kernel returns nothing: boxing a returned array calls Python code inside Numba's wrapper, where the
+    pending KeyboardInterrupt would be raised and turned into a SystemError.
+    """
+    n_units = int(n_units)
+    threads = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS, _units(n_units, n_units * unit_work)))
+    step = max(threads, LAUNCH_WORK * threads // max(1, int(unit_work)))
+    with _launch_lock:
+        previous = numba.get_num_threads()
+        try:
+            for lo in range(0, n_units, step):
+                hi = min(n_units, lo + step)
+                numba.set_num_threads(min(threads, hi - lo))
+                kernel(lo, hi, *args)
+        finally:
+            # the Ctrl-C that arrived during a kernel may be raised in this call (at its first bytecode):
+            # repeat it until it completes, then let the KeyboardInterrupt go on
+            stopped = False
+            while True:
+                try:
+                    numba.set_num_threads(previous)
+                    break
+                except KeyboardInterrupt:
+                    stopped = True
+            if stopped:
+                raise KeyboardInterrupt
+
+
+def _run_blocks(kernel, n_threads, nb, block, example_work, *args):
+    """:func:`_run` over ``nb`` blocks of ``block`` examples of about ``example_work`` multiply-adds each: the
+    kernel is called as ``kernel(lo, hi, s0, s1, *args)`` for the examples ``s0 .. s1`` of each block. A block
+    with more work than a launch is taken in spans of whole tiles, one launch after the other, in order."""
+    span = block
+    if block * example_work > LAUNCH_WORK:
+        span = min(block, max(TILE, LAUNCH_WORK // max(1, int(example_work)) // TILE * TILE))
+    for s0 in range(0, block, span):
+        _run(kernel, n_threads, nb, span * example_work, s0, min(block, s0 + span), *args)
 
 
 def threading_layer() -> str:
@@ -129,6 +164,7 @@ def _ids(X, idx):
     return np.arange(X.shape[1], dtype=np.int64) if idx is None else idx
 
 
+@entry
 @njit(cache=True, nogil=True)
 def _sumsq(W):
     """``sum(W * W)`` in float64: four interleaved partial sums over the flat index (a fixed order,
@@ -155,12 +191,13 @@ def _sumsq(W):
     return (s0 + s1) + (s2 + s3)
 
 
+@entry
 @njit(cache=True, nogil=True, parallel=True)
-def _scores_kernel(W64, Xc, Xr, c_order, contig, ids_all, out):
+def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
+    """Scores of the tiles ``lo .. hi`` of TILE examples into their columns of ``out``."""
     C, D = W64.shape
     B = ids_all.shape[0]
-    nt = (B + TILE - 1) // TILE
-    for b in prange(nt):
+    for b in prange(lo, hi):
         xc = np.empty((D if c_order else 0, TILE))
         St = np.empty((C, TILE))
         i0 = b * TILE
@@ -175,9 +212,12 @@ def _scores_kernel(W64, Xc, Xr, c_order, contig, ids_all, out):
                 out[c, i0 + k] = St[c, k]
 
 
+@entry
 @njit(cache=True, nogil=True, parallel=True)
-def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, want_grad, block):
-    """Per-block data-loss sums (nb,) and, if ``want_grad``, per-block dL/dW sums (nb, C, D).
+def _loss_grad_kernel(lo, hi, s0, s1, W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, block, losses, grads):
+    """Add the data loss to ``losses[b]`` and, if ``grads`` has rows, dL/dW to ``grads[b]`` (C, D) of the
+    examples ``s0 .. s1`` of each block ``lo <= b < hi`` of ``block`` examples (both zeroed by the caller;
+    a block taken in several spans, in order, sums in the order of one pass).
 
     F-ordered X (examples contiguous): scores are dot products of W's rows with X's columns read in
     place, the gradient eight axpys per pass over the block's dW; nothing is copied. C-ordered X:
@@ -186,20 +226,18 @@ def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, wan
     """
     C, D = W64.shape
     B = ids_all.shape[0]
-    nb = (B + block - 1) // block
-    losses = np.zeros(nb)
-    grads = np.zeros((nb if want_grad else 0, C, D))
+    want_grad = grads.shape[0] > 0
     nr = TILE if want_grad and c_order else 0
     nc = D if c_order else 0
-    for b in prange(nb):
+    for b in prange(lo, hi):
         xc = np.empty((nc, TILE))
         xr = np.empty((nr, D))
         iota = np.arange(TILE)
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
-        b1 = min(B, (b + 1) * block)
-        total = 0.0
-        for i0 in range(b * block, b1, TILE):
+        b1 = min(B, b * block + s1)
+        total = losses[b]
+        for i0 in range(b * block + s0, b1, TILE):
             t = min(TILE, b1 - i0)
             ids = ids_all[i0 : i0 + t]
             if c_order:
@@ -217,7 +255,6 @@ def _loss_grad_kernel(W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, wan
                 else:
                     rows_grad(coef, Xr, ids, t, grads[b])
         losses[b] = total
-    return losses, grads
 
 
 def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
@@ -226,9 +263,15 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     ids = _ids(X, idx)
     B = ids.shape[0]
     block = _block_size(B)
-    losses, grads = _run(
+    nb = _blocks(B, block)
+    losses = np.zeros(nb)
+    grads = np.zeros((nb if want_grad else 0,) + W64.shape)
+    _run_blocks(
         _loss_grad_kernel,
         n_threads,
+        nb,
+        block,
+        W.size * (2 if want_grad else 1),
         W64,
         Xc,
         Xr,
@@ -238,9 +281,9 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
         ids,
         kind,
         float(delta),
-        bool(want_grad),
         block,
-        units=_units(_blocks(B, block), B * W.size * (2 if want_grad else 1)),
+        losses,
+        grads,
     )
     total = 0.0
     for part in losses.tolist():  # block order
@@ -263,6 +306,8 @@ def scores(W, X, idx, n_threads):
     _run(
         _scores_kernel,
         n_threads,
+        _blocks(ids.shape[0], TILE),
+        TILE * W.size,
         np.ascontiguousarray(W, dtype=np.float64),
         Xc,
         Xr,
@@ -270,7 +315,6 @@ def scores(W, X, idx, n_threads):
         idx is None,
         ids,
         out,
-        units=_units(_blocks(ids.shape[0], BLOCK), ids.shape[0] * W.size),
     )
     return out
 
@@ -287,7 +331,19 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
     return _loss_grad(_SOFTMAX, W, X, y, idx, reg, 1.0, want_grad, n_threads)
 
 
+def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads):
+    """K stacked models, one pass over the examples per model (no stacked pass in this backend yet)."""
+    return one_model_at_a_time(lambda Wm, reg: svm_loss_grad(Wm, X, y, idx, reg, delta, True, n_threads), W, regs)
+
+
+def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads):
+    """K stacked softmax models, one pass over the examples per model."""
+    return one_model_at_a_time(lambda Wm, reg: softmax_loss_grad(Wm, X, y, idx, reg, True, n_threads), W, regs)
+
+
 def _reg_change(W, reg, e):
+    if reg == 0:  # no penalty: not 0 * inf where e * (2w + e) overflows for huge w
+        return np.zeros_like(W)
     return reg * (e * (2.0 * W + e))
 
 
@@ -303,9 +359,14 @@ def svm_fd(W, X, y, reg, delta, h, n_threads):
     # a term can change non-linearly, or count as a kink, only if |m| <= max(|e|, h) |x|
     reach = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))), float(h)) * (1.0 + 1e-12)
     Xc, Xr, c_order = _layout(X)
-    G, P, M, K, used = _run(
+    nb = _blocks(N, FD_BLOCK)
+    G, P, M, K, used = outputs = fd_outputs(nb, C, D, svm=True)
+    _run_blocks(
         svm_fd_blocks,
         n_threads,
+        nb,
+        FD_BLOCK,
+        2 * C * D,
         W,
         Xc,
         Xr,
@@ -316,7 +377,7 @@ def svm_fd(W, X, y, reg, delta, h, n_threads):
         reach,
         eP,
         eM,
-        units=_units(_blocks(N, FD_BLOCK), 2 * N * C * D),
+        *outputs,
     )
     CD = C * D
     g = np.empty(CD)
@@ -343,19 +404,10 @@ def softmax_fd(W, X, y, reg, h, n_threads):
     eP, eM = steps(W, h)
     emax = max(float(np.max(np.abs(eP))), float(np.max(np.abs(eM))))
     Xc, Xr, c_order = _layout(X)
-    Gm, terms, DP, DM, used = _run(
-        softmax_fd_blocks,
-        n_threads,
-        W,
-        Xc,
-        Xr,
-        c_order,
-        y,
-        emax,
-        eP,
-        eM,
-        units=_units(_blocks(N, FD_BLOCK), 2 * N * C * D),
-    )
+    nb = _blocks(N, FD_BLOCK)
+    Gm, terms, DP, DM, used = outputs = fd_outputs(nb, C, D, svm=False)
+    # the moment sums cost about twice the SVM's pass (measured)
+    _run_blocks(softmax_fd_blocks, n_threads, nb, FD_BLOCK, 4 * C * D, W, Xc, Xr, c_order, y, emax, eP, eM, *outputs)
     CD = C * D
     nt = int(terms.max()) if terms.size else 0
     moments = np.zeros((nt, CD))
@@ -524,18 +576,18 @@ def _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, Sb
             row[a * nbeta + b] += fold_sum(lk)
 
 
+@entry
 @njit(cache=True, nogil=True, parallel=True)
-def _grid_kernel(S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_step):
-    """Data loss summed per block of ``_GRID_BLOCK`` examples at every grid point:
-    (n_blocks, n_points). Parallel over (block, range of ``a_step`` alphas) pairs; a point's block
-    sum does not depend on which pair computed it, and the blocks are summed in order by the caller.
+def _grid_kernel(lo, hi, S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_step, part):
+    """Data loss summed per block of ``_GRID_BLOCK`` examples at every grid point into ``part``
+    (n_blocks, n_points), zeroed by the caller, for the tasks ``lo .. hi``: (block, range of ``a_step``
+    alphas) pairs; a point's block sum does not depend on which pair computed it, and the blocks are
+    summed in order by the caller.
     """
     C, B = S0.shape
-    na, nbeta = alphas.shape[0], betas.shape[0]
-    nblk = (B + _GRID_BLOCK - 1) // _GRID_BLOCK
+    na = alphas.shape[0]
     nas = (na + a_step - 1) // a_step
-    part = np.zeros((nblk, na * nbeta))
-    for task in prange(nblk * nas):
+    for task in prange(lo, hi):
         blk = task // nas
         a0 = (task % nas) * a_step
         a1 = min(na, a0 + a_step)
@@ -553,7 +605,6 @@ def _grid_kernel(S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_step):
                 _svm_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, delta, i0, t, M0, M1, M2, A, L, row)
             else:
                 _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, M0, M1, M2, kb, L, row)
-    return part
 
 
 def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
@@ -562,13 +613,19 @@ def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
     na, nbeta = alphas.shape[0], betas.shape[0]
     B = S0.shape[1]
     nblk = _blocks(B, _GRID_BLOCK)
-    # split the alphas too when there are few blocks (any split gives the same bits)
-    a_step = max(1, -(-na // max(1, 16 // nblk)))
+    # a point costs O(C) per example, the softmax's exp and log about 16 times the SVM's hinge (measured)
+    alpha_work = nbeta * S0.shape[0] * min(B, _GRID_BLOCK) * (1 if kind == _SVM else 16)
+    # split the alphas too when there are few blocks, and so that a task fits in a launch (any split gives
+    # the same bits)
+    a_step = max(1, min(-(-na // max(1, 16 // nblk)), LAUNCH_WORK // alpha_work))
     tasks = nblk * _blocks(na, a_step)
-    work = na * nbeta * S0.size
-    part = _run(
+    task_work = a_step * alpha_work
+    part = np.zeros((nblk, na * nbeta))
+    _run(
         _grid_kernel,
         n_threads,
+        tasks,
+        task_work,
         S0,
         S1,
         S2a,
@@ -579,7 +636,7 @@ def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
         kind,
         float(delta),
         a_step,
-        units=_units(tasks, work),
+        part,
     )
     out = np.empty(na * nbeta)
     sum_blocks(part, out, 1.0 / B)

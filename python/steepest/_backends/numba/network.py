@@ -28,35 +28,58 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .calls import LAUNCH_WORK, entry
 
-@njit(cache=True, nogil=True)
-def csr(rows, max_density):  # pragma: no cover - compiled
+
+def csr(rows, max_density):
     """CSR form ``(indptr int64 (N+1,), indices int32, values)`` of ``rows`` (N, D), any strides.
 
     Returns three empty arrays when more than ``max_density`` of the entries are non-zero (use the dense path).
     Both passes are branch-free (a count, then a compaction that writes every entry and advances past the
-    non-zero ones), so their speed does not depend on where the zeros are.
+    non-zero ones), so their speed does not depend on where the zeros are. They run in launches of about
+    ``LAUNCH_WORK`` entries and fill arrays allocated here: Ctrl-C is raised between two launches (a kernel
+    that returned an array would box it, which runs Python code inside Numba's wrapper: see ``kernels._run``).
     """
     n, d = rows.shape
+    step = max(1, LAUNCH_WORK // max(1, d))
     indptr = np.zeros(n + 1, np.int64)
-    for r in range(n):
-        c = 0
-        for j in range(d):
-            c += rows[r, j] != 0
-        indptr[r + 1] = indptr[r] + c
-    nnz = indptr[n]
+    for r0 in range(0, n, step):
+        _csr_count(rows, r0, min(n, r0 + step), indptr)
+    nnz = int(indptr[n])
     if nnz > max_density * n * d:
         return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, rows.dtype)
     indices = np.empty(nnz + 1, np.int32)  # + 1: the compaction writes one entry past the last non-zero
     values = np.empty(nnz + 1, rows.dtype)
-    p = 0
-    for r in range(n):
+    for r0 in range(0, n, step):
+        _csr_fill(rows, r0, min(n, r0 + step), indptr, indices, values)
+    return indptr, indices[:nnz], values[:nnz]
+
+
+@entry
+@njit(cache=True, nogil=True)
+def _csr_count(rows, r0, r1, indptr):  # pragma: no cover - compiled
+    """``indptr[r + 1] = indptr[r] + (non-zeros of row r)`` for ``r0 <= r < r1``."""
+    d = rows.shape[1]
+    for r in range(r0, r1):
+        c = 0
+        for j in range(d):
+            c += rows[r, j] != 0
+        indptr[r + 1] = indptr[r] + c
+
+
+@entry
+@njit(cache=True, nogil=True)
+def _csr_fill(rows, r0, r1, indptr, indices, values):  # pragma: no cover - compiled
+    """The columns and values of the non-zeros of rows ``r0 .. r1`` at ``indptr[r0]`` on (every entry is
+    written and the position advances past the non-zero ones; the next row or launch overwrites the rest)."""
+    d = rows.shape[1]
+    p = indptr[r0]
+    for r in range(r0, r1):
         for j in range(d):
             v = rows[r, j]
             indices[p] = j
             values[p] = v
             p += v != 0
-    return indptr, indices[:nnz], values[:nnz]
 
 
 @njit(nogil=True, inline="always")
@@ -104,25 +127,37 @@ def _forward(cols, vals, weights_t, biases, acts, ar, z_last):  # pragma: no cov
             out[j] = one / (one + np.exp(-z))
 
 
-@njit(cache=True, nogil=True)
-def forward_sparse(indptr, indices, values, weights_t, biases, a_out, z_out):  # pragma: no cover - compiled
+def forward_sparse(indptr, indices, values, weights_t, biases, a_out, z_out):
     """The outputs of every example of a CSR data set: ``a_out`` (N, C) activations and ``z_out`` (N, C) weighted
     inputs of the last layer, the arithmetic of :func:`sgd_batches`' forward pass. One thread: at about 1 us an
-    example this is a few percent of an epoch, and on a loaded 2-core machine Numba's threads made it slower."""
-    n, C = a_out.shape
+    example this is a few percent of an epoch, and on a loaded 2-core machine Numba's threads made it slower.
+    Launches of about ``LAUNCH_WORK`` multiply-adds, so Ctrl-C is raised between two of them."""
+    n = a_out.shape[0]
+    per_row = indices.shape[0] // max(1, n) * weights_t[0].shape[1] + sum(w.size for w in weights_t[1:])
+    step = max(1, LAUNCH_WORK // max(1, per_row))
+    for r0 in range(0, n, step):
+        _forward_rows(indptr, indices, values, weights_t, biases, a_out, z_out, r0, min(n, r0 + step))
+
+
+@entry
+@njit(cache=True, nogil=True)
+def _forward_rows(indptr, indices, values, weights_t, biases, a_out, z_out, r0, r1):  # pragma: no cover - compiled
+    """:func:`forward_sparse` of the examples ``r0 .. r1``."""
+    C = a_out.shape[1]
     L = len(weights_t)
     maxw = 1
     for l in range(L):
         maxw = max(maxw, weights_t[l].shape[1])
     ar = np.arange(max(weights_t[0].shape[0], maxw)).astype(np.int32)
     acts = np.zeros((L, maxw), a_out.dtype)
-    for r in range(n):
+    for r in range(r0, r1):
         cols = indices[indptr[r] : indptr[r + 1]]
         _forward(cols, values[indptr[r] : indptr[r + 1]], weights_t, biases, acts, ar, z_out[r])
         for j in range(C):
             a_out[r, j] = acts[L - 1, j]
 
 
+@entry
 @njit(cache=True, nogil=True)
 def sgd_batches(
     indptr, indices, values, dense, by_rows, targets, perm, start, stop, m, weights_t, biases, eta, decay, quadratic

@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .calls import entry
+
 #: Examples per tile: two float64 tiles of TILE x 3073 stay in a 1-2 MiB L2 cache.
 TILE = 32
 #: Features per span of the gradient update: eight example rows of this span (16 KiB in float64)
@@ -107,6 +109,7 @@ def softmax_tile(St, y, ids, t, coef):
     return total
 
 
+@entry
 @njit(cache=True, nogil=True)
 def sum_blocks(parts, out, scale):
     """``out[r] = scale * sum_b parts[b, r]`` (float64 or int64 ``parts`` (nb, R)), summing the blocks in

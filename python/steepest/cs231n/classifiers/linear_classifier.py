@@ -159,12 +159,14 @@ class LinearClassifier:
         loss_history = []
         diverged = False
         try:
+            draw = np.random.randint  # = np.random.choice(num_train, batch_size): the same draws (tested)
             for it in range(num_iters):
-                batch_idx = np.asarray(np.random.choice(num_train, batch_size), dtype=np.int64)
+                batch_idx = draw(0, num_train, batch_size)
                 with np.errstate(all="ignore"):  # a diverged run is reported once, below
                     loss, grad = f.loss_grad_at(W, batch_idx)
                     loss = float(loss)
-                    W -= learning_rate * grad
+                    grad *= learning_rate  # = W -= learning_rate * grad, bitwise, without a temporary
+                    W -= grad
                 loss_history.append(loss)
                 if not diverged and not math.isfinite(loss):  # an overflowed W shows in the next loss
                     diverged = True
