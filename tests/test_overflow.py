@@ -260,3 +260,30 @@ def test_tune_refuses_a_grid_where_every_model_diverged(kind):
     loss, _ = make(kind, None, x_scale=1e150)
     with pytest.raises(FloatingPointError, match="every one of the 2 models diverged"):
         optimize.tune(loss, [1e10, 1e20], [0.0], num_iters=20, batch_size=4, seed=0)
+
+
+def test_gradient_descent_whose_last_step_overflows_the_loss_raises(backend):
+    """The last step's W is finite but its loss is not: the result would report loss = inf."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20, 50)) * 30
+    y = rng.integers(0, 3, 50)
+    loss = steepest.SVMLoss(X, y, backend=backend)
+    W = np.zeros((3, 20)) - 1e305 * loss.grad(np.zeros((3, 20)))  # where the one step lands
+    assert np.isfinite(W).all() and not np.isfinite(loss.scores(W)).all()
+    with pytest.raises(FloatingPointError, match="at step 1"):
+        optimize.gradient_descent(loss, np.zeros((3, 20)), step_size=1e305, num_iters=1)
+
+
+@pytest.mark.parametrize("strategy", ["random_search", "random_local_search"])
+def test_a_search_stopped_before_its_first_try_raises_instead_of_a_nan_loss(strategy):
+    """Ctrl-C before any candidate was evaluated leaves nothing to return: KeyboardInterrupt, not loss = NaN."""
+
+    def interrupted(W):
+        raise KeyboardInterrupt
+
+    search = getattr(optimize, strategy)
+    args = {"shape": (3, 4)} if strategy == "random_search" else {"W0": np.zeros((3, 4))}
+    with pytest.raises(KeyboardInterrupt):
+        search(interrupted, num_tries=5, seed=0, **args) if strategy == "random_search" else search(
+            interrupted, num_iters=5, seed=0, **args
+        )

@@ -8,6 +8,7 @@ picks its own threads.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -17,6 +18,18 @@ from ._shared import steps
 
 BLOCK = 4096  # examples per block
 FD_CHUNK_ELEMENTS = 1 << 22  # bound on the (C, k, B) temporaries of the finite-difference sweep
+
+
+def _quiet(kernel):
+    """The contract: a kernel returns an overflowed (non-finite) result as it is, without a warning (the
+    caller names what overflowed); NumPy would warn on every inf or NaN it makes."""
+
+    @functools.wraps(kernel)
+    def quiet(*args):
+        with np.errstate(all="ignore"):
+            return kernel(*args)
+
+    return quiet
 
 
 def _blocks(X: np.ndarray, idx: np.ndarray | None) -> Iterator[tuple[slice, np.ndarray]]:
@@ -36,6 +49,7 @@ def _labels(y: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
     return y if idx is None else y[idx]
 
 
+@_quiet
 def scores(W, X, idx, n_threads):
     W64 = W.astype(np.float64, copy=False)
     out = np.empty((W.shape[0], _count(X, idx)), dtype=W.dtype)
@@ -120,18 +134,22 @@ def _single(W, X, y, idx, reg, coefs, want_grad):
     return float(losses[0]), None if dW is None else dW[0]
 
 
+@_quiet
 def svm_loss_grad(W, X, y, idx, reg, delta, want_grad, n_threads):
     return _single(W, X, y, idx, reg, lambda S, yb, g: _svm_coefs(S, yb, delta, g), want_grad)
 
 
+@_quiet
 def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
     return _single(W, X, y, idx, reg, _softmax_coefs, want_grad)
 
 
+@_quiet
 def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads):
     return _stacked(W, X, y, idx, regs, lambda S, yb, g: _svm_coefs(S, yb, delta, g), True)
 
 
+@_quiet
 def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads):
     return _stacked(W, X, y, idx, regs, _softmax_coefs, True)
 
@@ -207,6 +225,7 @@ def _svm_kinks(M, X, y, h, d_part):
     return other + own
 
 
+@_quiet
 def svm_fd(W, X, y, reg, delta, h, n_threads):
     N = X.shape[1]
     M = _svm_margins_masked(W, X, y, delta)
@@ -231,6 +250,7 @@ def _softmax_change(P, X, label_sums, E, d_part):
     return spread - Ed * label_sums[:, d_part]
 
 
+@_quiet
 def softmax_fd(W, X, y, reg, h, n_threads):
     N = X.shape[1]
     P = np.exp(_log_softmax(_scores_by_blocks(W, X)))
@@ -273,9 +293,11 @@ def _softmax_data_loss(S, y):
     return -float(_log_softmax(S)[y, np.arange(S.shape[1])].sum()) / S.shape[1]
 
 
+@_quiet
 def svm_grid(S0, S1, S2, y, alphas, betas, delta, n_threads):
     return _grid(S0, S1, S2, y, alphas, betas, _svm_data_loss(delta))
 
 
+@_quiet
 def softmax_grid(S0, S1, S2, y, alphas, betas, n_threads):
     return _grid(S0, S1, S2, y, alphas, betas, _softmax_data_loss)

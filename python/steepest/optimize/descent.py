@@ -349,9 +349,12 @@ def _result(
     W = best[0] if stopped_early and best[0] is not None else s.W
     nfev = ngev = len(s.history)
     final = s.history[-1] if s.history else float("nan")
-    if cfg.method == "gradient_descent" and ending != "interrupted":
+    # gradient descent reports the loss at the W it returns; so does a run stopped before its first step
+    if (cfg.method == "gradient_descent" and ending != "interrupted") or not s.history:
         final = run.loss.loss_grad_at(W, None)[0]  # the loss at the returned W
         nfev += 1
+        if not math.isfinite(final):  # the last step's W is finite, yet its loss overflowed
+            raise _diverged(cfg, s.t, final)
     details = {"start_step": start, "total_steps": run.total, "steps_per_epoch": run.per_epoch}
     if has_val:
         details["final_val_acc"] = run.val_loss.accuracy(W)

@@ -162,6 +162,8 @@ def random_search(
     finally:
         bar.close()
     n = _same_length(tries, best_hist)
+    if not n and interrupted:  # Ctrl-C before the first candidate: no result, never a NaN loss
+        raise KeyboardInterrupt
     if best_W is None and n:
         raise _no_finite_loss("random_search", "candidate", n)
     W = np.array(best_W, copy=True) if best_W is not None else np.zeros(shape, dtype=dtype)
@@ -298,6 +300,8 @@ def random_local_search(
         bar.close()
     W, best_loss, accepted = state["W"], state["loss"], state["accepted"]
     n = _same_length(tries, best_hist)
+    if not n and interrupted:  # Ctrl-C before the first try: no result, never a NaN loss
+        raise KeyboardInterrupt
     if n and not accepted:
         raise _no_finite_loss("random_local_search", "try", n)
     return _search_result(
