@@ -144,9 +144,10 @@ inline void run_blocks(i64 nblocks, int n_threads, const std::function<void(i64)
 inline void reduce_partials(const double* parts, i64 nparts, i64 stride, i64 n, double* out, int n_threads,
                             const StopFn& stop) {
     constexpr i64 kSegment = 8192;
+    constexpr i64 kSerialValues = i64(1) << 20;  // below it, waking a worker costs more than the sum
     const i64 nseg = (n + kSegment - 1) / kSegment;
     run_blocks(
-        nseg, n_threads,
+        nseg, n * nparts <= kSerialValues ? 1 : n_threads,
         [&](i64 s) {
             const i64 j0 = s * kSegment, j1 = std::min(n, j0 + kSegment);
             for (i64 j = j0; j < j1; ++j) out[j] = parts[j];
