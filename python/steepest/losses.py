@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import _backends, _validate
+from ._backends._shared import penalty
 
 __all__ = [
     "SVMLoss",
@@ -40,13 +41,6 @@ FLOAT32_NOTE = (
 )
 _SCORE_BYTES = 32 << 20  # bound on a (K*C, B) float64 score block of candidate_losses
 _XCAST_BYTES = 32 << 20  # bound on a float64 copy of a float32 column block
-
-
-def penalty(reg: Any, squares: Any) -> Any:
-    """``reg * squares`` (a number or per-model arrays), exactly 0 where reg is 0: the unpenalized loss of
-    huge weights is not NaN from ``0 * inf`` when ``sum(W*W)`` overflows."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(np.asarray(reg) == 0, 0.0, np.multiply(reg, squares))
 
 
 def _candidate_columns(K: int, C: int, D: int, itemsize: int, n: int) -> int:

@@ -207,14 +207,17 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
     const Chunking ch = make_chunking(ex.B, dW != nullptr ? KCD : 0);
     loss_pass(Wd.get(), K * C, ex, y, Stacked<Rule>{rule, K, C}, G.get(), n_threads, stop, ch, NoExtra(), losses);
     const double inv_B = 1.0 / static_cast<double>(ex.B);
-    for (i64 m = 0; m < K; ++m) {
-        const T* w = W + m * CD;
-        losses[m] = losses[m] / static_cast<double>(ex.B) + l2_penalty(w, CD, regs[m]);
-        if (dW == nullptr) continue;
-        const double two_reg = 2.0 * regs[m];
-        for (i64 j = m * CD; j < (m + 1) * CD; ++j)
-            dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
-    }
+    // one block per model, on the pool: K (C, D) gradients are megabytes, written after every grid step
+    run_blocks(
+        K, n_threads,
+        [&](i64 m) {
+            losses[m] = losses[m] / static_cast<double>(ex.B) + l2_penalty(W + m * CD, CD, regs[m]);
+            if (dW == nullptr) return;
+            const double two_reg = 2.0 * regs[m];
+            for (i64 j = m * CD; j < (m + 1) * CD; ++j)
+                dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
+        },
+        stop);
 }
 
 template <class T>

@@ -20,8 +20,8 @@ namespace STEEPEST_ISA_NS {
 constexpr int kAccumulators = kVectorRegisters >= 32 ? 20 : 10;  // vector registers kept for sums
 constexpr int kMaxClassBlock = kVectorRegisters >= 32 ? 10 : 5;  // classes per register block (rank update)
 constexpr int kScoreClassBlock = 5;  // scores: 5 classes x 4 examples loads fewer values per multiply-add
-// Features per L1 block of the scores: kMaxClassBlock rows of W and a tile's kTile columns, both
-// restricted to the block (10 + 16 runs of 1 KB), stay in L1 while every example of the tile uses
+// Features per L1 block of the scores: kScoreClassBlock rows of W and a tile's kTile columns, both
+// restricted to the block (5 + 32 runs of 1 KB), stay in L1 while every example of the tile uses
 // them; without the blocking each W value is fetched from L2 once per example group.
 constexpr i64 kScoreBlock = 128;
 
@@ -47,7 +47,10 @@ inline void for_class_blocks(i64 C, i64 max_block, F&& f) {
 // Calls f(std::integral_constant<int, nc>()) for a class block of nc <= kMaxClassBlock classes.
 template <class F>
 inline void with_class_count(int nc, F&& f) {
-    auto as = [&](auto n) { f(std::integral_constant<int, (decltype(n)::value <= kMaxClassBlock ? decltype(n)::value : kMaxClassBlock)>()); };
+    auto as = [&](auto n) {  // counts above this level's largest block never occur (clamped to compile)
+        constexpr int N = decltype(n)::value;
+        f(std::integral_constant<int, (N <= kMaxClassBlock ? N : kMaxClassBlock)>());
+    };
     switch (nc) {
         case 1: return as(std::integral_constant<int, 1>());
         case 2: return as(std::integral_constant<int, 2>());
@@ -121,7 +124,7 @@ inline void tile_scores_block(const double* W, i64 D, const T* const* cols, int 
         }
 }
 
-// The first feature block streams the tile's columns in from memory (16 sequential runs, the
+// The first feature block streams the tile's columns in from memory (32 sequential runs, the
 // hardware prefetchers' case); the next tile is prefetched meanwhile (PrefetchPlan).
 template <class T>
 void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* next) {

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["steps", "one_model_at_a_time"]
+__all__ = ["steps", "penalty", "one_model_at_a_time"]
 
 
 def steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
     """The steps the notes' finite-difference loop really takes for every weight ``w`` of ``W``:
     ``e_plus = (w + h) - w`` and ``e_minus = w - (w - h)``, in float64 (see ``contract.Kernels.svm_fd``)."""
     return (W + h) - W, W - (W - h)
+
+
+def penalty(reg, squares):
+    """``reg * squares`` (a number or per-model arrays), exactly 0 where reg is 0: the unpenalized loss of
+    huge weights is not NaN from ``0 * inf`` when ``sum(W*W)`` overflows."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.asarray(reg) == 0, 0.0, np.multiply(reg, squares))
 
 
 def one_model_at_a_time(loss_grad, W: np.ndarray, regs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._shared import steps
+from ._shared import penalty, steps
 
 BLOCK = 4096  # examples per block
 FD_CHUNK_ELEMENTS = 1 << 22  # bound on the (C, k, B) temporaries of the finite-difference sweep
@@ -118,13 +118,10 @@ def _stacked(W, X, y, idx, regs, coefs, want_grad):
         if want_grad:
             dW += coef @ Xb.T
     n = _count(X, idx)
-    with np.errstate(over="ignore", invalid="ignore"):
-        squares = np.array([float(np.sum(w * w)) for w in W64])
-        losses = sums / n + np.where(regs == 0, 0.0, regs * squares)  # never 0 * inf
+    losses = sums / n + penalty(regs, np.array([float(np.sum(w * w)) for w in W64]))
     if not want_grad:
         return losses, None
-    with np.errstate(over="ignore", invalid="ignore"):
-        grads = dW.reshape(K, C, D) / n + (2.0 * regs)[:, None, None] * W64
+    grads = dW.reshape(K, C, D) / n + (2.0 * regs)[:, None, None] * W64
     return losses, grads.astype(W.dtype, copy=False)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from .. import _validate
+from .._backends._shared import penalty
 from .._optional import progress_bar
-from ..losses import LinearLoss, penalty
+from ..losses import LinearLoss
 from .checks import call_back, check_backend, check_callback, check_loss_or_callable, check_shape, check_W0
 from .results import OptimizeResult, StepSizeSweep
 

@@ -176,8 +176,9 @@ def tune(
     replacement, as the assignment's ``np.random.choice``) and takes ``W -= lr * dW`` each step. With
     ``X_val`` (D, N_val) and ``y_val`` the validation accuracy of every model is reported and picks
     ``best`` (else the training accuracy). Cost per step: two stacked products of K*C*B*D
-    multiply-adds each, the batch's columns read once. ``n_jobs`` > 1 (-1: one per core) trains chunks of the grid in
-    parallel through joblib (the ``distributed`` extra for a Dask cluster). Verbose prints the table.
+    multiply-adds each, the batch's columns read once. ``n_jobs`` > 1 (-1: one per core) trains chunks
+    of the grid in parallel through joblib (the ``distributed`` extra for a Dask cluster). Verbose
+    prints the table.
     FloatingPointError when every model diverged (there is no best model to return).
     """
     loss = check_linear_loss(loss)
