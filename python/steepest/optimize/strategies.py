@@ -167,11 +167,10 @@ def random_search(
         raise KeyboardInterrupt
     if best_W is None and n:
         raise _no_finite_loss("random_search", "candidate", n)
-    W = np.array(best_W, copy=True) if best_W is not None else np.zeros(shape, dtype=dtype)
-    return _search_result(
+    return _search_result(  # some candidate had a finite loss: the checks above leave no other way here
         "random_search",
-        W,
-        best_loss if best_W is not None else float("nan"),
+        np.array(best_W, copy=True),
+        best_loss,
         tries,
         best_hist,
         began,
@@ -308,7 +307,7 @@ def random_local_search(
     return _search_result(
         "random_local_search",
         np.array(W, copy=True),
-        best_loss if n else float("nan"),
+        best_loss,
         tries,
         best_hist,
         began,
