@@ -8,7 +8,10 @@ a floating-point *reduction* into SIMD code when reassociation is allowed. We do
 see the note above it: the summation order is part of the result, and we want it fixed by the source, not by
 the compiler or the vector width of the CPU). So every other hot loop here is an *elementwise*
 update along a contiguous axis (``out[k] += a * x[k] + b * y[k] ...``): that vectorizes without
-changing a single rounding.
+changing a single rounding. Such a loop must index from 0 (``for k in range(v.shape[0])`` over slices):
+with an index running from a variable start, ``range(d0, d1)``, Numba cannot rule out a negative index,
+its wraparound select stays in the loop, and the vectorizer gives up silently (that cost the gradient
+update 3x in float64, 4.5x in float32; ``tests/test_numba_vectorized.py`` guards it).
 
 - F-ordered X is read in place, as rows of X.T (float32 or float64): scores by ``dot8``
   (``rows_scores``), gradients ``G[c, :] += coef[c, k] * x_k`` eight examples per statement
@@ -291,6 +294,17 @@ def rows_scores(W, R, ids, t, S):
 
 
 @njit(cache=True, nogil=True)
+def add_rows8(g, a, r0, r1, r2, r3, r4, r5, r6, r7):
+    """``g += a[0] r0 + ... + a[7] r7`` (float64 g; rows float32 or float64), added as a fixed tree,
+    elementwise: the loop the gradient update spends its time in (it must vectorize, see the module note)."""
+    a0, a1, a2, a3, a4, a5, a6, a7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    for d in range(g.shape[0]):
+        g[d] += (
+            (a0 * np.float64(r0[d]) + a1 * np.float64(r1[d])) + (a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))
+        ) + ((a4 * np.float64(r4[d]) + a5 * np.float64(r5[d])) + (a6 * np.float64(r6[d]) + a7 * np.float64(r7[d])))
+
+
+@njit(cache=True, nogil=True)
 def rows_grad(coef, R, ids, t, G):
     """``G += coef[:, :t] @ R[ids[:t]]`` (float64 G; R float32 or float64 rows), eight examples per
     pass over ``G`` (then four, then one), added as a fixed tree, elementwise along the features (no
@@ -299,34 +313,15 @@ def rows_grad(coef, R, ids, t, G):
     D = R.shape[1]
     t8 = t - t % 8
     for k in range(0, t8, 8):
-        r0 = R[ids[k]]
-        r1 = R[ids[k + 1]]
-        r2 = R[ids[k + 2]]
-        r3 = R[ids[k + 3]]
-        r4 = R[ids[k + 4]]
-        r5 = R[ids[k + 5]]
-        r6 = R[ids[k + 6]]
-        r7 = R[ids[k + 7]]
+        i0, i1, i2, i3 = ids[k], ids[k + 1], ids[k + 2], ids[k + 3]
+        i4, i5, i6, i7 = ids[k + 4], ids[k + 5], ids[k + 6], ids[k + 7]
         for d0 in range(0, D, GRAD_SPAN):  # the eight rows' span stays in L1 for every class
             d1 = min(D, d0 + GRAD_SPAN)
+            # slices indexed from 0 (see the module note: an index running from d0 would not vectorize)
+            r0, r1, r2, r3 = R[i0, d0:d1], R[i1, d0:d1], R[i2, d0:d1], R[i3, d0:d1]
+            r4, r5, r6, r7 = R[i4, d0:d1], R[i5, d0:d1], R[i6, d0:d1], R[i7, d0:d1]
             for c in range(C):
-                a0 = coef[c, k]
-                a1 = coef[c, k + 1]
-                a2 = coef[c, k + 2]
-                a3 = coef[c, k + 3]
-                a4 = coef[c, k + 4]
-                a5 = coef[c, k + 5]
-                a6 = coef[c, k + 6]
-                a7 = coef[c, k + 7]
-                g = G[c]
-                for d in range(d0, d1):
-                    g[d] += (
-                        (a0 * np.float64(r0[d]) + a1 * np.float64(r1[d]))
-                        + (a2 * np.float64(r2[d]) + a3 * np.float64(r3[d]))
-                    ) + (
-                        (a4 * np.float64(r4[d]) + a5 * np.float64(r5[d]))
-                        + (a6 * np.float64(r6[d]) + a7 * np.float64(r7[d]))
-                    )
+                add_rows8(G[c, d0:d1], coef[c, k : k + 8], r0, r1, r2, r3, r4, r5, r6, r7)
     t4 = t - t % 4
     for k in range(t8, t4, 4):
         r0 = R[ids[k]]
