@@ -33,6 +33,28 @@ def test_minibatch_scores_are_bitwise_the_full_pass_columns(dtype, order):
     np.testing.assert_array_equal(nk.scores(W, X, idx, 2), nk.scores(W, X, None, 2)[:, idx])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_memory_order_never_changes_a_bit(dtype):
+    """A C-ordered X is gathered into the rows that an F-ordered X is read as in place, and both go through
+    the same kernels: scores, losses, gradients (a full pass, several blocks, and a mini-batch with
+    repeats) and exact finite differences are bitwise the same in both orders."""
+    W, XC, y = problem(10, 300, 1200, dtype, "C")
+    XF = np.asfortranarray(XC)
+    idx = np.array([5, 5, 0, 1199, 7, 64, 3], dtype=np.int64)
+    np.testing.assert_array_equal(nk.scores(W, XC, None, 2), nk.scores(W, XF, None, 2))
+    for kernel in (nk.svm_loss_grad, nk.softmax_loss_grad):
+        extra = (1.0,) if kernel is nk.svm_loss_grad else ()
+        for sel in (None, idx):
+            lc, gc = kernel(W, XC, y, sel, 1e-3, *extra, True, 2)
+            lf, gf = kernel(W, XF, y, sel, 1e-3, *extra, True, 2)
+            assert lc == lf
+            np.testing.assert_array_equal(gc, gf)
+    np.testing.assert_array_equal(
+        nk.svm_fd(W, XC, y, 1e-3, 1.0, 1e-5, 2)[0], nk.svm_fd(W, XF, y, 1e-3, 1.0, 1e-5, 2)[0]
+    )
+    np.testing.assert_array_equal(nk.softmax_fd(W, XC, y, 1e-3, 1e-5, 2)[0], nk.softmax_fd(W, XF, y, 1e-3, 1e-5, 2)[0])
+
+
 # ----------------------------------------------------------------------------- finite differences
 def test_softmax_taylor_coefficients():
     """The degree-7 series equals log1p(p expm1(z)) - [own] z to double precision."""

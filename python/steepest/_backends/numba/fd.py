@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from .calls import entry
-from .tiles import TILE, gather_cols, rows_grad, rows_scores, svm_tile, tile_scores
+from .tiles import TILE, rows_grad, rows_scores, svm_tile, tile_rows
 
 #: Examples per block of the finite-difference kernels (each block owns its (C, D) partials).
 FD_BLOCK = 1024
@@ -84,12 +84,9 @@ def _count_ge(x, thr):
 def _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St):
     """Scores ``St[:, :t]`` of the examples ``ids``; returns the rows (R, rid) to read them from:
     ``R[rid[k]]`` is example k's column of X (the gathered tile, or X's F-ordered columns in place)."""
-    if c_order:
-        gather_cols(Xc, ids, True, xc, xr, True)
-        tile_scores(W, xc, t, St)
-        return xr, iota
-    rows_scores(W, Xr, ids, t, St)
-    return Xr, ids
+    R, rid = tile_rows(Xc, Xr, c_order, ids, True, xc, xr, iota)
+    rows_scores(W, R, rid, t, St)
+    return R, rid
 
 
 @njit(cache=True, nogil=True)
@@ -147,8 +144,8 @@ def svm_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, delta, h, reach, eP, eM
     nc = D if c_order else 0
     nr = TILE if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((nc, TILE))
-        xr = np.empty((nr, D))
+        xc = np.empty((nc, TILE), Xc.dtype)
+        xr = np.empty((nr, D), Xc.dtype)
         iota = np.arange(TILE)
         ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
@@ -299,8 +296,8 @@ def softmax_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, emax, eP, eM, Gm, t
     nc = D if c_order else 0
     nr = TILE if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((nc, TILE))
-        xr = np.empty((nr, D))
+        xc = np.empty((nc, TILE), Xc.dtype)
+        xr = np.empty((nr, D), Xc.dtype)
         iota = np.arange(TILE)
         ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))

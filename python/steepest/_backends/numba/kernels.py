@@ -36,13 +36,12 @@ from .tiles import (
     TILE,
     exp_nonpos,
     fold_sum,
-    gather_cols,
     rows_grad,
     rows_scores,
     softmax_tile,
     sum_blocks,
     svm_tile,
-    tile_scores,
+    tile_rows,
 )
 
 __all__ = [
@@ -197,16 +196,16 @@ def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
     """Scores of the tiles ``lo .. hi`` of TILE examples into their columns of ``out``."""
     C, D = W64.shape
     B = ids_all.shape[0]
+    nc = D if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((D if c_order else 0, TILE))
+        xc = np.empty((nc, TILE), Xc.dtype)
+        xr = np.empty((TILE if c_order else 0, D), Xc.dtype)
+        iota = np.arange(TILE)
         St = np.empty((C, TILE))
         i0 = b * TILE
         t = min(TILE, B - i0)
-        if c_order:
-            gather_cols(Xc, ids_all[i0 : i0 + t], contig, xc, xc, False)
-            tile_scores(W64, xc, t, St)
-        else:
-            rows_scores(W64, Xr, ids_all[i0 : i0 + t], t, St)
+        R, rid = tile_rows(Xc, Xr, c_order, ids_all[i0 : i0 + t], contig, xc, xr, iota)
+        rows_scores(W64, R, rid, t, St)
         for c in range(C):
             for k in range(t):
                 out[c, i0 + k] = St[c, k]
@@ -221,17 +220,17 @@ def _loss_grad_kernel(lo, hi, s0, s1, W64, Xc, Xr, c_order, contig, y, ids_all, 
 
     F-ordered X (examples contiguous): scores are dot products of W's rows with X's columns read in
     place, the gradient eight axpys per pass over the block's dW; nothing is copied. C-ordered X:
-    a tile of TILE examples is gathered into ``xc`` (features x examples) for the scores and
-    transposed in panels into ``xr`` for the gradient.
+    a tile of TILE examples is gathered and transposed into the rows ``xr`` (``tile_rows``), which both
+    read the same way, so the result is bitwise the F-ordered one.
     """
     C, D = W64.shape
     B = ids_all.shape[0]
     want_grad = grads.shape[0] > 0
-    nr = TILE if want_grad and c_order else 0
+    nr = TILE if c_order else 0
     nc = D if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((nc, TILE))
-        xr = np.empty((nr, D))
+        xc = np.empty((nc, TILE), Xc.dtype)
+        xr = np.empty((nr, D), Xc.dtype)
         iota = np.arange(TILE)
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
@@ -240,20 +239,14 @@ def _loss_grad_kernel(lo, hi, s0, s1, W64, Xc, Xr, c_order, contig, y, ids_all, 
         for i0 in range(b * block + s0, b1, TILE):
             t = min(TILE, b1 - i0)
             ids = ids_all[i0 : i0 + t]
-            if c_order:
-                gather_cols(Xc, ids, contig, xc, xr, want_grad)
-                tile_scores(W64, xc, t, St)
-            else:
-                rows_scores(W64, Xr, ids, t, St)
+            R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota)
+            rows_scores(W64, R, rid, t, St)
             if kind == _SVM:
                 total += svm_tile(St, y, ids, t, delta, coef)
             else:
                 total += softmax_tile(St, y, ids, t, coef)
             if want_grad:
-                if c_order:
-                    rows_grad(coef, xr, iota, t, grads[b])
-                else:
-                    rows_grad(coef, Xr, ids, t, grads[b])
+                rows_grad(coef, R, rid, t, grads[b])
         losses[b] = total
 
 

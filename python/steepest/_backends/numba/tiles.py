@@ -16,9 +16,10 @@ update 3x in float64, 4.5x in float32; ``tests/test_numba_vectorized.py`` guards
 - F-ordered X is read in place, as rows of X.T (float32 or float64): scores by ``dot8``
   (``rows_scores``), gradients ``G[c, :] += coef[c, k] * x_k`` eight examples per statement
   (``rows_grad``).
-- C-ordered X goes through float64 tiles of T = ``TILE`` examples: the column tile ``xc`` (D, T)
-  for the scores, ``S[c, :] += W[c, d] * xc[d, :]``, four features per statement (one load/store of
-  ``S[c, :]`` per four products), and the row tile ``xr`` (T, D) for the gradients (``rows_grad``).
+- C-ordered X is gathered a tile of T = ``TILE`` examples at a time into rows ``xr`` (T, D) of X's dtype
+  (``tile_rows``), and those rows go through the same ``rows_scores`` and ``rows_grad``: every result
+  is bitwise the F-ordered one, whatever the memory order (and the transposed tile is read faster by
+  ``dot8`` than the column tile was by elementwise score updates).
 """
 
 from __future__ import annotations
@@ -33,34 +34,6 @@ TILE = 32
 #: Features per span of the gradient update: eight example rows of this span (16 KiB in float64)
 #: stay in L1 while every class's row of dW is updated.
 GRAD_SPAN = 256
-
-
-@njit(cache=True, nogil=True)
-def tile_scores(W, xc, t, S):
-    """``S[:, :t] = W @ xc[:, :t]`` (float64; W is float64 (C, D))."""
-    C, D = W.shape
-    D4 = D - D % 4
-    S[:, :t] = 0.0
-    for d in range(0, D4, 4):
-        x0 = xc[d, :t]
-        x1 = xc[d + 1, :t]
-        x2 = xc[d + 2, :t]
-        x3 = xc[d + 3, :t]
-        for c in range(C):
-            w0 = W[c, d]
-            w1 = W[c, d + 1]
-            w2 = W[c, d + 2]
-            w3 = W[c, d + 3]
-            s = S[c, :t]
-            for k in range(t):
-                s[k] += (w0 * x0[k] + w1 * x1[k]) + (w2 * x2[k] + w3 * x3[k])
-    for d in range(D4, D):
-        x0 = xc[d, :t]
-        for c in range(C):
-            w0 = W[c, d]
-            s = S[c, :t]
-            for k in range(t):
-                s[k] += w0 * x0[k]
 
 
 @njit(cache=True, nogil=True)
@@ -348,8 +321,19 @@ def rows_grad(coef, R, ids, t, G):
 
 
 @njit(cache=True, nogil=True)
+def tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota):
+    """The rows ``(R, rid)`` holding the tile's examples, ``R[rid[k]]`` = column ``ids[k]`` of X: X's
+    F-ordered columns in place (``Xr``, ``ids``), or for a C-ordered X the tile gathered and transposed
+    into ``xr`` (through the column buffer ``xc``), read as ``xr[k]``."""
+    if c_order:
+        gather_cols(Xc, ids, contig, xc, xr, True)
+        return xr, iota
+    return Xr, ids
+
+
+@njit(cache=True, nogil=True)
 def gather_cols(Xc, ids, contig, xc, xr, want_rows):
-    """C-ordered X: ``xc[:, :t] = X[:, ids]`` (float64) and, if ``want_rows``, its transpose
+    """C-ordered X: ``xc[:, :t] = X[:, ids]`` and, if ``want_rows``, its transpose
     ``xr[:t, :]``, transposed in 8 x t panels (8 feature rows of xc stay in L1 while the t rows of xr
     get one cache line each) instead of one strided column at a time. ``contig``: the ids are
     ``ids[0], ids[0] + 1, ...`` (no idx), read as plain vector loads instead of a gather."""
