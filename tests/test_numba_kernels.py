@@ -55,6 +55,33 @@ def test_memory_order_never_changes_a_bit(dtype):
     np.testing.assert_array_equal(nk.softmax_fd(W, XC, y, 1e-3, 1e-5, 2)[0], nk.softmax_fd(W, XF, y, 1e-3, 1e-5, 2)[0])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("C", [3, 10])
+@pytest.mark.parametrize("long_pass", [False, True])
+def test_stacked_models_are_bitwise_the_single_ones(dtype, C, long_pass, monkeypatch):
+    """The grid's K models in one call: each model's loss and gradient are bitwise its own single-model pass,
+    for a full pass over several blocks and for a mini-batch with repeats. A mini-batch runs model by model
+    in parallel; a pass too long for one launch (``long_pass``: forced by a tiny launch) runs all K models
+    through one pass over the blocks. An odd C checks that no class pair of the scores straddles two models."""
+    if long_pass:
+        monkeypatch.setattr(nk, "LAUNCH_WORK", 1000)
+    K = 4
+    _, X, y = problem(C, 200, 1100, dtype, "F")
+    W = (np.random.default_rng(1).standard_normal((K, C, 200)) * 0.1).astype(dtype)
+    regs = np.array([0.0, 1e-3, 0.5, 2.0])
+    for sel in (None, np.array([3, 3, 0, 1099, 17, 512], dtype=np.int64)):
+        for stacked, single, extra in (
+            (nk.svm_stacked_loss_grad, nk.svm_loss_grad, (1.0,)),
+            (nk.softmax_stacked_loss_grad, nk.softmax_loss_grad, ()),
+        ):
+            losses, dW = stacked(W, X, y, sel, regs, *extra, 2)
+            assert dW.dtype == dtype
+            for m in range(K):
+                loss, grad = single(np.ascontiguousarray(W[m]), X, y, sel, regs[m], *extra, True, 2)
+                assert losses[m] == loss
+                np.testing.assert_array_equal(dW[m], grad)
+
+
 # ----------------------------------------------------------------------------- finite differences
 def test_softmax_taylor_coefficients():
     """The degree-7 series equals log1p(p expm1(z)) - [own] z to double precision."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["steps", "penalty", "one_model_at_a_time"]
+__all__ = ["steps", "penalty"]
 
 
 def steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
@@ -22,13 +22,3 @@ def penalty(reg, squares):
     huge weights is not NaN from ``0 * inf`` when ``sum(W*W)`` overflows."""
     with np.errstate(invalid="ignore", over="ignore"):
         return np.where(np.asarray(reg) == 0, 0.0, np.multiply(reg, squares))
-
-
-def one_model_at_a_time(loss_grad, W: np.ndarray, regs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The stacked kernels of a backend without a stacked pass: ``loss_grad(W[m], regs[m])`` for each of
-    the K models of ``W`` (K, C, D), reading the examples K times. Returns (losses (K,), dW (K, C, D))."""
-    losses = np.empty(W.shape[0])
-    dW = np.empty_like(W)
-    for m in range(W.shape[0]):
-        losses[m], dW[m] = loss_grad(np.ascontiguousarray(W[m]), float(regs[m]))
-    return losses, dW

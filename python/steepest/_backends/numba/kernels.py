@@ -29,7 +29,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._shared import one_model_at_a_time, steps
+from .._shared import steps
 from .calls import LAUNCH_WORK, entry
 from .fd import FD_BLOCK, fd_outputs, softmax_fd_blocks, svm_fd_blocks
 from .tiles import (
@@ -213,17 +213,22 @@ def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
 
 @entry
 @njit(cache=True, nogil=True, parallel=True)
-def _loss_grad_kernel(lo, hi, s0, s1, W64, Xc, Xr, c_order, contig, y, ids_all, kind, delta, block, losses, grads):
-    """Add the data loss to ``losses[b]`` and, if ``grads`` has rows, dL/dW to ``grads[b]`` (C, D) of the
-    examples ``s0 .. s1`` of each block ``lo <= b < hi`` of ``block`` examples (both zeroed by the caller;
-    a block taken in several spans, in order, sums in the order of one pass).
+def _loss_grad_kernel(
+    lo, hi, s0, s1, W64, models, Xc, Xr, c_order, contig, y, ids_all, kind, delta, block, losses, grads
+):
+    """Add each model's data loss to ``losses[b, m]`` and, if ``grads`` has rows, dL/dW to ``grads[b]``
+    (K C, D) of the examples ``s0 .. s1`` of each block ``lo <= b < hi`` of ``block`` examples (both zeroed
+    by the caller; a block taken in several spans, in order, sums in the order of one pass). ``W64`` stacks
+    ``models`` models of C rows each (the hyper-parameter grid; 1 for a single model): the examples are
+    read once for all of them, and each model's rows get exactly the operations they get alone.
 
     F-ordered X (examples contiguous): scores are dot products of W's rows with X's columns read in
     place, the gradient eight axpys per pass over the block's dW; nothing is copied. C-ordered X:
     a tile of TILE examples is gathered and transposed into the rows ``xr`` (``tile_rows``), which both
     read the same way, so the result is bitwise the F-ordered one.
     """
-    C, D = W64.shape
+    KC, D = W64.shape
+    C = KC // models
     B = ids_all.shape[0]
     want_grad = grads.shape[0] > 0
     nr = TILE if c_order else 0
@@ -232,40 +237,90 @@ def _loss_grad_kernel(lo, hi, s0, s1, W64, Xc, Xr, c_order, contig, y, ids_all, 
         xc = np.empty((nc, TILE), Xc.dtype)
         xr = np.empty((nr, D), Xc.dtype)
         iota = np.arange(TILE)
-        St = np.empty((C, TILE))
-        coef = np.empty((C, TILE))
+        St = np.empty((KC, TILE))
+        coef = np.empty((KC, TILE))
         b1 = min(B, b * block + s1)
-        total = losses[b]
         for i0 in range(b * block + s0, b1, TILE):
             t = min(TILE, b1 - i0)
             ids = ids_all[i0 : i0 + t]
             R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota)
-            rows_scores(W64, R, rid, t, St)
-            if kind == _SVM:
-                total += svm_tile(St, y, ids, t, delta, coef)
-            else:
-                total += softmax_tile(St, y, ids, t, coef)
-            if want_grad:
-                rows_grad(coef, R, rid, t, grads[b])
-        losses[b] = total
+            # model by model: its rows of W (then of dW) stay in L2 while the whole tile uses them
+            for m in range(models):
+                rows = slice(m * C, (m + 1) * C)
+                rows_scores(W64[rows], R, rid, t, St[rows])
+                if kind == _SVM:
+                    losses[b, m] += svm_tile(St[rows], y, ids, t, delta, coef[rows])
+                else:
+                    losses[b, m] += softmax_tile(St[rows], y, ids, t, coef[rows])
+                if want_grad:
+                    rows_grad(coef[rows], R, rid, t, grads[b, rows])
 
 
-def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
-    W64 = np.ascontiguousarray(W, dtype=np.float64)
+@entry
+@njit(cache=True, nogil=True, parallel=True)
+def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, delta, block, losses, G):
+    """The stacked pass of a mini-batch, parallel over the models ``lo <= m < hi`` instead of over blocks:
+    model m's data loss into ``losses[m]`` and its gradient sum into ``G[m C : (m + 1) C]``, block after
+    block, each block's partial summed in block order as ``sum_blocks`` sums the partials of
+    ``_loss_grad_kernel`` (bitwise the same results), so only one partial per thread is ever stored, not
+    one per block and model (the grid's 25 models x 7 blocks of a 200-example batch would be 43 MB)."""
+    D = W64.shape[1]
+    B = ids_all.shape[0]
+    nb = (B + block - 1) // block
+    nr = TILE if c_order else 0
+    nc = D if c_order else 0
+    for m in prange(lo, hi):
+        xc = np.empty((nc, TILE), Xc.dtype)
+        xr = np.empty((nr, D), Xc.dtype)
+        iota = np.arange(TILE)
+        St = np.empty((C, TILE))
+        coef = np.empty((C, TILE))
+        part = np.empty((C, D))
+        Wm = W64[m * C : (m + 1) * C]
+        Gm = G[m * C : (m + 1) * C]
+        Gm[:, :] = 0.0
+        total = 0.0
+        for b in range(nb):
+            part[:, :] = 0.0
+            block_loss = 0.0
+            for i0 in range(b * block, min(B, (b + 1) * block), TILE):
+                t = min(TILE, B - i0, (b + 1) * block - i0)
+                ids = ids_all[i0 : i0 + t]
+                R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota)
+                rows_scores(Wm, R, rid, t, St)
+                if kind == _SVM:
+                    block_loss += svm_tile(St, y, ids, t, delta, coef)
+                else:
+                    block_loss += softmax_tile(St, y, ids, t, coef)
+                rows_grad(coef, R, rid, t, part)
+            total += block_loss
+            for c in range(C):
+                g = Gm[c]
+                p = part[c]
+                for d in range(D):
+                    g[d] += p[d]
+        losses[m] = total
+
+
+def _data_pass(kind, W64, models, X, y, idx, delta, want_grad, n_threads):
+    """One pass over the examples for ``models`` models stacked in ``W64`` (K C, D) float64: each model's
+    data loss, summed over the blocks in block order (K,), and the gradient of the data losses (K C, D),
+    float64, or None."""
     Xc, Xr, c_order = _layout(X)
     ids = _ids(X, idx)
     B = ids.shape[0]
     block = _block_size(B)
     nb = _blocks(B, block)
-    losses = np.zeros(nb)
+    losses = np.zeros((nb, models))
     grads = np.zeros((nb if want_grad else 0,) + W64.shape)
     _run_blocks(
         _loss_grad_kernel,
         n_threads,
         nb,
         block,
-        W.size * (2 if want_grad else 1),
+        W64.size * (2 if want_grad else 1),
         W64,
+        models,
         Xc,
         Xr,
         c_order,
@@ -278,17 +333,51 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
         losses,
         grads,
     )
-    total = 0.0
-    for part in losses.tolist():  # block order
-        total += part
-    loss = total / B + (reg * _sumsq(W64) if reg else 0.0)  # never 0 * inf
+    data = np.zeros(models)
+    for part in losses:  # block order
+        data += part
+    data /= B
     if not want_grad:
+        return data, None
+    G = np.empty(W64.size)
+    sum_blocks(grads.reshape(grads.shape[0], W64.size), G, 1.0 / B)
+    return data, G.reshape(W64.shape)
+
+
+def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
+    W64 = np.ascontiguousarray(W, dtype=np.float64)
+    data, G = _data_pass(kind, W64, 1, X, y, idx, delta, want_grad, n_threads)
+    loss = float(data[0]) + (reg * _sumsq(W64) if reg else 0.0)  # never 0 * inf
+    if G is None:
         return loss, None
-    C, D = W.shape
-    data = np.empty(C * D)
-    sum_blocks(grads.reshape(grads.shape[0], C * D), data, 1.0 / B)
-    dW = data.reshape(C, D) + (2.0 * reg) * W64
+    dW = G + (2.0 * reg) * W64
     return loss, dW.astype(W.dtype, copy=False)
+
+
+def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads):
+    """K models (W (K, C, D)) in one pass over the examples; model m's loss and gradient are bitwise
+    ``_loss_grad`` of W[m] with regs[m]."""
+    K, C, D = W.shape
+    W64 = np.ascontiguousarray(W, dtype=np.float64).reshape(K * C, D)
+    B = y.shape[0] if idx is None else idx.shape[0]
+    if 2 * B * C * D <= LAUNCH_WORK:  # a mini-batch: a model is one short unit of work
+        Xc, Xr, c_order = _layout(X)
+        data = np.empty(K)
+        G = np.empty((K * C, D))
+        args = (W64, C, Xc, Xr, c_order, idx is None, y, _ids(X, idx), kind, float(delta), _block_size(B), data, G)
+        _run(_models_kernel, n_threads, K, 2 * B * C * D, *args)
+        data /= B
+        G *= 1.0 / B
+    else:
+        data, G = _data_pass(kind, W64, K, X, y, idx, delta, True, n_threads)
+    losses = np.empty(K)
+    dW = np.empty(W.shape, W.dtype)
+    for m in range(K):
+        reg = float(regs[m])
+        Wm = W64[m * C : (m + 1) * C]
+        losses[m] = float(data[m]) + (reg * _sumsq(Wm) if reg else 0.0)
+        dW[m] = G[m * C : (m + 1) * C] + (2.0 * reg) * Wm
+    return losses, dW
 
 
 def scores(W, X, idx, n_threads):
@@ -325,13 +414,13 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
 
 
 def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads):
-    """K stacked models, one pass over the examples per model (no stacked pass in this backend yet)."""
-    return one_model_at_a_time(lambda Wm, reg: svm_loss_grad(Wm, X, y, idx, reg, delta, True, n_threads), W, regs)
+    """K stacked models, the examples read once for all (see ``_loss_grad_kernel``)."""
+    return _stacked_loss_grad(_SVM, W, X, y, idx, regs, delta, n_threads)
 
 
 def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads):
-    """K stacked softmax models, one pass over the examples per model."""
-    return one_model_at_a_time(lambda Wm, reg: softmax_loss_grad(Wm, X, y, idx, reg, True, n_threads), W, regs)
+    """K stacked softmax models, the examples read once for all."""
+    return _stacked_loss_grad(_SOFTMAX, W, X, y, idx, regs, 1.0, n_threads)
 
 
 def _reg_change(W, reg, e):
