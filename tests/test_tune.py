@@ -7,6 +7,7 @@ import pytest
 
 import steepest
 from steepest import optimize as opt
+from steepest.optimize.tune import Batches
 
 
 def _problem(kind, dtype=np.float64, backend=None):
@@ -18,7 +19,11 @@ def _problem(kind, dtype=np.float64, backend=None):
 
 
 @pytest.mark.parametrize("kind", ["svm", "softmax"])
-def test_each_model_equals_its_own_training_run(backend, kind):
+@pytest.mark.parametrize("block", [None, 7])
+def test_each_model_equals_its_own_training_run(backend, kind, block, monkeypatch):
+    """(``block``: the batches drawn 7 steps at a time instead of all 60 at once.)"""
+    if block is not None:
+        monkeypatch.setattr(Batches, "BLOCK", block)
     loss, X, y = _problem(kind, backend=backend)
     lrs, regs = [1e-2, 3e-2], [0.0, 0.1, 1.0]
     res = opt.tune(loss, lrs, regs, num_iters=60, batch_size=32, seed=4)
@@ -37,6 +42,24 @@ def test_each_model_equals_its_own_training_run(backend, kind):
         np.testing.assert_allclose(res.loss_history[k], hist, rtol=1e-10)
     assert res.train_acc.shape == (6,) and np.all(np.isnan(res.val_acc))
     assert res.best == int(np.argmax(res.train_acc))
+
+
+@pytest.mark.parametrize("num_iters", [1, 6, 7, 20, 21])
+def test_batches_are_the_one_big_draw(monkeypatch, num_iters):
+    """The grid's batches, drawn a block of steps at a time (blocks of 7 here), are exactly one
+    ``rng.integers(0, n, (num_iters, B))`` draw, every time they are iterated (each chunk of a grid walks
+    them), after a pickle (a Dask worker's copy), and they leave the caller's generator where that draw
+    would have left it."""
+    import pickle
+
+    monkeypatch.setattr(Batches, "BLOCK", 7)
+    ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+    batches = Batches(ours, 1000, num_iters, 5)
+    expected = theirs.integers(0, 1000, (num_iters, 5))
+    assert len(batches) == num_iters
+    for walk in (batches, batches, pickle.loads(pickle.dumps(batches))):
+        np.testing.assert_array_equal(np.array(list(walk)), expected)
+    assert ours.integers(2**62) == theirs.integers(2**62)
 
 
 def test_validation_picks_the_best_and_diverged_models_are_reported():

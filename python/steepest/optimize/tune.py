@@ -15,6 +15,7 @@ loss with its X, the batches) broadcast to each worker once and shared by its ch
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import math
 import sys
@@ -93,7 +94,35 @@ def _grid(values: Any, name: str) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
-def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: np.ndarray, progress: bool):
+class Batches:
+    """The grid's mini-batches: ``num_iters`` draws of ``batch_size`` positions in ``[0, n)`` from a copy of
+    ``rng``, exactly ``rng.integers(0, n, (num_iters, batch_size))``, but drawn a block of steps at a time
+    as they are used (NumPy draws bounded integers in sequence, so blocks give the same values): a long
+    run holds one block, not every index up front (10^6 steps of 200 would be 1.6 GB). Small to send to
+    a Dask worker; every iteration starts the sequence again. ``rng`` itself is advanced past the draws,
+    as the one big draw would have advanced it."""
+
+    BLOCK = 1024  # steps drawn at once
+
+    def __init__(self, rng: np.random.Generator, n: int, num_iters: int, batch_size: int):
+        self._start = copy.deepcopy(rng.bit_generator)
+        self.n, self.num_iters, self.batch_size = n, num_iters, batch_size
+        for _ in self._blocks(rng):  # the caller's generator ends where the one big draw would leave it
+            pass
+
+    def _blocks(self, rng: np.random.Generator):
+        for first in range(0, self.num_iters, self.BLOCK):
+            yield rng.integers(0, self.n, (min(self.BLOCK, self.num_iters - first), self.batch_size))
+
+    def __len__(self) -> int:
+        return self.num_iters
+
+    def __iter__(self):
+        for block in self._blocks(np.random.Generator(copy.deepcopy(self._start))):
+            yield from block
+
+
+def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Batches, progress: bool):
     """The stacked loop: every step one stacked loss-and-gradient call and one update of all models.
 
     Returns (W, the loss history of the steps done, whether Ctrl-C ended it): each step is committed
@@ -141,14 +170,14 @@ def _sent_once(joblib, *shared):
         backend.client.cancel(futures)
 
 
-def _train_chunk(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: np.ndarray):
+def _train_chunk(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Batches):
     """One chunk of the grid, wherever joblib runs it.
 
     Arrays unpickled from a Dask message can start at any byte offset of its frame, and the kernels
     read aligned data only: those are copied once (``np.require`` leaves aligned arrays, such as the
     caller's own on a local backend, in place; the loss realigns its own data when unpickled).
     """
-    W0, lrs, regs, batches = (np.require(a, requirements="A") for a in (W0, lrs, regs, batches))
+    W0, lrs, regs = (np.require(a, requirements="A") for a in (W0, lrs, regs))
     W, history, _ = _train(loss, W0, lrs, regs, batches, False)
     return W, history
 
@@ -202,7 +231,7 @@ def tune(
     settings = np.array(list(itertools.product(lrs, grid_regs)))
     K, C, D = len(settings), max(2, loss.min_classes), loss.dim
     W0 = (rng.standard_normal((K, C, D)) * init_scale).astype(loss.dtype, copy=False)
-    batches = rng.integers(0, loss.n, (num_iters, batch_size))
+    batches = Batches(rng, loss.n, num_iters, batch_size)
     began = time.perf_counter()
     interrupted = False
     if joblib is None:
