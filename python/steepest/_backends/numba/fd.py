@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from .calls import entry
-from .tiles import TILE, rows_grad, rows_scores, svm_tile, tile_rows
+from .tiles import TILE, rows_grad, rows_scores, svm_tile, tile_buffers, tile_rows
 
 #: Examples per block of the finite-difference kernels (each block owns its (C, D) partials).
 FD_BLOCK = 1024
@@ -141,12 +141,8 @@ def svm_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, delta, h, reach, eP, eM
     memory. The spans of a block, taken in order, sum as one pass over it."""
     C, D = W.shape
     N = y.shape[0]
-    nc = D if c_order else 0
-    nr = TILE if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((nc, TILE), Xc.dtype)
-        xr = np.empty((nr, D), Xc.dtype)
-        iota = np.arange(TILE)
+        xc, xr, iota = tile_buffers(Xc, c_order, D)
         ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
@@ -293,12 +289,8 @@ def softmax_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, emax, eP, eM, Gm, t
     The spans of a block, taken in order, sum as one pass over it."""
     C, D = W.shape
     N = y.shape[0]
-    nc = D if c_order else 0
-    nr = TILE if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((nc, TILE), Xc.dtype)
-        xr = np.empty((nr, D), Xc.dtype)
-        iota = np.arange(TILE)
+        xc, xr, iota = tile_buffers(Xc, c_order, D)
         ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
         mc = np.empty((TILE, C, 8))

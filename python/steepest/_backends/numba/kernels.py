@@ -38,9 +38,9 @@ from .tiles import (
     fold_sum,
     rows_grad,
     rows_scores,
-    softmax_tile,
     sum_blocks,
-    svm_tile,
+    tile_buffers,
+    tile_loss,
     tile_rows,
 )
 
@@ -196,11 +196,8 @@ def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
     """Scores of the tiles ``lo .. hi`` of TILE examples into their columns of ``out``."""
     C, D = W64.shape
     B = ids_all.shape[0]
-    nc = D if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((nc, TILE), Xc.dtype)
-        xr = np.empty((TILE if c_order else 0, D), Xc.dtype)
-        iota = np.arange(TILE)
+        xc, xr, iota = tile_buffers(Xc, c_order, D)
         St = np.empty((C, TILE))
         i0 = b * TILE
         t = min(TILE, B - i0)
@@ -231,12 +228,8 @@ def _loss_grad_kernel(
     C = KC // models
     B = ids_all.shape[0]
     want_grad = grads.shape[0] > 0
-    nr = TILE if c_order else 0
-    nc = D if c_order else 0
     for b in prange(lo, hi):
-        xc = np.empty((nc, TILE), Xc.dtype)
-        xr = np.empty((nr, D), Xc.dtype)
-        iota = np.arange(TILE)
+        xc, xr, iota = tile_buffers(Xc, c_order, D)
         St = np.empty((KC, TILE))
         coef = np.empty((KC, TILE))
         b1 = min(B, b * block + s1)
@@ -247,11 +240,7 @@ def _loss_grad_kernel(
             # model by model: its rows of W (then of dW) stay in L2 while the whole tile uses them
             for m in range(models):
                 rows = slice(m * C, (m + 1) * C)
-                rows_scores(W64[rows], R, rid, t, St[rows])
-                if kind == _SVM:
-                    losses[b, m] += svm_tile(St[rows], y, ids, t, delta, coef[rows])
-                else:
-                    losses[b, m] += softmax_tile(St[rows], y, ids, t, coef[rows])
+                losses[b, m] += tile_loss(kind == _SVM, W64[rows], R, rid, y, ids, t, delta, St[rows], coef[rows])
                 if want_grad:
                     rows_grad(coef[rows], R, rid, t, grads[b, rows])
 
@@ -267,12 +256,8 @@ def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, de
     D = W64.shape[1]
     B = ids_all.shape[0]
     nb = (B + block - 1) // block
-    nr = TILE if c_order else 0
-    nc = D if c_order else 0
     for m in prange(lo, hi):
-        xc = np.empty((nc, TILE), Xc.dtype)
-        xr = np.empty((nr, D), Xc.dtype)
-        iota = np.arange(TILE)
+        xc, xr, iota = tile_buffers(Xc, c_order, D)
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
         part = np.empty((C, D))
@@ -287,11 +272,7 @@ def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, de
                 t = min(TILE, B - i0, (b + 1) * block - i0)
                 ids = ids_all[i0 : i0 + t]
                 R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota)
-                rows_scores(Wm, R, rid, t, St)
-                if kind == _SVM:
-                    block_loss += svm_tile(St, y, ids, t, delta, coef)
-                else:
-                    block_loss += softmax_tile(St, y, ids, t, coef)
+                block_loss += tile_loss(kind == _SVM, Wm, R, rid, y, ids, t, delta, St, coef)
                 rows_grad(coef, R, rid, t, part)
             total += block_loss
             for c in range(C):

@@ -321,6 +321,24 @@ def rows_grad(coef, R, ids, t, G):
 
 
 @njit(cache=True, nogil=True)
+def tile_buffers(Xc, c_order, D):
+    """A worker's buffers for :func:`tile_rows`: ``(xc, xr, iota)``, the column and row tiles of a
+    C-ordered X in its dtype (empty for an F-ordered X, read in place) and the rows' positions 0..TILE-1."""
+    n = TILE if c_order else 0
+    return np.empty((D if c_order else 0, TILE), Xc.dtype), np.empty((n, D), Xc.dtype), np.arange(TILE)
+
+
+@njit(cache=True, nogil=True)
+def tile_loss(svm, W, R, rid, y, ids, t, delta, St, coef):
+    """One model on one tile: its scores ``St`` (``rows_scores``), then the summed loss of the tile's
+    examples (returned) and their coefficients ``coef`` by the SVM (``svm``) or softmax rule."""
+    rows_scores(W, R, rid, t, St)
+    if svm:
+        return svm_tile(St, y, ids, t, delta, coef)
+    return softmax_tile(St, y, ids, t, coef)
+
+
+@njit(cache=True, nogil=True)
 def tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota):
     """The rows ``(R, rid)`` holding the tile's examples, ``R[rid[k]]`` = column ``ids[k]`` of X: X's
     F-ordered columns in place (``Xr``, ``ids``), or for a C-ordered X the tile gathered and transposed
