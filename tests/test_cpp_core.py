@@ -4,7 +4,7 @@ Every kernel's agreement with the naive references is tested by test_contract.py
 here it is run again in a subprocess under every SIMD path the CPU has (``STEEPEST_SIMD``). Also:
 results must be bitwise identical for any thread count; the bindings refuse bad buffers; Ctrl-C
 stops a long call quickly and leaves the module usable; concurrent Python threads get the serial
-results; nothing leaks.
+results; nothing leaks; an idle pool sleeps.
 """
 
 from __future__ import annotations
@@ -304,6 +304,31 @@ def test_eight_python_threads_get_serial_results():
     with ThreadPoolExecutor(max_workers=8) as pool:
         for k, bits in pool.map(run, range(64)):
             assert bits == serial[k]
+
+
+def test_idle_pool_sleeps():
+    # The workers (and a caller waiting for them) stay awake for at most half a millisecond after a
+    # job, so that a training loop's next call needs no wake-up; then they must sleep, not spin. In a
+    # subprocess: NumPy's BLAS threads spin on their own after a product.
+    code = """
+import time, numpy as np
+from steepest import _core
+rng = np.random.default_rng(0)
+W = rng.standard_normal((10, 3073)); X = np.asfortranarray(rng.standard_normal((3073, 400)))
+y = rng.integers(0, 10, 400).astype(np.int64)
+for _ in range(50):
+    _core.svm_loss_grad(W, X, y, rng.integers(0, 400, 200), 1.0, 1.0, True, 2)
+assert _core.pool_size() >= 1
+time.sleep(0.05)
+cpu, wall = time.process_time(), time.perf_counter()
+time.sleep(0.5)
+print(time.process_time() - cpu, time.perf_counter() - wall)
+"""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    cpu, wall = map(float, out.stdout.split())
+    assert cpu < 0.1 * wall, f"{cpu:.3f} s of CPU in {wall:.3f} s idle: a thread keeps spinning"
 
 
 def _rss_bytes():
