@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -348,11 +349,14 @@ def _kernel_stubbed(loss, W, idx):
 
 
 def _each_batch(fn, W, batches):
-    """A timed candidate: ``fn(W, idx)`` for every mini-batch of ``batches`` in turn (each call on
-    fresh columns, drawn before the timing)."""
+    """A timed candidate: ``fn(W, idx)`` for every mini-batch of one block of ``batches`` (calls, steps,
+    B) in turn, the next block at every call: every step reads columns that no earlier call has left in
+    the cache, like a training loop's fresh draw (re-reading one block, 150 MB at CIFAR-10's size,
+    would time a step from a large L3 cache instead of memory)."""
+    blocks = itertools.cycle(batches)
 
     def run() -> None:
-        for idx in batches:
+        for idx in next(blocks):
             fn(W, idx)
 
     return run
@@ -391,7 +395,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
 
     svm = SVMLoss(X, y, REG, backend="cpp")  # the loops' reg: the kernel rows time the step they take
     Wc = svm.check_weights(W)
-    batches = np.random.default_rng(2).integers(0, n, (steps, B))
+    batches = np.random.default_rng(2).integers(0, n, (repeat + 1, steps, B))  # a block per call (warm-up: 1)
     K = len(GRID_LRS) * len(GRID_REGS)
     Wst = np.random.default_rng(3).standard_normal((K, C, D)) * 1e-3
     regs = np.repeat(np.asarray(GRID_REGS), len(GRID_LRS))
@@ -421,7 +425,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
         "cs231n loop": cs231n_loop,
         "minibatch_gd": lambda: minibatch_gd(svm, Wc, batch_size=B, step_size=LR, num_iters=steps, seed=4),
         "cpp step": _each_batch(svm.loss_grad_at, Wc, batches),
-        "cpp stacked": _each_batch(lambda V, idx: svm.stacked_loss_grad(V, regs, idx), Wst, batches[:grid_steps]),
+        "cpp stacked": _each_batch(lambda V, idx: svm.stacked_loss_grad(V, regs, idx), Wst, batches[:, :grid_steps]),
         "tune": lambda: tune(svm, GRID_LRS, GRID_REGS, num_iters=grid_steps, batch_size=B, seed=5),
     }
     per_call = {name: steps for name in ("numpy loop", "cs231n loop", "minibatch_gd", "cpp step")}
@@ -432,9 +436,9 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
         per_call["cpp step float32"] = steps
     if numba:  # numba's calls take many times cpp's on a busy machine: fewer of them a round
         numba_svm = svm.with_backend("numba")
-        fns["numba step"] = _each_batch(numba_svm.loss_grad_at, Wc, batches[: steps // 5])
+        fns["numba step"] = _each_batch(numba_svm.loss_grad_at, Wc, batches[:, : steps // 5])
         fns["numba stacked"] = _each_batch(
-            lambda V, idx: numba_svm.stacked_loss_grad(V, regs, idx), Wst, batches[: max(1, grid_steps // 3)]
+            lambda V, idx: numba_svm.stacked_loss_grad(V, regs, idx), Wst, batches[:, : max(1, grid_steps // 3)]
         )
         per_call.update({"numba step": steps // 5, "numba stacked": max(1, grid_steps // 3)})
     t = interleaved(fns, repeat, check=keep_tune_time)
@@ -446,7 +450,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
         "cs231n loop": lambda k: clf.train(rows, y, learning_rate=LR, reg=REG, num_iters=k, batch_size=B),
         "minibatch_gd": lambda k: minibatch_gd(svm, Wc, batch_size=B, step_size=LR, num_iters=k, seed=4),
     }
-    with _kernel_stubbed(svm, Wc, batches[0]):
+    with _kernel_stubbed(svm, Wc, batches[0, 0]):
         stubbed = interleaved(
             {f"{name} {k}": (lambda run=run, k=k: run(k)) for name, run in loops.items() for k in (steps, 10 * steps)},
             repeat,
