@@ -20,9 +20,10 @@ namespace STEEPEST_ISA_NS {
 constexpr int kAccumulators = kVectorRegisters >= 32 ? 20 : 10;  // vector registers kept for sums
 constexpr int kMaxClassBlock = kVectorRegisters >= 32 ? 10 : 5;  // classes per register block (rank update)
 constexpr int kScoreClassBlock = 5;  // scores: 5 classes x 4 examples loads fewer values per multiply-add
-// Features per L1 block of the scores: kScoreClassBlock rows of W and a tile's kTile columns, both
-// restricted to the block (5 + 32 runs of 1 KB), stay in L1 while every example of the tile uses
-// them; without the blocking each W value is fetched from L2 once per example group.
+// Features per L1 block of the scores: a group of rows of W (two class blocks, 10 runs of 1 KB) and
+// the tile's kTile columns (32 runs of 1 KB), both restricted to the block, are used by every example
+// and class block of the tile while they are in cache; without the blocking each W value is fetched
+// from L2 once per example group.
 constexpr i64 kScoreBlock = 128;
 
 inline double to_double(double v) { return v; }
@@ -104,18 +105,20 @@ inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1,
         for (int e = 0; e < NE; ++e) sum[e * NC + c] = acc[c][e];
 }
 
+// One feature block [d0, d1) of the vector part for the class block's NC rows and every example of the tile.
 template <int NC, class T>
-inline void tile_scores_block(const double* W, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* pf) {
+inline void scores_feature_block(const double* W, i64 D, const T* const* cols, int nk, i64 d0, i64 d1, vd* sum,
+                                 PrefetchPlan* pf) {
     constexpr int NE = per_register_block(NC);
-    const i64 Dv = D - D % kLanes;  // the vector part; the scalar tail is added after the lane sums
-    vd sum[NC * kTile];
-    for (int j = 0; j < NC * nk; ++j) sum[j] = vzero();
-    for (i64 d0 = 0; d0 < Dv; d0 += kScoreBlock) {
-        const i64 d1 = d0 + kScoreBlock < Dv ? d0 + kScoreBlock : Dv;
-        int e = 0;
-        for (; e + NE <= nk; e += NE) dot_range<NC, NE>(W, D, cols + e, d0, d1, sum + e * NC, pf);
-        for (; e < nk; ++e) dot_range<NC, 1>(W, D, cols + e, d0, d1, sum + e * NC, pf);
-    }
+    int e = 0;
+    for (; e + NE <= nk; e += NE) dot_range<NC, NE>(W, D, cols + e, d0, d1, sum + e * NC, pf);
+    for (; e < nk; ++e) dot_range<NC, 1>(W, D, cols + e, d0, d1, sum + e * NC, pf);
+}
+
+// The lane sums of a class block, then the scalar tail: S[c * kTile + e].
+template <int NC, class T>
+inline void scores_finish(const double* W, i64 D, const T* const* cols, int nk, const vd* sum, double* S) {
+    const i64 Dv = D - D % kLanes;
     for (int e = 0; e < nk; ++e)
         for (int c = 0; c < NC; ++c) {
             double s = vhsum(sum[e * NC + c]);
@@ -124,15 +127,36 @@ inline void tile_scores_block(const double* W, i64 D, const T* const* cols, int 
         }
 }
 
-// The first feature block streams the tile's columns in from memory (32 sequential runs, the
-// hardware prefetchers' case); the next tile is prefetched meanwhile (PrefetchPlan).
+// Rows are taken kScoreGroup at a time (one model of 10 classes): for each feature block, all their
+// class blocks use the tile's block of columns while it is in L1, so the tile is read from L2 once per
+// group instead of once per class block. The first feature blocks stream the tile's columns in from
+// memory (32 sequential runs, the hardware prefetchers' case); the next tile is prefetched meanwhile
+// (PrefetchPlan).
+constexpr i64 kScoreGroup = 2 * kScoreClassBlock;
+
 template <class T>
 void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* next) {
-    for_class_blocks(C, kScoreClassBlock, [&](i64 c0, int nc) {
-        with_class_count(nc, [&](auto NC) {
-            tile_scores_block<decltype(NC)::value>(W + c0 * D, D, cols, nk, S + c0 * kTile, next);
+    const i64 Dv = D - D % kLanes;  // the vector part; the scalar tail is added after the lane sums
+    vd sum[kScoreGroup * kTile];
+    for (i64 g0 = 0; g0 < C; g0 += kScoreGroup) {
+        const i64 gc = C - g0 < kScoreGroup ? C - g0 : kScoreGroup;
+        for (i64 j = 0; j < gc * kTile; ++j) sum[j] = vzero();
+        for (i64 d0 = 0; d0 < Dv; d0 += kScoreBlock) {
+            const i64 d1 = d0 + kScoreBlock < Dv ? d0 + kScoreBlock : Dv;
+            for_class_blocks(gc, kScoreClassBlock, [&](i64 c0, int nc) {
+                with_class_count(nc, [&](auto NC) {
+                    scores_feature_block<decltype(NC)::value>(W + (g0 + c0) * D, D, cols, nk, d0, d1,
+                                                              sum + c0 * kTile, next);
+                });
+            });
+        }
+        for_class_blocks(gc, kScoreClassBlock, [&](i64 c0, int nc) {
+            with_class_count(nc, [&](auto NC) {
+                scores_finish<decltype(NC)::value>(W + (g0 + c0) * D, D, cols, nk, sum + c0 * kTile,
+                                                   S + (g0 + c0) * kTile);
+            });
         });
-    });
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
