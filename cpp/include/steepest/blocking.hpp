@@ -92,35 +92,6 @@ class TileReader {
         }
         return nk;
     }
-    // Which lines to prefetch while the tile before t is computed. F-order: tile t's columns.
-    // C-order sweep: the row segments of the next group of tiles, a share of the rows per tile of
-    // the current group, so the next gather reads from cache. (A C-order mini-batch's scattered
-    // elements are left to the gather.)
-    PrefetchPlan* plan(i64 t) {
-        next_ = PrefetchPlan();
-        if (t >= end_) return nullptr;
-        if (ex_.fortran) {
-            const i64 k0 = t * kTile;
-            next_.nruns = std::min<i64>(kTile, ex_.B - k0);
-            next_.bytes = ex_.D * static_cast<i64>(sizeof(T));
-            for (int k = 0; k < next_.nruns; ++k)
-                next_.cols[k] = reinterpret_cast<const char*>(ex_.X + ex_.at(k0 + k) * ex_.D);
-            next_.start();
-            return &next_;
-        }
-        if (ex_.idx != nullptr || t <= g0_) return nullptr;
-        const i64 share = t - 1 - g0_;  // the current tile's place in its group
-        const i64 next_g0 = g0_ + kGroup;
-        if (next_g0 >= end_) return nullptr;
-        const i64 e0 = next_g0 * kTile, e1 = std::min(ex_.B, std::min(next_g0 + kGroup, end_) * kTile);
-        const i64 r0 = ex_.D * share / kGroup, r1 = ex_.D * (share + 1) / kGroup;
-        next_.cols[0] = reinterpret_cast<const char*>(ex_.X + r0 * ex_.N + e0);
-        next_.stride = ex_.N * static_cast<i64>(sizeof(T));
-        next_.nruns = r1 - r0;
-        next_.bytes = (e1 - e0) * static_cast<i64>(sizeof(T));
-        next_.start();
-        return &next_;
-    }
     const T* const* cols() const { return cols_; }
     const i64* index() const { return index_; }
 
@@ -134,7 +105,6 @@ class TileReader {
     Scratch<T> buf_;
     i64 index_[kTile] = {};
     const T* cols_[kTile] = {};
-    PrefetchPlan next_;
 };
 
 // Runs fn(chunk) for every chunk on the pool; throws Cancelled if should_stop() asked to stop.

@@ -18,46 +18,12 @@ constexpr int kTile = 32;
 // Highest power in the exact finite-difference series of softmax_fd.
 constexpr int kMaxMoments = 10;
 
-// The next tile's columns, to be brought into L2 while the current tile is computed. The tile
-// kernels issue one prefetch per inner-loop iteration (a burst would stall the core instead), so
-// the memory traffic of tile t + 1 overlaps the arithmetic of tile t: a mini-batch's randomly
-// placed columns then cost little more than columns already in cache. nullptr or nruns == 0: none.
-// Runs of `bytes` bytes each: at cols[r] (r < nruns <= kTile), or, when stride != 0, at
-// cols[0] + r * stride (the row segments of a C-order X).
-struct PrefetchPlan {
-    const char* cols[kTile];
-    i64 nruns = 0;
-    i64 bytes = 0;
-    i64 stride = 0;
-    // progress: the next line to fetch (nullptr: none left) and the end of its run; two pointers
-    // so that a step of the inner loops costs one compare
-    i64 run = 0;
-    const char* at = nullptr;
-    const char* end = nullptr;
-    // Call once the runs are set.
-    void start() {
-        run = 0;
-        set_run();
-    }
-    void next_run() {
-        ++run;
-        set_run();
-    }
-
-  private:
-    void set_run() {
-        at = run < nruns ? (stride != 0 ? cols[0] + run * stride : cols[run]) : nullptr;
-        end = at + bytes;
-    }
-};
-
 template <class T>
 struct TileKernels {
     // S[c * kTile + k] = sum_d W[c, d] * cols[k][d] for k < nk; W is (C, D) double, row-major.
-    void (*scores)(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* next);
+    void (*scores)(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S);
     // G[c, d] += sum_{k < nk} coef[c * kTile + k] * cols[k][d]   (k in order, for each (c, d))
-    void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk,
-                        PrefetchPlan* next);
+    void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk);
     // buf[k * ldb + d] = X[d * N + ex[k]]: the columns ex[0..nk) of a C-order (D, N) X, made
     // contiguous (ldb >= D; a multiple of 64 bytes keeps the transposes' stores on whole lines).
     void (*gather_rows)(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf, i64 ldb);

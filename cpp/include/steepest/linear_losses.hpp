@@ -72,7 +72,7 @@ void scores(const T* W, i64 C, const Examples<T>& ex, T* S, int n_threads, const
             std::vector<double> tile(static_cast<std::size_t>(C * kTile));
             for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
                 const int nk = reader.load(t);
-                kern.scores(Wd.get(), C, ex.D, reader.cols(), nk, tile.data(), reader.plan(t + 1));
+                kern.scores(Wd.get(), C, ex.D, reader.cols(), nk, tile.data());
                 for (i64 c = 0; c < C; ++c)
                     for (int k = 0; k < nk; ++k) S[c * ex.B + t * kTile + k] = static_cast<T>(tile[c * kTile + k]);
             }
@@ -133,10 +133,9 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
             for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
                 if (block_cancelled()) return;
                 const int nk = reader.load(t);
-                PrefetchPlan* next = reader.plan(t + 1);
-                kern.scores(Wd, C, ex.D, reader.cols(), nk, S.data(), next);
+                kern.scores(Wd, C, ex.D, reader.cols(), nk, S.data());
                 for (int k = 0; k < nk; ++k) add_example(rule, S.data(), C, k, y[reader.index()[k]], coef.data(), loss);
-                if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk, next);
+                if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk);
                 extra(chunk, t, nk, reader, S.data(), coef.data());
             }
         },

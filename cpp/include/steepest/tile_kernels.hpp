@@ -66,14 +66,6 @@ inline void with_class_count(int nc, F&& f) {
     }
 }
 
-// One line of the next tile (see PrefetchPlan), into L2.
-inline void prefetch_step(PrefetchPlan* pf) {
-    if (pf == nullptr || pf->at == nullptr) return;
-    STEEPEST_PREFETCH(pf->at);
-    pf->at += 64;
-    if (pf->at >= pf->end) pf->next_run();
-}
-
 // ---------------------------------------------------------------------------------------------
 // scores: S[c * kTile + e] = W[c, :] . cols[e][:]
 
@@ -81,14 +73,13 @@ inline void prefetch_step(PrefetchPlan* pf) {
 // vector part [d0, d1) of the features, d ascending: per lane the same chain of multiply-adds as one
 // sweep over all of D, so the blocking changes no result.
 template <int NC, int NE, class T>
-inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1, vd* sum, PrefetchPlan* pf) {
+inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1, vd* sum) {
     vd acc[NC][NE];
 #pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
 #pragma GCC unroll 4
         for (int e = 0; e < NE; ++e) acc[c][e] = sum[e * NC + c];
     for (i64 d = d0; d < d1; d += kLanes) {
-        prefetch_step(pf);
         vd xv[NE];
 #pragma GCC unroll 4
         for (int e = 0; e < NE; ++e) xv[e] = vload(x[e] + d);
@@ -107,12 +98,11 @@ inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1,
 
 // One feature block [d0, d1) of the vector part for the class block's NC rows and every example of the tile.
 template <int NC, class T>
-inline void scores_feature_block(const double* W, i64 D, const T* const* cols, int nk, i64 d0, i64 d1, vd* sum,
-                                 PrefetchPlan* pf) {
+inline void scores_feature_block(const double* W, i64 D, const T* const* cols, int nk, i64 d0, i64 d1, vd* sum) {
     constexpr int NE = per_register_block(NC);
     int e = 0;
-    for (; e + NE <= nk; e += NE) dot_range<NC, NE>(W, D, cols + e, d0, d1, sum + e * NC, pf);
-    for (; e < nk; ++e) dot_range<NC, 1>(W, D, cols + e, d0, d1, sum + e * NC, pf);
+    for (; e + NE <= nk; e += NE) dot_range<NC, NE>(W, D, cols + e, d0, d1, sum + e * NC);
+    for (; e < nk; ++e) dot_range<NC, 1>(W, D, cols + e, d0, d1, sum + e * NC);
 }
 
 // The lane sums of a class block, then the scalar tail: S[c * kTile + e].
@@ -129,13 +119,13 @@ inline void scores_finish(const double* W, i64 D, const T* const* cols, int nk, 
 
 // Rows are taken kScoreGroup at a time (one model of 10 classes): for each feature block, all their
 // class blocks use the tile's block of columns while it is in L1, so the tile is read from L2 once per
-// group instead of once per class block. The first feature blocks stream the tile's columns in from
-// memory (32 sequential runs, the hardware prefetchers' case); the next tile is prefetched meanwhile
-// (PrefetchPlan).
+// group instead of once per class block. The first group streams the tile's columns in from memory:
+// 32 sequential runs, which the hardware prefetchers follow (software prefetches of the next tile
+// made every pass 8-19 % slower: notes/KERNELS.md).
 constexpr i64 kScoreGroup = 2 * kScoreClassBlock;
 
 template <class T>
-void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S, PrefetchPlan* next) {
+void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S) {
     const i64 Dv = D - D % kLanes;  // the vector part; the scalar tail is added after the lane sums
     vd sum[kScoreGroup * kTile];
     for (i64 g0 = 0; g0 < C; g0 += kScoreGroup) {
@@ -146,7 +136,7 @@ void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, do
             for_class_blocks(gc, kScoreClassBlock, [&](i64 c0, int nc) {
                 with_class_count(nc, [&](auto NC) {
                     scores_feature_block<decltype(NC)::value>(W + (g0 + c0) * D, D, cols, nk, d0, d1,
-                                                              sum + c0 * kTile, next);
+                                                              sum + c0 * kTile);
                 });
             });
         }
@@ -163,15 +153,13 @@ void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, do
 // rank update: G[c, d] += sum_k coef[c * kTile + k] * cols[k][d]
 
 template <int NC, int ND, class T>
-inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk,
-                         PrefetchPlan* pf) {
+inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk) {
     vd acc[NC][ND];
 #pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
 #pragma GCC unroll 4
         for (int j = 0; j < ND; ++j) acc[c][j] = vload(G + c * D + d + j * kLanes);
     for (int k = 0; k < nk; ++k) {
-        prefetch_step(pf);
         const T* x = cols[k] + d;
         vd xv[ND];
 #pragma GCC unroll 4
@@ -190,11 +178,11 @@ inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* c
 }
 
 template <int NC, class T>
-inline void update_classes(double* G, i64 D, const double* coef, const T* const* cols, int nk, PrefetchPlan* pf) {
+inline void update_classes(double* G, i64 D, const double* coef, const T* const* cols, int nk) {
     constexpr int ND = per_register_block(NC);
     i64 d = 0;
-    for (; d + ND * kLanes <= D; d += ND * kLanes) update_block<NC, ND>(G, D, d, coef, cols, nk, pf);
-    for (; d + kLanes <= D; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk, pf);
+    for (; d + ND * kLanes <= D; d += ND * kLanes) update_block<NC, ND>(G, D, d, coef, cols, nk);
+    for (; d + kLanes <= D; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk);
     for (; d < D; ++d)
         for (int c = 0; c < NC; ++c) {
             double g = G[c * D + d];
@@ -204,12 +192,11 @@ inline void update_classes(double* G, i64 D, const double* coef, const T* const*
 }
 
 template <class T>
-void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk,
-                      PrefetchPlan* next) {
+void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk) {
     // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order.
     for_class_blocks(C, kMaxClassBlock, [&](i64 c0, int nc) {
         with_class_count(nc, [&](auto NC) {
-            update_classes<decltype(NC)::value>(G + c0 * D, D, coef + c0 * kTile, cols, nk, next);
+            update_classes<decltype(NC)::value>(G + c0 * D, D, coef + c0 * kTile, cols, nk);
         });
     });
 }
@@ -229,8 +216,6 @@ void gather_rows(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf, i64 ld
         }
         return;
     }
-    // (the rows of the next gather of a sweep are prefetched while this one is computed:
-    // TileReader::plan)
     const i64 e0 = ex[0];
     const int kfull = nk - nk % TB;
     i64 d = 0;
