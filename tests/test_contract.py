@@ -89,7 +89,10 @@ def test_the_protocol_declares_the_kernel_names():
     assert declared("svm_grid") == ["S0", "S1", "S2", "y", "alphas", "betas", "delta", "n_threads"]
     for name in KERNEL_NAMES:
         assert inspect.getdoc(getattr(Kernels, name)), name
-        assert declared(name)[-1] == "n_threads"
+        params = list(inspect.signature(getattr(Kernels, name)).parameters.values())[1:]
+        required = [p.name for p in params if p.default is inspect.Parameter.empty]
+        assert required[-1] == "n_threads", name  # optional parameters (with defaults) may follow
+        assert [p.name for p in params[: len(required)]] == required, name
 
 
 @pytest.mark.parametrize("name", KERNEL_NAMES)
@@ -222,6 +225,36 @@ def test_stacked_losses_and_gradients_equal_naive_per_model(backend, dtype, shap
                     args = (W[m], X0, y, idx, regs[m]) + ((1.0,) if name == "svm" else ())
                     ref_loss, ref_dW = naive_loss(*args)
                     check_loss(float(losses[m]), dW[m], (ref_loss, ref_dW), W[m], LOSS_TOL[dt], GRAD_TOL[dt])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shape", [(3, 7, 2), (7, 33, 83), (10, 300, 1037)], ids=lambda s: "x".join(map(str, s)))
+def test_stacked_training_step_is_numpys_update(backend, dtype, shape):
+    """``step_sizes``/``out``: the step written in the kernel call is bitwise ``dW *= step_sizes;
+    np.add(W, dW, out=out)`` on the gradient of the same backend, also into W itself; losses unchanged."""
+    k = kernels(backend)
+    dt = np.dtype(dtype)
+    W0, X0, y = loss_problem(shape, dt)
+    W = np.ascontiguousarray(np.stack([W0, -0.5 * W0, 2.0 * W0[::-1]]))
+    regs = np.array([0.0, 0.3, 1.7])
+    step_sizes = -np.array([1e-3, 0.7, 3.0])
+    for order in ("C", "F"):
+        X = as_order(X0, order)
+        idx = example_positions(shape[2], "random")
+        for name, kernel, rule in (
+            ("svm", k.svm_stacked_loss_grad, (1.0,)),
+            ("softmax", k.softmax_stacked_loss_grad, ()),
+        ):
+            losses, dW = kernel(W, X, y, idx, regs, *rule, 2)
+            dW *= step_sizes[:, None, None]
+            expected = np.add(W, dW)
+            out = np.full_like(W, np.nan)
+            step_losses, none = kernel(W, X, y, idx, regs, *rule, 2, step_sizes, out)
+            assert none is None and np.array_equal(step_losses, losses), (name, order)
+            assert np.array_equal(out.view(np.uint8), expected.view(np.uint8)), (name, order)
+            W_in = W.copy()  # out is W itself: each model's weights are read before they are overwritten
+            kernel(W_in, X, y, idx, regs, *rule, 2, step_sizes, W_in)
+            assert np.array_equal(W_in.view(np.uint8), expected.view(np.uint8)), (name, order, "in place")
 
 
 @pytest.mark.parametrize("order", ["C", "F"])

@@ -218,6 +218,30 @@ def test_binding_refuses_bad_shapes_and_values():
         core.svm_grid(S, S[:, :-1].copy(), None, y, np.zeros(2), np.zeros(1), 1.0, 1)
 
 
+def test_stacked_step_arguments_refused():
+    W0, X, y = problem(4, 12, 50, order="F")
+    W = np.ascontiguousarray(np.stack([W0, W0]))
+    regs, steps = np.zeros(2), np.full(2, -0.1)
+    out = np.zeros_like(W)
+    readonly = np.zeros_like(W)
+    readonly.flags.writeable = False
+    bad = [
+        ((steps, None), ValueError, "step_sizes and out go together"),
+        ((None, out), ValueError, "step_sizes and out go together"),
+        ((np.full(3, -0.1), out), ValueError, "one step size per model"),
+        ((steps.astype(np.float32), out), TypeError, "step_sizes must be float64"),
+        ((steps, out.astype(np.float32)), TypeError, "W and out must have the same dtype"),
+        ((steps, np.empty((2, 4, 11))), ValueError, "out must have W's shape"),
+        ((steps, np.asfortranarray(out)), TypeError, "out must be C-contiguous"),
+        ((steps, readonly), ValueError, "out must be writable"),
+    ]
+    for (st, o), error, message in bad:
+        with pytest.raises(error, match=message):
+            core.svm_stacked_loss_grad(W, X, y, None, regs, 1.0, 2, st, o)
+        with pytest.raises(error, match=message):
+            core.softmax_stacked_loss_grad(W, X, y, None, regs, 2, st, o)
+
+
 def test_inputs_untouched_and_readonly_accepted():
     W, X, y = problem(4, 9, 30)
     for a in (W, X, y):

@@ -83,26 +83,58 @@ py::tuple softmax_py(const py::array& W, const py::array& X, const py::array& y,
     return loss_impl<float>(W, X, y, idx, want_grad, p, call);
 }
 
-// K models stacked: W (K, C, D) C-contiguous, regs (K,) float64; returns (losses (K,), dW (K, C, D)).
+// K models stacked: W (K, C, D) C-contiguous, regs (K,) float64; returns (losses (K,), dW (K, C, D)),
+// or, given step_sizes (K,) float64 and out (like W), writes W + step_sizes[m] * dW[m] into out and
+// returns (losses, None).
 template <class T, class RuleFor>
 py::tuple stacked_impl(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
-                       const py::array& regs, int n_threads, RuleFor&& rule) {
+                       const py::array& regs, int n_threads, RuleFor&& rule, const py::object& step_sizes,
+                       const py::object& out) {
     const i64 K = W.shape(0), C = W.shape(1), D = W.shape(2);
     Examples<T> ex = examples<T>(X, idx);
     const i64* labels = labels_for(y, C, ex);
     py::array_t<double> losses(K);
-    py::array_t<T> dW({K, C, D});
     const T* w = static_cast<const T*>(W.data());
     const double* r = static_cast<const double*>(regs.data());
     double* l = losses.mutable_data();
+    if (!out.is_none()) {
+        const double* st = static_cast<const double*>(py::cast<py::array>(step_sizes).data());
+        T* o = static_cast<T*>(py::cast<py::array>(out).mutable_data());
+        run_without_gil([&](const StopFn& stop) {
+            stacked_loss_grad(w, K, C, ex, labels, rule, r, l, static_cast<T*>(nullptr), n_threads, stop, st, o);
+        });
+        return py::make_tuple(losses, py::none());
+    }
+    py::array_t<T> dW({K, C, D});
     T* g = dW.mutable_data();
     run_without_gil([&](const StopFn& stop) { stacked_loss_grad(w, K, C, ex, labels, rule, r, l, g, n_threads, stop); });
     return py::make_tuple(losses, dW);
 }
 
+// step_sizes and out: both None, or step_sizes (K,) float64 and out a writable C-contiguous array like W.
+void check_step(const py::array& W, const py::object& step_sizes, const py::object& out) {
+    if (step_sizes.is_none() != out.is_none())
+        throw py::value_error(std::string("step_sizes and out go together: pass both or neither; got ") +
+                              (step_sizes.is_none() ? "out without step_sizes" : "step_sizes without out"));
+    if (step_sizes.is_none()) return;
+    if (!py::isinstance<py::array>(step_sizes) || !py::isinstance<py::array>(out))
+        throw py::type_error("step_sizes and out must be NumPy arrays");
+    const py::array s = py::cast<py::array>(step_sizes), o = py::cast<py::array>(out);
+    float64_array(s, "step_sizes", 1, false);
+    if (s.shape(0) != W.shape(0))
+        throw py::value_error("step_sizes must hold one step size per model: " + std::to_string(W.shape(0)) + "; got " +
+                              std::to_string(s.shape(0)));
+    float_array(o, "out", 3, false);
+    same_dtype(W, "W", o, "out");
+    for (int a = 0; a < 3; ++a)
+        if (o.shape(a) != W.shape(a)) throw py::value_error("out must have W's shape (K, C, D)");
+    if (!o.writeable()) throw py::value_error("out must be writable");
+}
+
 template <class RuleFor>
 py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
-                     const py::array& regs, int n_threads, RuleFor&& rule) {
+                     const py::array& regs, int n_threads, RuleFor&& rule, const py::object& step_sizes,
+                     const py::object& out) {
     const Float kind = float_array(W, "W", 3, false);
     float_array(X, "X", 2, true);
     same_dtype(W, "W", X, "X");
@@ -113,19 +145,21 @@ py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y,
     if (regs.shape(0) != W.shape(0))
         throw py::value_error("regs must hold one reg per model: " + std::to_string(W.shape(0)) + "; got " +
                               std::to_string(regs.shape(0)));
+    check_step(W, step_sizes, out);
     n_threads = thread_count(n_threads);
-    if (kind == Float::f64) return stacked_impl<double>(W, X, y, idx, regs, n_threads, rule);
-    return stacked_impl<float>(W, X, y, idx, regs, n_threads, rule);
+    if (kind == Float::f64) return stacked_impl<double>(W, X, y, idx, regs, n_threads, rule, step_sizes, out);
+    return stacked_impl<float>(W, X, y, idx, regs, n_threads, rule, step_sizes, out);
 }
 
 py::tuple svm_stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
-                         const py::array& regs, double delta, int n_threads) {
-    return stacked_py(W, X, y, idx, regs, n_threads, SvmRule{delta});
+                         const py::array& regs, double delta, int n_threads, const py::object& step_sizes,
+                         const py::object& out) {
+    return stacked_py(W, X, y, idx, regs, n_threads, SvmRule{delta}, step_sizes, out);
 }
 
 py::tuple softmax_stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
-                             const py::array& regs, int n_threads) {
-    return stacked_py(W, X, y, idx, regs, n_threads, SoftmaxRule{});
+                             const py::array& regs, int n_threads, const py::object& step_sizes, const py::object& out) {
+    return stacked_py(W, X, y, idx, regs, n_threads, SoftmaxRule{}, step_sizes, out);
 }
 
 }  // namespace
@@ -143,11 +177,14 @@ void bind_losses(py::module_& m) {
           "Softmax cross-entropy loss (log-sum-exp form, mean + reg * sum(W*W)) and gradient (or None).");
     m.def("svm_stacked_loss_grad", &svm_stacked_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
           py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("regs").noconvert(), py::arg("delta"),
-          py::arg("n_threads"),
-          "K stacked models W (K, C, D), their own regs (K,): (losses (K,), dW (K, C, D)) in one pass over X.");
+          py::arg("n_threads"), py::arg("step_sizes") = py::none(), py::arg("out") = py::none(),
+          "K stacked models W (K, C, D), their own regs (K,): (losses (K,), dW (K, C, D)) in one pass over X; "
+          "with step_sizes (K,) and out: out = W + step_sizes[m] * dW[m], (losses, None).");
     m.def("softmax_stacked_loss_grad", &softmax_stacked_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
           py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("regs").noconvert(), py::arg("n_threads"),
-          "K stacked softmax models W (K, C, D), regs (K,): (losses (K,), dW (K, C, D)) in one pass over X.");
+          py::arg("step_sizes") = py::none(), py::arg("out") = py::none(),
+          "K stacked softmax models W (K, C, D), regs (K,): (losses (K,), dW (K, C, D)) in one pass over X; "
+          "with step_sizes (K,) and out: out = W + step_sizes[m] * dW[m], (losses, None).");
 }
 
 }  // namespace bind

@@ -38,11 +38,26 @@ def softmax_loss_grad(
     n_threads: int,
 ) -> tuple[float, _FloatArray | None]: ...
 def svm_stacked_loss_grad(
-    W: _FloatArray, X: _FloatArray, y: _I64, idx: _I64 | None, regs: _F64, delta: float, n_threads: int
-) -> tuple[_F64, _FloatArray]: ...
+    W: _FloatArray,
+    X: _FloatArray,
+    y: _I64,
+    idx: _I64 | None,
+    regs: _F64,
+    delta: float,
+    n_threads: int,
+    step_sizes: _F64 | None = None,
+    out: _FloatArray | None = None,
+) -> tuple[_F64, _FloatArray | None]: ...
 def softmax_stacked_loss_grad(
-    W: _FloatArray, X: _FloatArray, y: _I64, idx: _I64 | None, regs: _F64, n_threads: int
-) -> tuple[_F64, _FloatArray]: ...
+    W: _FloatArray,
+    X: _FloatArray,
+    y: _I64,
+    idx: _I64 | None,
+    regs: _F64,
+    n_threads: int,
+    step_sizes: _F64 | None = None,
+    out: _FloatArray | None = None,
+) -> tuple[_F64, _FloatArray | None]: ...
 def svm_fd(
     W: _F64, X: _F64, y: _I64, reg: float, delta: float, h: float, n_threads: int
 ) -> tuple[_F64, _F64, _I64]: ...

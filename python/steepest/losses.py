@@ -326,16 +326,28 @@ class LinearLoss:
             W64 = W.astype(np.float64, copy=False)
             return float(self.data_losses(S[None])[0]) + float(penalty(self.reg, np.sum(W64 * W64)))
 
-    def stacked_loss_grad(self, Wst: np.ndarray, regs: np.ndarray, idx: np.ndarray | None) -> tuple:
+    def stacked_loss_grad(
+        self,
+        Wst: np.ndarray,
+        regs: np.ndarray,
+        idx: np.ndarray | None,
+        step_sizes: np.ndarray | None = None,
+        out: np.ndarray | None = None,
+    ) -> tuple:
         """Loss and gradient of K models ``Wst`` (K, C, D) with their own ``regs`` (K,) on the examples
         at positions ``idx`` (None: all), reading those columns once for all K models: the backend's
         stacked kernel (K*C rows through one pass). Returns (losses (K,) float64, grads (K, C, D) in
-        Wst's dtype); overflow is left to the caller.
+        Wst's dtype); overflow is left to the caller. With ``step_sizes`` (K,) and ``out`` (like the
+        C-contiguous Wst): the training step ``out = Wst + step_sizes[m] * grads[m]`` in the same call,
+        bitwise NumPy's ``grads *= step_sizes; Wst + grads``, and (losses, None).
         """
         cols = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
         regs = np.ascontiguousarray(regs, dtype=np.float64)
         Wst = np.ascontiguousarray(Wst)
-        return self._kernel_stacked(self._kernels(), Wst, regs, cols, _backends.get_num_threads())
+        if out is None:
+            return self._kernel_stacked(self._kernels(), Wst, regs, cols, _backends.get_num_threads())
+        step_sizes = np.ascontiguousarray(step_sizes, dtype=np.float64)
+        return self._kernel_stacked(self._kernels(), Wst, regs, cols, _backends.get_num_threads(), step_sizes, out)
 
     def finite_differences(self, W64: np.ndarray, h: float, backend: str | None = None):
         """Exact loss changes ``plus = L(W + e+ E_cd) - L(W)``, ``minus = L(W - e- E_cd) - L(W)`` for
@@ -481,8 +493,8 @@ class SVMLoss(LinearLoss):
     def margin(self) -> float:
         return self.delta
 
-    def _kernel_stacked(self, kernels, Wst, regs, cols, threads):
-        return kernels.svm_stacked_loss_grad(Wst, self.X, self.y, cols, regs, self.delta, threads)
+    def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
+        return kernels.svm_stacked_loss_grad(Wst, self.X, self.y, cols, regs, self.delta, threads, step_sizes, out)
 
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         return kernels.svm_fd(W64, X, y, self.reg, self.delta, h, threads)
@@ -519,8 +531,8 @@ class SoftmaxLoss(LinearLoss):
             W, self.X, self.y, idx, self.reg, want_grad, _backends.get_num_threads()
         )
 
-    def _kernel_stacked(self, kernels, Wst, regs, cols, threads):
-        return kernels.softmax_stacked_loss_grad(Wst, self.X, self.y, cols, regs, threads)
+    def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
+        return kernels.softmax_stacked_loss_grad(Wst, self.X, self.y, cols, regs, threads, step_sizes, out)
 
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         plus, minus = kernels.softmax_fd(W64, X, y, self.reg, h, threads)

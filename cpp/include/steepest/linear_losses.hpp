@@ -196,14 +196,19 @@ double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const R
 
 // K stacked models (W is (K*C, D)): losses[m] and, if dW, dW's block m as loss_grad gives them for
 // model m alone with reg regs[m] (the same operations on the same values, in the same order).
+// With `steps` (K,) and `out` (K*C, D) instead of dW: the gradient step out = W + steps[m] * dW of
+// every model, rounded as NumPy's `dW *= steps; np.add(W, dW, out=out)` in T (a training loop's
+// update without a pass over dW in Python; out may be W itself).
 template <class T, class Rule>
 void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
-                       const double* regs, double* losses, T* dW, int n_threads, const StopFn& stop) {
+                       const double* regs, double* losses, T* dW, int n_threads, const StopFn& stop,
+                       const double* steps = nullptr, T* out = nullptr) {
     const i64 CD = C * ex.D, KCD = K * CD;
     DoubleView<T> Wd(W, KCD);
+    const bool want_grad = dW != nullptr || out != nullptr;
     Scratch<double> G;
-    if (dW != nullptr) G.reset(static_cast<std::size_t>(KCD));
-    const Chunking ch = make_chunking(ex.B, dW != nullptr ? KCD : 0);
+    if (want_grad) G.reset(static_cast<std::size_t>(KCD));
+    const Chunking ch = make_chunking(ex.B, want_grad ? KCD : 0);
     loss_pass(Wd.get(), K * C, ex, y, Stacked<Rule>{rule, K, C}, G.get(), n_threads, stop, ch, NoExtra(), losses);
     const double inv_B = 1.0 / static_cast<double>(ex.B);
     // one block per model, on the pool: K (C, D) gradients are megabytes, written after every grid step
@@ -211,8 +216,17 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
         K, n_threads,
         [&](i64 m) {
             losses[m] = losses[m] / static_cast<double>(ex.B) + l2_penalty(W + m * CD, CD, regs[m]);
-            if (dW == nullptr) return;
             const double two_reg = 2.0 * regs[m];
+            if (out != nullptr) {
+                const double step = steps[m];
+                for (i64 j = m * CD; j < (m + 1) * CD; ++j) {
+                    const T g = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
+                    const T change = static_cast<T>(static_cast<double>(g) * step);  // NumPy: T * float64 -> T
+                    out[j] = W[j] + change;                                            // T + T in T
+                }
+                return;
+            }
+            if (dW == nullptr) return;
             for (i64 j = m * CD; j < (m + 1) * CD; ++j)
                 dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
         },

@@ -160,12 +160,19 @@ class Kernels(Protocol):
         regs: F64Array,
         delta: float,
         n_threads: int,
-    ) -> tuple[F64Array, FloatArray]:
+        step_sizes: F64Array | None = None,
+        out: FloatArray | None = None,
+    ) -> tuple[F64Array, FloatArray | None]:
         """``svm_loss_grad`` of K models at once (the hyper-parameter grid), the examples read once for all.
 
         ``W`` (K, C, D) C-contiguous, ``regs`` float64 (K,), one reg per model. Returns
         ``(losses, dW)``: ``losses`` float64 (K,), ``dW`` (K, C, D) in W's dtype; model m's entries are
         ``svm_loss_grad(W[m], X, y, idx, regs[m], delta, True, n_threads)``'s up to rounding.
+
+        A training step in the same call: given ``step_sizes`` float64 (K,) and ``out`` (K, C, D) in W's
+        dtype, C-contiguous, writable (W itself allowed), returns ``(losses, None)`` and writes
+        ``out = W + step_sizes[m] * dW[m]``, bitwise what ``dW *= step_sizes[:, None, None];
+        np.add(W, dW, out=out)`` gives.
         """
         ...
 
@@ -177,7 +184,9 @@ class Kernels(Protocol):
         idx: I64Array | None,
         regs: F64Array,
         n_threads: int,
-    ) -> tuple[F64Array, FloatArray]:
+        step_sizes: F64Array | None = None,
+        out: FloatArray | None = None,
+    ) -> tuple[F64Array, FloatArray | None]:
         """``softmax_loss_grad`` of K models at once; arguments and results as ``svm_stacked_loss_grad``."""
         ...
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._shared import penalty, steps
+from ._shared import penalty, stepped, steps
 
 BLOCK = 4096  # examples per block
 FD_CHUNK_ELEMENTS = 1 << 22  # bound on the (C, k, B) temporaries of the finite-difference sweep
@@ -142,13 +142,14 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
 
 
 @_quiet
-def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads):
-    return _stacked(W, X, y, idx, regs, lambda S, yb, g: _svm_coefs(S, yb, delta, g), True)
+def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads, step_sizes=None, out=None):
+    result = _stacked(W, X, y, idx, regs, lambda S, yb, g: _svm_coefs(S, yb, delta, g), True)
+    return stepped(result, W, step_sizes, out)
 
 
 @_quiet
-def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads):
-    return _stacked(W, X, y, idx, regs, _softmax_coefs, True)
+def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes=None, out=None):
+    return stepped(_stacked(W, X, y, idx, regs, _softmax_coefs, True), W, step_sizes, out)
 
 
 # --- exact finite differences ------------------------------------------------------------------------

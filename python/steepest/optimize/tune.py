@@ -129,17 +129,15 @@ def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Bat
     by one store of (weights, spare buffer, steps done), so Ctrl-C leaves the last completed step.
     """
     history = np.empty((W0.shape[0], len(batches)))
-    step = (-lrs)[:, None, None]
+    step_sizes = np.ascontiguousarray(-lrs, dtype=np.float64)
     state = (W0.copy(), np.empty_like(W0), 0)
     bar = progress_bar(progress, len(batches), "tune", unit="step")
     try:
         with StopOnCtrlC() as ctrl_c:
             for t, idx in enumerate(batches):
                 W, spare, _ = state
-                losses, grads = loss.stacked_loss_grad(W, regs, idx)
-                with np.errstate(over="ignore", invalid="ignore"):
-                    grads *= step  # in place: the kernel's fresh array, no (K, C, D) temporary
-                    np.add(W, grads, out=spare)
+                # the update in the kernel call: spare = W - lr dW, bitwise NumPy's `dW *= -lr; W + dW`
+                losses, _ = loss.stacked_loss_grad(W, regs, idx, step_sizes, out=spare)
                 history[:, t] = losses
                 state = (spare, W, t + 1)  # the commit
                 bar.update()

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._shared import steps
+from .._shared import stepped, steps
 from .calls import LAUNCH_WORK, entry
 from .fd import FD_BLOCK, fd_outputs, softmax_fd_blocks, svm_fd_blocks
 from .tiles import (
@@ -400,14 +400,14 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
     return _loss_grad(_SOFTMAX, W, X, y, idx, reg, 1.0, want_grad, n_threads)
 
 
-def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads):
+def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads, step_sizes=None, out=None):
     """K stacked models, the examples read once for all (see ``_loss_grad_kernel``)."""
-    return _stacked_loss_grad(_SVM, W, X, y, idx, regs, delta, n_threads)
+    return stepped(_stacked_loss_grad(_SVM, W, X, y, idx, regs, delta, n_threads), W, step_sizes, out)
 
 
-def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads):
+def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes=None, out=None):
     """K stacked softmax models, the examples read once for all."""
-    return _stacked_loss_grad(_SOFTMAX, W, X, y, idx, regs, 1.0, n_threads)
+    return stepped(_stacked_loss_grad(_SOFTMAX, W, X, y, idx, regs, 1.0, n_threads), W, step_sizes, out)
 
 
 def _reg_change(W, reg, e):
