@@ -29,7 +29,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._shared import stepped, steps
+from .._shared import steps
 from .calls import LAUNCH_WORK, entry
 from .fd import FD_BLOCK, fd_outputs, softmax_fd_blocks, svm_fd_blocks
 from .tiles import (
@@ -341,9 +341,39 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     return loss, dW.astype(W.dtype, copy=False)
 
 
-def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads):
+@entry
+@njit(cache=True, nogil=True, parallel=True)
+def _finish_models(lo, hi, W, W64, regs, data, G, B, dW, step_sizes, out, losses):
+    """Models ``lo <= m < hi`` of a stacked pass, from their data-loss sums ``data`` and gradient sums ``G``
+    (K C, D) over B examples (B = 1: already means): ``losses[m]``, and ``dW[m]`` or, when ``out`` has
+    rows, the training step ``out[m] = W[m] + step_sizes[m] * dW[m]``. The operations of ``_loss_grad``
+    on one model (``data / B``, ``G * (1 / B) + 2 reg W`` rounded to W's dtype) and, for the step, of
+    NumPy's ``dW *= step_sizes; np.add(W, dW, out=out)``, so every result is bitwise theirs."""
+    K, C, D = W.shape
+    inv_B = 1.0 / B
+    stepping = out.shape[0] > 0
+    for m in prange(lo, hi):
+        reg = regs[m]
+        penalty = reg * _sumsq(W64[m * C : (m + 1) * C]) if reg != 0.0 else 0.0
+        losses[m] = data[m] / B + penalty
+        two_reg = 2.0 * reg
+        row = np.empty(D, W.dtype)  # dW's row in W's dtype, as NumPy would store it
+        for c in range(C):
+            r = m * C + c
+            for d in range(D):
+                row[d] = G[r, d] * inv_B + two_reg * W64[r, d]
+            if stepping:
+                for d in range(D):
+                    row[d] = row[d] * step_sizes[m]
+                    out[m, c, d] = W[m, c, d] + row[d]
+            else:
+                dW[m, c, :] = row
+
+
+def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads, step_sizes=None, out=None):
     """K models (W (K, C, D)) in one pass over the examples; model m's loss and gradient are bitwise
-    ``_loss_grad`` of W[m] with regs[m]."""
+    ``_loss_grad`` of W[m] with regs[m]. With ``step_sizes`` and ``out``: (losses, None), the training
+    step written into out (the contract's ``svm_stacked_loss_grad``)."""
     K, C, D = W.shape
     W64 = np.ascontiguousarray(W, dtype=np.float64).reshape(K * C, D)
     B = y.shape[0] if idx is None else idx.shape[0]
@@ -353,18 +383,19 @@ def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads):
         G = np.empty((K * C, D))
         args = (W64, C, Xc, Xr, c_order, idx is None, y, _ids(X, idx), kind, float(delta), _block_size(B), data, G)
         _run(_models_kernel, n_threads, K, 2 * B * C * D, *args)
-        data /= B
-        G *= 1.0 / B
+        scale = float(B)
     else:
         data, G = _data_pass(kind, W64, K, X, y, idx, delta, True, n_threads)
+        scale = 1.0  # already means
     losses = np.empty(K)
-    dW = np.empty(W.shape, W.dtype)
-    for m in range(K):
-        reg = float(regs[m])
-        Wm = W64[m * C : (m + 1) * C]
-        losses[m] = float(data[m]) + (reg * _sumsq(Wm) if reg else 0.0)
-        dW[m] = G[m * C : (m + 1) * C] + (2.0 * reg) * Wm
-    return losses, dW
+    stepping = out is not None
+    dW = np.empty((0, C, D) if stepping else W.shape, W.dtype)
+    out_rows = out if stepping else np.empty((0, C, D), W.dtype)
+    step_sizes = step_sizes if stepping else np.empty(0)
+    regs = np.ascontiguousarray(regs, dtype=np.float64)
+    # a pass over 3-4 arrays of the models' size: memory-bound, worth about 16 multiply-adds an entry
+    _run(_finish_models, n_threads, K, 16 * C * D, W, W64, regs, data, G, scale, dW, step_sizes, out_rows, losses)
+    return losses, (None if stepping else dW)
 
 
 def scores(W, X, idx, n_threads):
@@ -402,12 +433,12 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
 
 def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads, step_sizes=None, out=None):
     """K stacked models, the examples read once for all (see ``_loss_grad_kernel``)."""
-    return stepped(_stacked_loss_grad(_SVM, W, X, y, idx, regs, delta, n_threads), W, step_sizes, out)
+    return _stacked_loss_grad(_SVM, W, X, y, idx, regs, delta, n_threads, step_sizes, out)
 
 
 def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes=None, out=None):
     """K stacked softmax models, the examples read once for all."""
-    return stepped(_stacked_loss_grad(_SOFTMAX, W, X, y, idx, regs, 1.0, n_threads), W, step_sizes, out)
+    return _stacked_loss_grad(_SOFTMAX, W, X, y, idx, regs, 1.0, n_threads, step_sizes, out)
 
 
 def _reg_change(W, reg, e):
