@@ -8,26 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["steps", "penalty", "stepped"]
+__all__ = ["steps", "penalty"]
 
 
 def steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
     """The steps the notes' finite-difference loop really takes for every weight ``w`` of ``W``:
     ``e_plus = (w + h) - w`` and ``e_minus = w - (w - h)``, in float64 (see ``contract.Kernels.svm_fd``)."""
     return (W + h) - W, W - (W - h)
-
-
-def stepped(result: tuple, W: np.ndarray, step_sizes: np.ndarray | None, out: np.ndarray | None) -> tuple:
-    """A stacked kernel's ``(losses, dW)``, or, given ``step_sizes`` and ``out``, ``(losses, None)`` with the
-    gradient step ``out = W + step_sizes[m] * dW[m]`` written, rounded as ``dW *= step_sizes; np.add(W, dW,
-    out=out)`` in W's dtype (out may be W)."""
-    if out is None:
-        return result
-    losses, dW = result
-    with np.errstate(over="ignore", invalid="ignore"):
-        dW *= step_sizes[:, None, None]
-        np.add(W, dW, out=out)
-    return losses, None
 
 
 def penalty(reg, squares):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._shared import penalty, stepped, steps
+from ._shared import penalty, steps
 
 BLOCK = 4096  # examples per block
 FD_CHUNK_ELEMENTS = 1 << 22  # bound on the (C, k, B) temporaries of the finite-difference sweep
@@ -141,15 +141,28 @@ def softmax_loss_grad(W, X, y, idx, reg, want_grad, n_threads):
     return _single(W, X, y, idx, reg, _softmax_coefs, want_grad)
 
 
+def _stepped(result: tuple, W: np.ndarray, step_sizes: np.ndarray | None, out: np.ndarray | None) -> tuple:
+    """A stacked kernel's ``(losses, dW)``, or, given ``step_sizes`` and ``out``, ``(losses, None)`` with the
+    gradient step ``out = W + step_sizes[m] * dW[m]`` written, rounded as ``dW *= step_sizes; np.add(W, dW,
+    out=out)`` in W's dtype (out may be W)."""
+    if out is None:
+        return result
+    losses, dW = result
+    with np.errstate(over="ignore", invalid="ignore"):
+        dW *= step_sizes[:, None, None]
+        np.add(W, dW, out=out)
+    return losses, None
+
+
 @_quiet
 def svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads, step_sizes=None, out=None):
     result = _stacked(W, X, y, idx, regs, lambda S, yb, g: _svm_coefs(S, yb, delta, g), True)
-    return stepped(result, W, step_sizes, out)
+    return _stepped(result, W, step_sizes, out)
 
 
 @_quiet
 def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes=None, out=None):
-    return stepped(_stacked(W, X, y, idx, regs, _softmax_coefs, True), W, step_sizes, out)
+    return _stepped(_stacked(W, X, y, idx, regs, _softmax_coefs, True), W, step_sizes, out)
 
 
 # --- exact finite differences ------------------------------------------------------------------------
