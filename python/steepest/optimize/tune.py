@@ -129,7 +129,7 @@ def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Bat
     by one store of (weights, spare buffer, steps done), so Ctrl-C leaves the last completed step.
     """
     history = np.empty((W0.shape[0], len(batches)))
-    step_sizes = np.ascontiguousarray(-lrs, dtype=np.float64)
+    step_sizes = -lrs
     state = (W0.copy(), np.empty_like(W0), 0)
     bar = progress_bar(progress, len(batches), "tune", unit="step")
     try:

@@ -392,7 +392,6 @@ def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads, step_sizes=No
     dW = np.empty((0, C, D) if stepping else W.shape, W.dtype)
     out_rows = out if stepping else np.empty((0, C, D), W.dtype)
     step_sizes = step_sizes if stepping else np.empty(0)
-    regs = np.ascontiguousarray(regs, dtype=np.float64)
     # a pass over 3-4 arrays of the models' size: memory-bound, worth about 16 multiply-adds an entry
     _run(_finish_models, n_threads, K, 16 * C * D, W, W64, regs, data, G, scale, dW, step_sizes, out_rows, losses)
     return losses, (None if stepping else dW)
