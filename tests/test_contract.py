@@ -227,17 +227,60 @@ def test_stacked_losses_and_gradients_equal_naive_per_model(backend, dtype, shap
                     check_loss(float(losses[m]), dW[m], (ref_loss, ref_dW), W[m], LOSS_TOL[dt], GRAD_TOL[dt])
 
 
+def many_models(W0, K):
+    """K distinct models from one: scaled, sign-flipped and class-permuted copies, each with its own reg."""
+    rng = np.random.default_rng(K)
+    W = np.stack([rng.uniform(-2, 2) * W0[rng.permutation(W0.shape[0])] for _ in range(K)])
+    return np.ascontiguousarray(W), rng.uniform(0.0, 2.0, K)
+
+
+# Enough models for at least 4 panels of rows at every SIMD width: the cpp core's panel pass.
+PANEL_SHAPES = [(3, 7, 2), (7, 33, 83), (10, 300, 1037), (5, 131, 140)]
+
+
+def panel_models(shape):
+    return -(-100 // shape[0])  # K * C >= 100 rows
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shape", PANEL_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_many_stacked_models_equal_naive_per_model(backend, dtype, shape):
+    """Ten models and more (the hyper-parameter grid's size), every one against its naive loss alone:
+    features and examples in blocks with ragged ends, repeated examples, both memory orders."""
+    k = kernels(backend)
+    dt = np.dtype(dtype)
+    W0, X0, y = loss_problem(shape, dt)
+    W, regs = many_models(W0, panel_models(shape))
+    for order in ("C", "F"):
+        X = as_order(X0, order)
+        for kind in IDX_KINDS:
+            idx = example_positions(shape[2], kind)
+            for name, (losses, dW), naive_loss in (
+                ("svm", k.svm_stacked_loss_grad(W, X, y, idx, regs, 1.0, 2), naive.svm_loss_grad),
+                ("softmax", k.softmax_stacked_loss_grad(W, X, y, idx, regs, 2), naive.softmax_loss_grad),
+            ):
+                assert dW.dtype == dt and dW.shape == W.shape, (name, order, kind)
+                for m in range(len(W)):
+                    args = (W[m], X0, y, idx, regs[m]) + ((1.0,) if name == "svm" else ())
+                    check_loss(float(losses[m]), dW[m], naive_loss(*args), W[m], LOSS_TOL[dt], GRAD_TOL[dt])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("models", [3, "many"])
 @pytest.mark.parametrize("shape", [(3, 7, 2), (7, 33, 83), (10, 300, 1037)], ids=lambda s: "x".join(map(str, s)))
-def test_stacked_training_step_is_numpys_update(backend, dtype, shape):
+def test_stacked_training_step_is_numpys_update(backend, dtype, shape, models):
     """``step_sizes``/``out``: the step written in the kernel call is bitwise ``dW *= step_sizes;
     np.add(W, dW, out=out)`` on the gradient of the same backend, also into W itself; losses unchanged."""
     k = kernels(backend)
     dt = np.dtype(dtype)
     W0, X0, y = loss_problem(shape, dt)
-    W = np.ascontiguousarray(np.stack([W0, -0.5 * W0, 2.0 * W0[::-1]]))
-    regs = np.array([0.0, 0.3, 1.7])
-    step_sizes = -np.array([1e-3, 0.7, 3.0])
+    if models == 3:
+        W = np.ascontiguousarray(np.stack([W0, -0.5 * W0, 2.0 * W0[::-1]]))
+        regs = np.array([0.0, 0.3, 1.7])
+        step_sizes = -np.array([1e-3, 0.7, 3.0])
+    else:
+        W, regs = many_models(W0, panel_models(shape))
+        step_sizes = -np.geomspace(1e-3, 3.0, len(W))
     for order in ("C", "F"):
         X = as_order(X0, order)
         idx = example_positions(shape[2], "random")

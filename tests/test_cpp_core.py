@@ -127,6 +127,16 @@ def test_bitwise_thread_counts(dtype, order):
         lambda n: core.softmax_loss_grad(W, X, y, None, 0.1, True, n),
         lambda n: core.softmax_loss_grad(W, X, y, idx, 0.1, True, n),
     ]
+    # 12 stacked models: a mini-batch takes the panel pass, all N examples the tiles
+    WK = np.ascontiguousarray(np.stack([(1.0 + 0.1 * m) * W for m in range(12)]))
+    regs = np.linspace(0.0, 1.0, 12)
+    steps = -np.geomspace(1e-3, 1.0, 12)
+    calls += [
+        lambda n: core.svm_stacked_loss_grad(WK, X, y, idx, regs, 1.0, n),
+        lambda n: core.softmax_stacked_loss_grad(WK, X, y, idx, regs, n),
+        lambda n: core.svm_stacked_loss_grad(WK, X, y, None, regs, 1.0, n),
+        lambda n: (core.svm_stacked_loss_grad(WK, X, y, idx, regs, 1.0, n, steps, out := np.empty_like(WK))[0], out),
+    ]
     if dtype == np.float64:
         calls += [
             lambda n: core.svm_fd(W, X, y, 0.1, 1.0, 0.05, n),

@@ -29,6 +29,11 @@ struct TileKernels {
     void (*gather_rows)(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf, i64 ldb);
     // out[k] = max_d |cols[k][d]|
     void (*absmax)(const T* const* cols, int nk, i64 D, double* out);
+    // The panel product's operands (panel_kernels.hpp), as double:
+    // dst[p * width + i] = cols[i][offset + p] for i < ncols, p < n, zero for ncols <= i < width
+    void (*pack_transposed)(const T* const* cols, int ncols, i64 offset, i64 n, double* dst, i64 width);
+    // dst[p * width + j] = cols[p][offset + j] for j < nd, p < n, zero for nd <= j < width
+    void (*pack_rows)(const T* const* cols, i64 n, i64 offset, i64 nd, double* dst, i64 width);
 };
 
 struct GridKernels {
@@ -50,12 +55,20 @@ struct MomentKernels {
     void (*moments)(double* G, int K, i64 C, i64 D, const double* coef, const double* const* cols, int nk);
 };
 
+// The packed-panel product (panel_kernels.hpp): C[i * ldc + j] (+)= sum_{p < np} A[p * rows + i] *
+// B[p * width + j] for i < rows, j < width, each output one multiply-add chain in p order.
+struct PanelKernels {
+    int rows, width;
+    void (*product)(const double* A, const double* B, i64 np, double* C, i64 ldc, bool accumulate);
+};
+
 struct KernelSet {
     const char* name;
     TileKernels<float> f32;
     TileKernels<double> f64;
     MomentKernels moments;
     GridKernels grid;
+    PanelKernels panel;
     // Runs `iters` rounds of register-only multiply-adds; returns how many were done (the
     // compute floor of `steepest bench`). *sink depends on all of them.
     double (*multiply_add_probe)(i64 iters, double* sink);

@@ -15,6 +15,7 @@
 #include "steepest/blocking.hpp"
 #include "steepest/kernel_table.hpp"
 #include "steepest/scratch.hpp"
+#include "steepest/stacked_panels.hpp"
 
 namespace steepest {
 
@@ -178,6 +179,18 @@ double l2_penalty(const T* W, i64 n, double reg) {
     return reg * s;
 }
 
+// The gradient entry of loss_grad: G / B + 2 reg W, rounded to T.
+template <class T>
+inline T gradient_entry(double g, double inv_B, double two_reg, T w) {
+    return static_cast<T>(g * inv_B + two_reg * static_cast<double>(w));
+}
+// The training step's entry W + step * dW, rounded as NumPy's `dW *= step; np.add(W, dW, out=out)`.
+template <class T>
+inline T stepped_entry(T dw, double step, T w) {
+    const T change = static_cast<T>(static_cast<double>(dw) * step);  // NumPy: T * float64 -> T
+    return w + change;                                                 // T + T in T
+}
+
 // loss = data loss / B + reg sum W^2; if dW: dW = G / B + 2 reg W (in T).
 template <class T, class Rule>
 double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double reg, T* dW,
@@ -190,15 +203,16 @@ double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const R
     const double data = loss_pass(Wd.get(), C, ex, y, rule, G.get(), n_threads, stop, ch, NoExtra());
     const double B = static_cast<double>(ex.B), inv_B = 1.0 / B, two_reg = 2.0 * reg;
     if (dW != nullptr)  // a multiply, not a divide per weight: this runs after every mini-batch step
-        for (i64 j = 0; j < CD; ++j) dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
+        for (i64 j = 0; j < CD; ++j) dW[j] = gradient_entry(G[j], inv_B, two_reg, W[j]);
     return data / B + l2_penalty(W, CD, reg);
 }
 
-// K stacked models (W is (K*C, D)): losses[m] and, if dW, dW's block m as loss_grad gives them for
-// model m alone with reg regs[m] (the same operations on the same values, in the same order).
-// With `steps` (K,) and `out` (K*C, D) instead of dW: the gradient step out = W + steps[m] * dW of
-// every model, rounded as NumPy's `dW *= steps; np.add(W, dW, out=out)` in T (a training loop's
-// update without a pass over dW in Python; out may be W itself).
+// K stacked models (W is (K*C, D)): losses[m] and, if dW, dW's block m: the loss and gradient of
+// model m alone with reg regs[m], to rounding (mini-batches of many models take the panel pass,
+// stacked_panels.hpp, whose sums run in another order than loss_grad's tiles). With `steps` (K,) and `out` (K*C, D) instead of dW: the
+// gradient step out = W + steps[m] * dW of every model, rounded as NumPy's `dW *= steps;
+// np.add(W, dW, out=out)` in T (a training loop's update without a pass over dW in Python; out may
+// be W itself).
 template <class T, class Rule>
 void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
                        const double* regs, double* losses, T* dW, int n_threads, const StopFn& stop,
@@ -206,31 +220,30 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
     const i64 CD = C * ex.D, KCD = K * CD;
     DoubleView<T> Wd(W, KCD);
     const bool want_grad = dW != nullptr || out != nullptr;
-    Scratch<double> G;
-    if (want_grad) G.reset(static_cast<std::size_t>(KCD));
-    const Chunking ch = make_chunking(ex.B, want_grad ? KCD : 0);
-    loss_pass(Wd.get(), K * C, ex, y, Stacked<Rule>{rule, K, C}, G.get(), n_threads, stop, ch, NoExtra(), losses);
     const double inv_B = 1.0 / static_cast<double>(ex.B);
-    // one block per model, on the pool: K (C, D) gradients are megabytes, written after every grid step
-    run_blocks(
-        K, n_threads,
-        [&](i64 m) {
-            losses[m] = losses[m] / static_cast<double>(ex.B) + l2_penalty(W + m * CD, CD, regs[m]);
-            const double two_reg = 2.0 * regs[m];
-            if (out != nullptr) {
-                const double step = steps[m];
-                for (i64 j = m * CD; j < (m + 1) * CD; ++j) {
-                    const T g = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
-                    const T change = static_cast<T>(static_cast<double>(g) * step);  // NumPy: T * float64 -> T
-                    out[j] = W[j] + change;                                            // T + T in T
-                }
-                return;
-            }
-            if (dW == nullptr) return;
-            for (i64 j = m * CD; j < (m + 1) * CD; ++j)
-                dW[j] = static_cast<T>(G[j] * inv_B + two_reg * static_cast<double>(W[j]));
-        },
-        stop);
+    // Row r's entries d0 .. d0 + n from the data gradient's sums g (the penalty's W is read first).
+    auto finish = [&](i64 r, i64 d0, i64 n, const double* g) {
+        const i64 m = r / C, j0 = r * ex.D + d0;
+        const double two_reg = 2.0 * regs[m];
+        if (out != nullptr)
+            for (i64 t = 0; t < n; ++t)
+                out[j0 + t] = stepped_entry(gradient_entry(g[t], inv_B, two_reg, W[j0 + t]), steps[m], W[j0 + t]);
+        else if (dW != nullptr)
+            for (i64 t = 0; t < n; ++t) dW[j0 + t] = gradient_entry(g[t], inv_B, two_reg, W[j0 + t]);
+    };
+    // one block per model, on the pool: K penalties over megabytes of W, before `out` may overwrite it
+    std::vector<double> penalty(static_cast<std::size_t>(K));
+    run_blocks(K, n_threads, [&](i64 m) { penalty[m] = l2_penalty(W + m * CD, CD, regs[m]); }, stop);
+    if (use_panel_pass(K * C, ex.B)) {
+        stacked_panel_pass(Wd.get(), K, C, ex, y, rule, want_grad, finish, losses, n_threads, stop);
+    } else {  // few rows or a long pass: the tiles, with per-chunk partial gradients
+        Scratch<double> G;
+        if (want_grad) G.reset(static_cast<std::size_t>(KCD));
+        const Chunking ch = make_chunking(ex.B, want_grad ? KCD : 0);
+        loss_pass(Wd.get(), K * C, ex, y, Stacked<Rule>{rule, K, C}, G.get(), n_threads, stop, ch, NoExtra(), losses);
+        if (want_grad) run_blocks(K * C, n_threads, [&](i64 r) { finish(r, 0, ex.D, G.get() + r * ex.D); }, stop);
+    }
+    for (i64 m = 0; m < K; ++m) losses[m] = losses[m] / static_cast<double>(ex.B) + penalty[m];
 }
 
 template <class T>

@@ -1,0 +1,170 @@
+// The stacked models' mini-batch pass as two packed matrix products (the hyper-parameter grid's
+// step: R = K * C rows of W, B examples, D features; notes/KERNELS.md).
+//
+//   scores  S (B, R) = X_B^T W^T   contraction over features, threads split the examples
+//   rules   coef (R, B) and every model's per-example loss
+//   update  G (R, D) = coef X_B^T  contraction over examples, threads split the features
+//
+// Both products run through the packed-panel kernel (panel_kernels.hpp) on operands packed into
+// contiguous, aligned panels, so every load is a whole vector or a broadcast from L1, never a line
+// split, and W^T, S and coef are reused from cache the way a GEMM reuses its panels. Each score and
+// each gradient entry is one multiply-add chain (over features in order, over examples in order),
+// so nothing depends on the thread count or on how the work is cut. G is never stored whole: each
+// row segment goes to the caller's `finish` as soon as its sums are complete (the training step).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "steepest/blocking.hpp"
+#include "steepest/kernel_table.hpp"
+#include "steepest/scratch.hpp"
+
+namespace steepest {
+
+// Mini-batches up to this size take the panel pass (S and coef are B x R doubles each).
+constexpr i64 kPanelMaxExamples = 4096;
+// ... when there are rows for at least this many panels: with fewer, the padding of the rows to whole
+// panels and the packing cost more than the tiles' partial gradients (25 models of 10 classes, B = 200:
+// 8.0 -> 6.4 ms; 10 models: 3.4 -> 3.0 ms; 5 models: 1.7 -> 2.0 ms, so those keep the tiles).
+constexpr i64 kPanelMinPanels = 4;
+
+// ... and while S and coef stay within 128 MB each (thousands of models take the tiles).
+constexpr i64 kPanelMaxValues = i64(1) << 24;
+
+inline bool use_panel_pass(i64 rows, i64 examples) {
+    return examples <= kPanelMaxExamples && rows >= kPanelMinPanels * active_kernels().panel.width &&
+           rows * examples <= kPanelMaxValues;
+}
+// Contraction block: features per block of the scores, examples per block of the update. A block of
+// W^T (kPanelDepth x width) and of X stay in L1 while every output block that needs them is formed.
+constexpr i64 kPanelDepth = 128;
+
+// Pointers to the B examples' columns of D contiguous values: in place for F-order X; C-order X is
+// gathered once into a contiguous buffer (every panel is then packed from columns).
+template <class T>
+class BatchColumns {
+  public:
+    explicit BatchColumns(const Examples<T>& ex) : ptr_(static_cast<std::size_t>(ex.B)) {
+        if (ex.fortran) {
+            for (i64 k = 0; k < ex.B; ++k) ptr_[k] = ex.X + ex.at(k) * ex.D;
+            return;
+        }
+        const i64 ld = (ex.D + 7) / 8 * 8;
+        buf_.reset(static_cast<std::size_t>(ex.B * ld));
+        i64 idx[kTile];
+        for (i64 k0 = 0; k0 < ex.B; k0 += kTile) {
+            const int nk = static_cast<int>(std::min<i64>(kTile, ex.B - k0));
+            for (int k = 0; k < nk; ++k) idx[k] = ex.at(k0 + k);
+            kernels<T>().gather_rows(ex.X, ex.N, ex.D, idx, nk, buf_.get() + k0 * ld, ld);
+        }
+        for (i64 k = 0; k < ex.B; ++k) ptr_[k] = buf_.get() + k * ld;
+    }
+    const T* const* get() const { return ptr_.data(); }
+
+  private:
+    std::vector<const T*> ptr_;
+    Scratch<T> buf_;
+};
+
+// losses[m] = sum_i L_i of model m (examples in order). If want_grad: G = sum_i coef_i x_i^T, handed
+// over as finish(r, d0, n, g) with g[t] = G[r, d0 + t] for t < n, every (r, d) exactly once.
+// Wd is (K * C, D): K models of C rows, each scored and differentiated with `rule`.
+template <class T, class Rule, class Finish>
+void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
+                        bool want_grad, Finish&& finish, double* losses, int n_threads, const StopFn& stop) {
+    const PanelKernels& pk = active_kernels().panel;
+    const i64 MI = pk.rows, PW = pk.width, D = ex.D, B = ex.B, R = K * C;
+    const i64 Rp = (R + std::lcm(MI, PW) - 1) / std::lcm(MI, PW) * std::lcm(MI, PW);  // rows, padded
+    const i64 groups = (B + MI - 1) / MI, Bp = groups * MI;                            // examples, padded
+    const i64 nthreads = std::max<i64>(1, n_threads);
+
+    // W^T in panels of PW rows: WT[(rb * D + d) * PW + j] = W[rb * PW + j, d] (zero past row R).
+    Scratch<double> WT(static_cast<std::size_t>(Rp * D));
+    std::vector<const double*> rows(static_cast<std::size_t>(R));
+    for (i64 r = 0; r < R; ++r) rows[r] = Wd + r * D;
+    run_blocks(
+        Rp / PW, n_threads,
+        [&](i64 rb) {
+            const int nrows = static_cast<int>(std::max<i64>(0, std::min(PW, R - rb * PW)));
+            kernels<double>().pack_transposed(rows.data() + rb * PW, nrows, 0, D, WT.get() + rb * D * PW, PW);
+        },
+        stop);
+    const BatchColumns<T> batch(ex);
+    const TileKernels<T>& kern = kernels<T>();
+
+    // Scores and rules, the examples split between the workers. S[k * Rp + r]; coef in panels of MI
+    // rows for the update: coef[((r / MI) * B + k) * MI + r % MI].
+    Scratch<double> S(static_cast<std::size_t>(Bp * Rp)), coef(static_cast<std::size_t>(Rp * B));
+    std::vector<double> example_loss(static_cast<std::size_t>(B * K));
+    const i64 score_tasks = std::min(groups, nthreads);
+    run_blocks(
+        score_tasks, n_threads,
+        [&](i64 task) {
+            const i64 g0 = task * groups / score_tasks, g1 = (task + 1) * groups / score_tasks;
+            Scratch<double> A(static_cast<std::size_t>((g1 - g0) * kPanelDepth * MI));
+            for (i64 d0 = 0; d0 < D; d0 += kPanelDepth) {
+                if (block_cancelled()) return;
+                const i64 np = std::min(kPanelDepth, D - d0);
+                for (i64 g = g0; g < g1; ++g)  // A[p][i] = X[d0 + p, example g * MI + i]
+                    kern.pack_transposed(batch.get() + g * MI, static_cast<int>(std::min(MI, B - g * MI)), d0, np,
+                                         A.get() + (g - g0) * np * MI, MI);
+                for (i64 rb = 0; rb < Rp / PW; ++rb)
+                    for (i64 g = g0; g < g1; ++g)
+                        pk.product(A.get() + (g - g0) * np * MI, WT.get() + (rb * D + d0) * PW, np,
+                                   S.get() + g * MI * Rp + rb * PW, Rp, d0 > 0);
+            }
+            std::vector<double> s(static_cast<std::size_t>(C * kTile)), c(s.size());  // the rules' layout, k = 0
+            for (i64 k = g0 * MI; k < std::min(g1 * MI, B); ++k) {
+                const i64 yk = y[ex.at(k)];
+                for (i64 m = 0; m < K; ++m) {
+                    for (i64 j = 0; j < C; ++j) s[j * kTile] = S.get()[k * Rp + m * C + j];
+                    example_loss[k * K + m] = rule(s.data(), C, 0, yk, c.data());
+                    for (i64 j = 0; j < C; ++j) {
+                        const i64 r = m * C + j;
+                        coef.get()[((r / MI) * B + k) * MI + r % MI] = c[j * kTile];
+                    }
+                }
+                for (i64 r = R; r < Rp; ++r) coef.get()[((r / MI) * B + k) * MI + r % MI] = 0.0;
+            }
+        },
+        stop);
+    for (i64 m = 0; m < K; ++m) {  // example order: the same sums for any thread count
+        double total = 0.0;
+        for (i64 k = 0; k < B; ++k) total += example_loss[k * K + m];
+        losses[m] = total;
+    }
+    if (!want_grad) return;
+
+    // G = coef X_B^T, PW features at a time, runs of feature blocks split between the workers. A run's
+    // G is kept (in L2) and handed over row by row at its end: finish then streams long runs of W and
+    // of the output instead of PW values of every row per block.
+    const i64 feature_blocks = (D + PW - 1) / PW;
+    const i64 update_tasks = std::min(feature_blocks, std::max(4 * nthreads, (feature_blocks + 15) / 16));
+    run_blocks(
+        update_tasks, n_threads,
+        [&](i64 task) {
+            const i64 fb0 = task * feature_blocks / update_tasks, fb1 = (task + 1) * feature_blocks / update_tasks;
+            const i64 ldg = (fb1 - fb0) * PW, first = fb0 * PW;
+            Scratch<double> Xs(static_cast<std::size_t>(kPanelDepth * PW)), G(static_cast<std::size_t>(Rp * ldg));
+            for (i64 fb = fb0; fb < fb1; ++fb) {
+                if (block_cancelled()) return;
+                const i64 d0 = fb * PW, nd = std::min(PW, D - d0);
+                for (i64 k0 = 0; k0 < B; k0 += kPanelDepth) {
+                    const i64 nk = std::min(kPanelDepth, B - k0);
+                    // Xs[p][j] = X[d0 + j, example k0 + p]
+                    kern.pack_rows(batch.get() + k0, nk, d0, nd, Xs.get(), PW);
+                    for (i64 rb = 0; rb < Rp / MI; ++rb)
+                        pk.product(coef.get() + (rb * B + k0) * MI, Xs.get(), nk, G.get() + rb * MI * ldg + (d0 - first),
+                                   ldg, k0 > 0);
+                }
+            }
+            const i64 n = std::min(fb1 * PW, D) - first;
+            for (i64 r = 0; r < R; ++r) finish(r, first, n, G.get() + r * ldg);
+        },
+        stop);
+}
+
+}  // namespace steepest
