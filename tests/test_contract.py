@@ -221,6 +221,8 @@ def test_stacked_losses_and_gradients_equal_naive_per_model(backend, dtype, shap
             ):
                 assert losses.dtype == np.float64 and losses.shape == (3,), (name, order, kind)
                 assert dW.dtype == dt and dW.shape == W.shape and dW.flags.c_contiguous, (name, order, kind)
+                alone = getattr(k, f"{name}_stacked_losses")(W, X, y, idx, regs, *((1.0,) if name == "svm" else ()), 2)
+                np.testing.assert_allclose(alone, losses, rtol=LOSS_TOL[dt], atol=0)
                 for m in range(3):
                     args = (W[m], X0, y, idx, regs[m]) + ((1.0,) if name == "svm" else ())
                     ref_loss, ref_dW = naive_loss(*args)
@@ -255,14 +257,27 @@ def test_many_stacked_models_equal_naive_per_model(backend, dtype, shape):
         X = as_order(X0, order)
         for kind in IDX_KINDS:
             idx = example_positions(shape[2], kind)
-            for name, (losses, dW), naive_loss in (
-                ("svm", k.svm_stacked_loss_grad(W, X, y, idx, regs, 1.0, 2), naive.svm_loss_grad),
-                ("softmax", k.softmax_stacked_loss_grad(W, X, y, idx, regs, 2), naive.softmax_loss_grad),
+            for name, (losses, dW), alone, naive_loss in (
+                (
+                    "svm",
+                    k.svm_stacked_loss_grad(W, X, y, idx, regs, 1.0, 2),
+                    k.svm_stacked_losses(W, X, y, idx, regs, 1.0, 2),
+                    naive.svm_loss_grad,
+                ),
+                (
+                    "softmax",
+                    k.softmax_stacked_loss_grad(W, X, y, idx, regs, 2),
+                    k.softmax_stacked_losses(W, X, y, idx, regs, 2),
+                    naive.softmax_loss_grad,
+                ),
             ):
                 assert dW.dtype == dt and dW.shape == W.shape, (name, order, kind)
+                assert alone.dtype == np.float64 and alone.shape == (len(W),), (name, order, kind)
                 for m in range(len(W)):
                     args = (W[m], X0, y, idx, regs[m]) + ((1.0,) if name == "svm" else ())
-                    check_loss(float(losses[m]), dW[m], naive_loss(*args), W[m], LOSS_TOL[dt], GRAD_TOL[dt])
+                    ref = naive_loss(*args)
+                    check_loss(float(losses[m]), dW[m], ref, W[m], LOSS_TOL[dt], GRAD_TOL[dt])
+                    assert abs(float(alone[m]) - ref[0]) <= LOSS_TOL[dt] * abs(ref[0]), (name, m, alone[m], ref[0])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])

@@ -131,11 +131,14 @@ def test_bitwise_thread_counts(dtype, order):
     WK = np.ascontiguousarray(np.stack([(1.0 + 0.1 * m) * W for m in range(12)]))
     regs = np.linspace(0.0, 1.0, 12)
     steps = -np.geomspace(1e-3, 1.0, 12)
+    long_idx = np.random.default_rng(3).integers(0, N, 8192 + 3001).astype(np.int64)
     calls += [
         lambda n: core.svm_stacked_loss_grad(WK, X, y, idx, regs, 1.0, n),
         lambda n: core.softmax_stacked_loss_grad(WK, X, y, idx, regs, n),
         lambda n: core.svm_stacked_loss_grad(WK, X, y, None, regs, 1.0, n),
         lambda n: (core.svm_stacked_loss_grad(WK, X, y, idx, regs, 1.0, n, steps, out := np.empty_like(WK))[0], out),
+        lambda n: core.svm_stacked_losses(WK, X, y, None, regs, 1.0, n),
+        lambda n: core.softmax_stacked_losses(WK, X, y, long_idx, regs, n),  # rounds of 8192 examples
     ]
     if dtype == np.float64:
         calls += [
@@ -226,6 +229,25 @@ def test_binding_refuses_bad_shapes_and_values():
         core.svm_grid(S, S, None, y, np.zeros(2), np.ones(1), 1.0, 1)
     with pytest.raises(ValueError, match="S1"):
         core.svm_grid(S, S[:, :-1].copy(), None, y, np.zeros(2), np.zeros(1), 1.0, 1)
+
+
+def test_stacked_losses_arguments_refused():
+    W0, X, y = problem(4, 12, 50, order="F")
+    W = np.ascontiguousarray(np.stack([W0, W0]))
+    for call in (
+        lambda W, X, regs: core.svm_stacked_losses(W, X, y, None, regs, 1.0, 2),
+        lambda W, X, regs: core.softmax_stacked_losses(W, X, y, None, regs, 2),
+    ):
+        with pytest.raises(ValueError, match="one reg per model"):
+            call(W, X, np.zeros(3))
+        with pytest.raises(TypeError, match="regs must be float64"):
+            call(W, X, np.zeros(2, np.float32))
+        with pytest.raises(ValueError, match="W must be 3-D"):
+            call(W0, X, np.zeros(2))
+        with pytest.raises(TypeError, match="same dtype"):
+            call(W.astype(np.float32), X, np.zeros(2))
+        with pytest.raises(ValueError, match="D = W.shape"):
+            call(W, np.asfortranarray(X[:-1]), np.zeros(2))
 
 
 def test_stacked_step_arguments_refused():

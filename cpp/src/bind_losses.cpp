@@ -85,11 +85,11 @@ py::tuple softmax_py(const py::array& W, const py::array& X, const py::array& y,
 
 // K models stacked: W (K, C, D) C-contiguous, regs (K,) float64; returns (losses (K,), dW (K, C, D)),
 // or, given step_sizes (K,) float64 and out (like W), writes W + step_sizes[m] * dW[m] into out and
-// returns (losses, None).
+// returns (losses, None); without want_grad, (losses, None) and no gradient is formed.
 template <class T, class RuleFor>
 py::tuple stacked_impl(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
                        const py::array& regs, int n_threads, RuleFor&& rule, const py::object& step_sizes,
-                       const py::object& out) {
+                       const py::object& out, bool want_grad) {
     const i64 K = W.shape(0), C = W.shape(1), D = W.shape(2);
     Examples<T> ex = examples<T>(X, idx);
     const i64* labels = labels_for(y, C, ex);
@@ -97,6 +97,12 @@ py::tuple stacked_impl(const py::array& W, const py::array& X, const py::array& 
     const T* w = static_cast<const T*>(W.data());
     const double* r = static_cast<const double*>(regs.data());
     double* l = losses.mutable_data();
+    if (!want_grad) {
+        run_without_gil([&](const StopFn& stop) {
+            stacked_loss_grad(w, K, C, ex, labels, rule, r, l, static_cast<T*>(nullptr), n_threads, stop);
+        });
+        return py::make_tuple(losses, py::none());
+    }
     if (!out.is_none()) {
         const double* st = static_cast<const double*>(py::cast<py::array>(step_sizes).data());
         T* o = static_cast<T*>(py::cast<py::array>(out).mutable_data());
@@ -134,7 +140,7 @@ void check_step(const py::array& W, const py::object& step_sizes, const py::obje
 template <class RuleFor>
 py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
                      const py::array& regs, int n_threads, RuleFor&& rule, const py::object& step_sizes,
-                     const py::object& out) {
+                     const py::object& out, bool want_grad = true) {
     const Float kind = float_array(W, "W", 3, false);
     float_array(X, "X", 2, true);
     same_dtype(W, "W", X, "X");
@@ -147,8 +153,9 @@ py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y,
                               std::to_string(regs.shape(0)));
     check_step(W, step_sizes, out);
     n_threads = thread_count(n_threads);
-    if (kind == Float::f64) return stacked_impl<double>(W, X, y, idx, regs, n_threads, rule, step_sizes, out);
-    return stacked_impl<float>(W, X, y, idx, regs, n_threads, rule, step_sizes, out);
+    if (kind == Float::f64)
+        return stacked_impl<double>(W, X, y, idx, regs, n_threads, rule, step_sizes, out, want_grad);
+    return stacked_impl<float>(W, X, y, idx, regs, n_threads, rule, step_sizes, out, want_grad);
 }
 
 py::tuple svm_stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
@@ -160,6 +167,16 @@ py::tuple svm_stacked_py(const py::array& W, const py::array& X, const py::array
 py::tuple softmax_stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
                              const py::array& regs, int n_threads, const py::object& step_sizes, const py::object& out) {
     return stacked_py(W, X, y, idx, regs, n_threads, SoftmaxRule{}, step_sizes, out);
+}
+
+py::object svm_stacked_losses_py(const py::array& W, const py::array& X, const py::array& y,
+                                 const py::object& idx, const py::array& regs, double delta, int n_threads) {
+    return stacked_py(W, X, y, idx, regs, n_threads, SvmRule{delta}, py::none(), py::none(), false)[0];
+}
+
+py::object softmax_stacked_losses_py(const py::array& W, const py::array& X, const py::array& y,
+                                     const py::object& idx, const py::array& regs, int n_threads) {
+    return stacked_py(W, X, y, idx, regs, n_threads, SoftmaxRule{}, py::none(), py::none(), false)[0];
 }
 
 }  // namespace
@@ -185,6 +202,13 @@ void bind_losses(py::module_& m) {
           py::arg("step_sizes") = py::none(), py::arg("out") = py::none(),
           "K stacked softmax models W (K, C, D), regs (K,): (losses (K,), dW (K, C, D)) in one pass over X; "
           "with step_sizes (K,) and out: out = W + step_sizes[m] * dW[m], (losses, None).");
+    m.def("svm_stacked_losses", &svm_stacked_losses_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
+          py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("regs").noconvert(), py::arg("delta"),
+          py::arg("n_threads"),
+          "The SVM losses (K,) of K stacked models W (K, C, D) with their regs (K,), no gradient: one pass over X.");
+    m.def("softmax_stacked_losses", &softmax_stacked_losses_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
+          py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("regs").noconvert(), py::arg("n_threads"),
+          "The softmax losses (K,) of K stacked models W (K, C, D) with their regs (K,), no gradient.");
 }
 
 }  // namespace bind

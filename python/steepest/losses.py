@@ -39,7 +39,7 @@ FLOAT32_NOTE = (
     "computed in float64: finite differences of float32 losses at h = 1e-5 are noise "
     "(float32 resolves about 1e-7 of the loss, the same size as the change being measured)"
 )
-_SCORE_BYTES = 32 << 20  # bound on a (K*C, B) float64 score block of candidate_losses
+_SCORE_BYTES = 32 << 20  # bound on a (K*C, B) float64 score block of candidate_scores
 _XCAST_BYTES = 32 << 20  # bound on a float64 copy of a float32 column block
 
 
@@ -281,9 +281,8 @@ class LinearLoss:
         """Yield (columns, S) with S = Wblk @ X[:, columns] as float64 (K, C, B), block by block of
         columns: one stacked (K*C, D) @ (D, B) product each, so X is read once for all K matrices.
 
-        The product is NumPy's BLAS on every backend: for K*C = 640 rows it runs at 1.4x the
-        multiply-add floor on one thread, the C++ ``scores`` kernel (built for C = 10 rows) at 3.1x
-        (notes/KERNELS.md). float32 columns are cast to float64 a block at a time.
+        The product is NumPy's BLAS on every backend (random local search's score changes, through
+        :meth:`candidate_scores`). float32 columns are cast to float64 a block at a time.
         """
         K, C, D = Wblk.shape
         Wstack = Wblk.astype(np.float64, copy=False).reshape(K * C, D)
@@ -296,19 +295,14 @@ class LinearLoss:
                 yield part, (Wstack @ Xb.astype(np.float64, copy=False)).reshape(K, C, -1)
 
     def candidate_losses(self, Wblk: np.ndarray) -> np.ndarray:
-        """The full loss of each of K candidates ``Wblk`` (K, C, D) in one pass over X: (K,) float64.
+        """The full loss of each of K candidates ``Wblk`` (K, C, D), in X's dtype, in one pass over X:
+        (K,) float64, the same losses as K separate calls up to rounding.
 
-        The stacked product of :meth:`_stacked_blocks`, then the vectorized per-candidate sums; the
-        same losses as K separate calls, up to rounding.
+        The backend's stacked kernel without the gradient (``*_stacked_losses``): the cpp core's panel
+        product, NumPy's BLAS on the numba and numpy backends. Overflow is left to the caller.
         """
-        y = self.labels
-        sums = np.zeros(Wblk.shape[0])
-        for part, S in self._stacked_blocks(Wblk):
-            with np.errstate(over="ignore", invalid="ignore"):
-                sums += self._score_sums(S, y[part])
-        with np.errstate(over="ignore", invalid="ignore"):
-            reg = np.array([float(np.sum(w * w)) for w in Wblk.astype(np.float64, copy=False)])
-            return sums / self.n + penalty(self.reg, reg)
+        regs = np.full(Wblk.shape[0], float(self.reg))
+        return self._kernel_stacked_losses(self._kernels(), np.ascontiguousarray(Wblk), regs, self._idx)
 
     def candidate_scores(self, Mblk: np.ndarray) -> np.ndarray:
         """``M @ X`` on the examples used for each of K matrices ``Mblk`` (K, C, D), as one float64
@@ -496,6 +490,10 @@ class SVMLoss(LinearLoss):
     def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
         return kernels.svm_stacked_loss_grad(Wst, self.X, self.y, cols, regs, self.delta, threads, step_sizes, out)
 
+    def _kernel_stacked_losses(self, kernels, Wst, regs, cols):
+        threads = _backends.get_num_threads()
+        return kernels.svm_stacked_losses(Wst, self.X, self.y, cols, regs, self.delta, threads)
+
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         return kernels.svm_fd(W64, X, y, self.reg, self.delta, h, threads)
 
@@ -533,6 +531,9 @@ class SoftmaxLoss(LinearLoss):
 
     def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
         return kernels.softmax_stacked_loss_grad(Wst, self.X, self.y, cols, regs, threads, step_sizes, out)
+
+    def _kernel_stacked_losses(self, kernels, Wst, regs, cols):
+        return kernels.softmax_stacked_losses(Wst, self.X, self.y, cols, regs, _backends.get_num_threads())
 
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         plus, minus = kernels.softmax_fd(W64, X, y, self.reg, h, threads)

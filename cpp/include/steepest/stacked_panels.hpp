@@ -1,8 +1,9 @@
-// The stacked models' mini-batch pass as two packed matrix products (the hyper-parameter grid's
-// step: R = K * C rows of W, B examples, D features; notes/KERNELS.md).
+// The stacked models' pass as two packed matrix products: the hyper-parameter grid's step (R = K * C
+// rows of W, a mini-batch of B examples, D features) and random search's candidate losses (the
+// scores and rules alone, over all N examples); notes/KERNELS.md.
 //
 //   scores  S (B, R) = X_B^T W^T   contraction over features, threads split the examples
-//   rules   coef (R, B) and every model's per-example loss
+//   rules   every model's per-example loss, and for the gradient coef (R, B)
 //   update  G (R, D) = coef X_B^T  contraction over examples, threads split the features
 //
 // Both products run through the packed-panel kernel (panel_kernels.hpp) on operands packed into
@@ -24,43 +25,48 @@
 
 namespace steepest {
 
-// Mini-batches up to this size take the panel pass (S and coef are B x R doubles each).
+// The pass with the gradient keeps coef (R x B doubles) for the update: mini-batches up to this size.
 constexpr i64 kPanelMaxExamples = 4096;
-// ... when there are rows for at least this many panels: with fewer, the padding of the rows to whole
+// Panel passes need rows for at least this many panels: with fewer, the padding of the rows to whole
 // panels and the packing cost more than the tiles' partial gradients (25 models of 10 classes, B = 200:
 // 8.0 -> 6.4 ms; 10 models: 3.4 -> 3.0 ms; 5 models: 1.7 -> 2.0 ms, so those keep the tiles).
 constexpr i64 kPanelMinPanels = 4;
-
-// ... and while S and coef stay within 128 MB each (thousands of models take the tiles).
+// Bounds on the buffers of R x (examples) doubles: coef over the mini-batch, each worker's S block.
 constexpr i64 kPanelMaxValues = i64(1) << 24;
+// Examples per scores task, at most (S of a task: kPanelTaskExamples x R doubles) ...
+constexpr i64 kPanelTaskExamples = 128;
+// ... and per round of tasks, whose per-example losses are kept and then summed in example order.
+constexpr i64 kPanelRoundExamples = 8192;
 
-inline bool use_panel_pass(i64 rows, i64 examples) {
-    return examples <= kPanelMaxExamples && rows >= kPanelMinPanels * active_kernels().panel.width &&
-           rows * examples <= kPanelMaxValues;
-}
 // Contraction block: features per block of the scores, examples per block of the update. A block of
 // W^T (kPanelDepth x width) and of X stay in L1 while every output block that needs them is formed.
 constexpr i64 kPanelDepth = 128;
 
-// Pointers to the B examples' columns of D contiguous values: in place for F-order X; C-order X is
-// gathered once into a contiguous buffer (every panel is then packed from columns).
+inline bool use_panel_pass(i64 rows, i64 examples, bool want_grad) {
+    if (rows < kPanelMinPanels * active_kernels().panel.width || rows * kPanelTaskExamples > kPanelMaxValues)
+        return false;
+    return !want_grad || (examples <= kPanelMaxExamples && rows * examples <= kPanelMaxValues);
+}
+
+// Pointers to the columns (D contiguous values) of the examples k0 .. k1 of the batch: in place for
+// F-order X; C-order X is gathered into a contiguous buffer.
 template <class T>
 class BatchColumns {
   public:
-    explicit BatchColumns(const Examples<T>& ex) : ptr_(static_cast<std::size_t>(ex.B)) {
+    BatchColumns(const Examples<T>& ex, i64 k0, i64 k1) : ptr_(static_cast<std::size_t>(k1 - k0)) {
         if (ex.fortran) {
-            for (i64 k = 0; k < ex.B; ++k) ptr_[k] = ex.X + ex.at(k) * ex.D;
+            for (i64 k = k0; k < k1; ++k) ptr_[k - k0] = ex.X + ex.at(k) * ex.D;
             return;
         }
         const i64 ld = (ex.D + 7) / 8 * 8;
-        buf_.reset(static_cast<std::size_t>(ex.B * ld));
+        buf_.reset(static_cast<std::size_t>((k1 - k0) * ld));
         i64 idx[kTile];
-        for (i64 k0 = 0; k0 < ex.B; k0 += kTile) {
-            const int nk = static_cast<int>(std::min<i64>(kTile, ex.B - k0));
-            for (int k = 0; k < nk; ++k) idx[k] = ex.at(k0 + k);
-            kernels<T>().gather_rows(ex.X, ex.N, ex.D, idx, nk, buf_.get() + k0 * ld, ld);
+        for (i64 t0 = k0; t0 < k1; t0 += kTile) {
+            const int nk = static_cast<int>(std::min<i64>(kTile, k1 - t0));
+            for (int k = 0; k < nk; ++k) idx[k] = ex.at(t0 + k);
+            kernels<T>().gather_rows(ex.X, ex.N, ex.D, idx, nk, buf_.get() + (t0 - k0) * ld, ld);
         }
-        for (i64 k = 0; k < ex.B; ++k) ptr_[k] = buf_.get() + k * ld;
+        for (i64 k = k0; k < k1; ++k) ptr_[k - k0] = buf_.get() + (k - k0) * ld;
     }
     const T* const* get() const { return ptr_.data(); }
 
@@ -78,7 +84,7 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
     const PanelKernels& pk = active_kernels().panel;
     const i64 MI = pk.rows, PW = pk.width, D = ex.D, B = ex.B, R = K * C;
     const i64 Rp = (R + std::lcm(MI, PW) - 1) / std::lcm(MI, PW) * std::lcm(MI, PW);  // rows, padded
-    const i64 groups = (B + MI - 1) / MI, Bp = groups * MI;                            // examples, padded
+    const i64 groups = (B + MI - 1) / MI;  // groups of MI examples (the last one padded)
     const i64 nthreads = std::max<i64>(1, n_threads);
 
     // W^T in panels of PW rows: WT[(rb * D + d) * PW + j] = W[rb * PW + j, d] (zero past row R).
@@ -92,51 +98,65 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
             kernels<double>().pack_transposed(rows.data() + rb * PW, nrows, 0, D, WT.get() + rb * D * PW, PW);
         },
         stop);
-    const BatchColumns<T> batch(ex);
     const TileKernels<T>& kern = kernels<T>();
 
-    // Scores and rules, the examples split between the workers. S[k * Rp + r]; coef in panels of MI
-    // rows for the update: coef[((r / MI) * B + k) * MI + r % MI].
-    Scratch<double> S(static_cast<std::size_t>(Bp * Rp)), coef(static_cast<std::size_t>(Rp * B));
-    std::vector<double> example_loss(static_cast<std::size_t>(B * K));
-    const i64 score_tasks = std::min(groups, nthreads);
-    run_blocks(
-        score_tasks, n_threads,
-        [&](i64 task) {
-            const i64 g0 = task * groups / score_tasks, g1 = (task + 1) * groups / score_tasks;
-            Scratch<double> A(static_cast<std::size_t>((g1 - g0) * kPanelDepth * MI));
-            for (i64 d0 = 0; d0 < D; d0 += kPanelDepth) {
-                if (block_cancelled()) return;
-                const i64 np = std::min(kPanelDepth, D - d0);
-                for (i64 g = g0; g < g1; ++g)  // A[p][i] = X[d0 + p, example g * MI + i]
-                    kern.pack_transposed(batch.get() + g * MI, static_cast<int>(std::min(MI, B - g * MI)), d0, np,
-                                         A.get() + (g - g0) * np * MI, MI);
-                for (i64 rb = 0; rb < Rp / PW; ++rb)
+    // Scores and rules, the examples split between the workers in tasks of whole groups of MI; each
+    // task keeps its S[k * Rp + r] block. coef (with the gradient) in panels of MI rows for the
+    // update: coef[((r / MI) * B + k) * MI + r % MI].
+    Scratch<double> coef;
+    if (want_grad) coef.reset(static_cast<std::size_t>(Rp * B));
+    const i64 task_groups = std::clamp<i64>((groups + nthreads - 1) / nthreads, 1, kPanelTaskExamples / MI);
+    const i64 round_groups = std::max(task_groups, kPanelRoundExamples / MI / task_groups * task_groups);
+    std::vector<double> example_loss(static_cast<std::size_t>(std::min(B, round_groups * MI) * K));
+    std::fill(losses, losses + K, 0.0);
+    for (i64 r0 = 0; r0 < groups; r0 += round_groups) {
+        const i64 r1 = std::min(groups, r0 + round_groups);
+        run_blocks(
+            (r1 - r0 + task_groups - 1) / task_groups, n_threads,
+            [&](i64 task) {
+                const i64 g0 = r0 + task * task_groups, g1 = std::min(r1, g0 + task_groups);
+                const i64 k0 = g0 * MI, k1 = std::min(g1 * MI, B);
+                const BatchColumns<T> cols(ex, k0, k1);
+                Scratch<double> A(static_cast<std::size_t>((g1 - g0) * kPanelDepth * MI)),
+                    S(static_cast<std::size_t>((g1 - g0) * MI * Rp));
+                for (i64 d0 = 0; d0 < D; d0 += kPanelDepth) {
+                    if (block_cancelled()) return;
+                    const i64 np = std::min(kPanelDepth, D - d0);
+                    for (i64 g = g0; g < g1; ++g)  // A[p][i] = X[d0 + p, example g * MI + i]
+                        kern.pack_transposed(cols.get() + (g * MI - k0), static_cast<int>(std::min(MI, B - g * MI)),
+                                             d0, np, A.get() + (g - g0) * np * MI, MI);
                     for (i64 g = g0; g < g1; ++g)
-                        pk.product(A.get() + (g - g0) * np * MI, WT.get() + (rb * D + d0) * PW, np,
-                                   S.get() + g * MI * Rp + rb * PW, Rp, d0 > 0);
-            }
-            std::vector<double> s(static_cast<std::size_t>(C * kTile)), c(s.size());  // the rules' layout, k = 0
-            for (i64 k = g0 * MI; k < std::min(g1 * MI, B); ++k) {
-                const i64 yk = y[ex.at(k)];
-                for (i64 m = 0; m < K; ++m) {
-                    for (i64 j = 0; j < C; ++j) s[j * kTile] = S.get()[k * Rp + m * C + j];
-                    example_loss[k * K + m] = rule(s.data(), C, 0, yk, c.data());
-                    for (i64 j = 0; j < C; ++j) {
-                        const i64 r = m * C + j;
-                        coef.get()[((r / MI) * B + k) * MI + r % MI] = c[j * kTile];
-                    }
+                        for (i64 rb = 0; rb < Rp / PW; ++rb)
+                            pk.product(A.get() + (g - g0) * np * MI, WT.get() + (rb * D + d0) * PW, np,
+                                       S.get() + (g - g0) * MI * Rp + rb * PW, Rp, d0 > 0);
                 }
-                for (i64 r = R; r < Rp; ++r) coef.get()[((r / MI) * B + k) * MI + r % MI] = 0.0;
-            }
-        },
-        stop);
-    for (i64 m = 0; m < K; ++m) {  // example order: the same sums for any thread count
-        double total = 0.0;
-        for (i64 k = 0; k < B; ++k) total += example_loss[k * K + m];
-        losses[m] = total;
+                std::vector<double> s(static_cast<std::size_t>(C * kTile)), c(s.size());  // the rules' layout
+                for (i64 k = k0; k < k1; ++k) {
+                    const i64 yk = y[ex.at(k)];
+                    const double* Sk = S.get() + (k - k0) * Rp;
+                    for (i64 m = 0; m < K; ++m) {
+                        for (i64 j = 0; j < C; ++j) s[j * kTile] = Sk[m * C + j];
+                        example_loss[(k - r0 * MI) * K + m] = rule(s.data(), C, 0, yk, c.data());
+                        if (!want_grad) continue;
+                        for (i64 j = 0; j < C; ++j) {
+                            const i64 r = m * C + j;
+                            coef.get()[((r / MI) * B + k) * MI + r % MI] = c[j * kTile];
+                        }
+                    }
+                    if (want_grad)
+                        for (i64 r = R; r < Rp; ++r) coef.get()[((r / MI) * B + k) * MI + r % MI] = 0.0;
+                }
+            },
+            stop);
+        const i64 n = std::min(r1 * MI, B) - r0 * MI;
+        for (i64 m = 0; m < K; ++m) {  // example order: the same sums for any thread count
+            double total = losses[m];
+            for (i64 k = 0; k < n; ++k) total += example_loss[k * K + m];
+            losses[m] = total;
+        }
     }
     if (!want_grad) return;
+    const BatchColumns<T> batch(ex, 0, B);
 
     // G = coef X_B^T, PW features at a time, runs of feature blocks split between the workers. A run's
     // G is kept (in L2) and handed over row by row at its end: finish then streams long runs of W and

@@ -190,6 +190,29 @@ class Kernels(Protocol):
         """``softmax_loss_grad`` of K models at once; arguments and results as ``svm_stacked_loss_grad``."""
         ...
 
+    def svm_stacked_losses(
+        self,
+        W: FloatArray,
+        X: FloatArray,
+        y: I64Array,
+        idx: I64Array | None,
+        regs: F64Array,
+        delta: float,
+        n_threads: int,
+    ) -> F64Array:
+        """The losses alone of K models at once (random search's candidates), no gradient formed.
+
+        Arguments as ``svm_stacked_loss_grad``; returns ``losses`` float64 (K,), model m's entry
+        ``svm_loss_grad(W[m], X, y, idx, regs[m], delta, False, n_threads)``'s up to rounding.
+        """
+        ...
+
+    def softmax_stacked_losses(
+        self, W: FloatArray, X: FloatArray, y: I64Array, idx: I64Array | None, regs: F64Array, n_threads: int
+    ) -> F64Array:
+        """The softmax losses alone of K models at once; arguments and results as ``svm_stacked_losses``."""
+        ...
+
     def svm_fd(
         self, W: F64Array, X: F64Array, y: I64Array, reg: float, delta: float, h: float, n_threads: int
     ) -> tuple[F64Array, F64Array, I64Array]:
@@ -261,6 +284,8 @@ KERNEL_NAMES: tuple[str, ...] = (
     "softmax_loss_grad",
     "svm_stacked_loss_grad",
     "softmax_stacked_loss_grad",
+    "svm_stacked_losses",
+    "softmax_stacked_losses",
     "svm_fd",
     "softmax_fd",
     "svm_grid",

@@ -165,6 +165,16 @@ def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes=None, ou
     return _stepped(_stacked(W, X, y, idx, regs, _softmax_coefs, True), W, step_sizes, out)
 
 
+@_quiet
+def svm_stacked_losses(W, X, y, idx, regs, delta, n_threads):
+    return _stacked(W, X, y, idx, regs, lambda S, yb, g: _svm_coefs(S, yb, delta, g), False)[0]
+
+
+@_quiet
+def softmax_stacked_losses(W, X, y, idx, regs, n_threads):
+    return _stacked(W, X, y, idx, regs, _softmax_coefs, False)[0]
+
+
 # --- exact finite differences ------------------------------------------------------------------------
 
 
