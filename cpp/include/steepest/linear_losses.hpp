@@ -21,22 +21,23 @@ namespace steepest {
 
 inline double relu(double m) { return m < 0.0 ? 0.0 : m; }  // max(0, m) that keeps a NaN
 
-// Per-example loss and gradient coefficients from the scores S[c * kTile + k].
+// Per-example loss and gradient coefficients from the scores S[c * stride + k]: a tile's scores
+// (stride kTile, example k) or one example's own row of scores (stride 1, k = 0).
 struct SvmRule {
     double delta;
-    // Returns the loss of example k (label yk); writes coef[c * kTile + k].
-    double operator()(const double* S, i64 C, int k, i64 yk, double* coef) const {
-        const double sy = S[yk * kTile + k];
+    // Returns the loss of example k (label yk); writes coef[c * stride + k].
+    double operator()(const double* S, i64 C, int k, i64 yk, double* coef, i64 stride = kTile) const {
+        const double sy = S[yk * stride + k];
         double loss = 0.0, count = 0.0;
         for (i64 c = 0; c < C; ++c) {
             if (c == yk) continue;
-            const double m = S[c * kTile + k] - sy + delta;
+            const double m = S[c * stride + k] - sy + delta;
             loss += relu(m);
             const double on = m > 0.0 ? 1.0 : 0.0;
-            coef[c * kTile + k] = on;
+            coef[c * stride + k] = on;
             count += on;
         }
-        coef[yk * kTile + k] = -count;
+        coef[yk * stride + k] = -count;
         // A non-finite label score means a non-finite column of X (or overflow): report it as NaN,
         // since relu() alone would hide margins of -inf. The caller then names the cause.
         return std::isfinite(sy) ? loss : NAN;
@@ -45,18 +46,18 @@ struct SvmRule {
 
 struct SoftmaxRule {
     // loss = logsumexp(s) - s_y (max-subtracted); coef = softmax(s) - onehot(y)
-    double operator()(const double* S, i64 C, int k, i64 yk, double* coef) const {
+    double operator()(const double* S, i64 C, int k, i64 yk, double* coef, i64 stride = kTile) const {
         double mx = -INFINITY;
-        for (i64 c = 0; c < C; ++c) mx = S[c * kTile + k] > mx ? S[c * kTile + k] : mx;
+        for (i64 c = 0; c < C; ++c) mx = S[c * stride + k] > mx ? S[c * stride + k] : mx;
         double sum = 0.0;
         for (i64 c = 0; c < C; ++c) {
-            const double e = std::exp(S[c * kTile + k] - mx);
-            coef[c * kTile + k] = e;
+            const double e = std::exp(S[c * stride + k] - mx);
+            coef[c * stride + k] = e;
             sum += e;
         }
-        for (i64 c = 0; c < C; ++c) coef[c * kTile + k] /= sum;
-        coef[yk * kTile + k] -= 1.0;
-        return (mx - S[yk * kTile + k]) + std::log(sum);
+        for (i64 c = 0; c < C; ++c) coef[c * stride + k] /= sum;
+        coef[yk * stride + k] -= 1.0;
+        return (mx - S[yk * stride + k]) + std::log(sum);
     }
 };
 
@@ -208,11 +209,11 @@ double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const R
 }
 
 // K stacked models (W is (K*C, D)): losses[m] and, if dW, dW's block m: the loss and gradient of
-// model m alone with reg regs[m], to rounding (mini-batches of many models take the panel pass,
-// stacked_panels.hpp, whose sums run in another order than loss_grad's tiles). With `steps` (K,) and `out` (K*C, D) instead of dW: the
-// gradient step out = W + steps[m] * dW of every model, rounded as NumPy's `dW *= steps;
-// np.add(W, dW, out=out)` in T (a training loop's update without a pass over dW in Python; out may
-// be W itself).
+// model m alone with reg regs[m], to rounding (many models take the panel pass, stacked_panels.hpp,
+// whose sums run in another order than loss_grad's tiles). With `steps` (K,) and `out` (K*C, D)
+// instead of dW: the gradient step out = W + steps[m] * dW of every model, rounded as NumPy's
+// `dW *= steps; np.add(W, dW, out=out)` in T (a training loop's update without a pass over dW in
+// Python; out may be W itself). With neither dW nor out: the losses alone.
 template <class T, class Rule>
 void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
                        const double* regs, double* losses, T* dW, int n_threads, const StopFn& stop,

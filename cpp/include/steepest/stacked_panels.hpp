@@ -75,6 +75,75 @@ class BatchColumns {
     Scratch<T> buf_;
 };
 
+// W^T in panels of PW rows, packed once per call: panels()[(rb * D + d) * PW + j] = W[rb * PW + j, d]
+// (zero past row R); R is padded to Rp, a whole number of panels of both products (PW and MI rows).
+class PackedRows {
+  public:
+    PackedRows(const double* Wd, i64 R, i64 D, int n_threads, const StopFn& stop)
+        : R_(R), D_(D), PW_(active_kernels().panel.width) {
+        const i64 whole = std::lcm(static_cast<i64>(active_kernels().panel.rows), PW_);
+        Rp_ = (R + whole - 1) / whole * whole;
+        WT_.reset(static_cast<std::size_t>(Rp_ * D));
+        std::vector<const double*> rows(static_cast<std::size_t>(R));
+        for (i64 r = 0; r < R; ++r) rows[r] = Wd + r * D;
+        run_blocks(
+            Rp_ / PW_, n_threads,
+            [&](i64 rb) {
+                const int n = static_cast<int>(std::max<i64>(0, std::min(PW_, R - rb * PW_)));
+                kernels<double>().pack_transposed(rows.data() + rb * PW_, n, 0, D, WT_.get() + rb * D * PW_, PW_);
+            },
+            stop);
+    }
+    i64 rows() const { return R_; }
+    i64 padded_rows() const { return Rp_; }
+    const double* panel(i64 rb, i64 d0) const { return WT_.get() + (rb * D_ + d0) * PW_; }
+
+  private:
+    i64 R_, Rp_ = 0, D_, PW_;
+    Scratch<double> WT_;
+};
+
+// Groups of MI examples per scores task: the examples shared out between the workers, at most
+// kPanelTaskExamples a task. Tasks are cut this way for any thread count: every score is the same
+// chain of multiply-adds whatever task computes it.
+inline i64 panel_task_groups(i64 groups, int n_threads) {
+    const i64 MI = active_kernels().panel.rows;
+    return std::clamp<i64>((groups + n_threads - 1) / std::max(1, n_threads), 1, kPanelTaskExamples / MI);
+}
+
+// The scores S = X^T W^T of the groups [g0, g1) of MI examples, in tasks of task_groups groups on the
+// workers: consume(k0, k1, S) gets each task's block, S[(k - k0) * Rp + r] for its examples k0 .. k1,
+// once complete (the block lives until consume returns).
+template <class T, class Consume>
+void panel_scores(const PackedRows& W, const Examples<T>& ex, i64 g0, i64 g1, i64 task_groups, int n_threads,
+                  const StopFn& stop, Consume&& consume) {
+    const PanelKernels& pk = active_kernels().panel;
+    const TileKernels<T>& kern = kernels<T>();
+    const i64 MI = pk.rows, PW = pk.width, D = ex.D, B = ex.B, Rp = W.padded_rows();
+    run_blocks(
+        (g1 - g0 + task_groups - 1) / task_groups, n_threads,
+        [&](i64 task) {
+            const i64 t0 = g0 + task * task_groups, t1 = std::min(g1, t0 + task_groups);
+            const i64 k0 = t0 * MI, k1 = std::min(t1 * MI, B);
+            const BatchColumns<T> cols(ex, k0, k1);
+            Scratch<double> A(static_cast<std::size_t>((t1 - t0) * kPanelDepth * MI)),
+                S(static_cast<std::size_t>((t1 - t0) * MI * Rp));
+            for (i64 d0 = 0; d0 < D; d0 += kPanelDepth) {
+                if (block_cancelled()) return;
+                const i64 np = std::min(kPanelDepth, D - d0);
+                for (i64 g = t0; g < t1; ++g)  // A[p][i] = X[d0 + p, example g * MI + i]
+                    kern.pack_transposed(cols.get() + (g * MI - k0), static_cast<int>(std::min(MI, B - g * MI)), d0,
+                                         np, A.get() + (g - t0) * np * MI, MI);
+                for (i64 g = t0; g < t1; ++g)
+                    for (i64 rb = 0; rb < Rp / PW; ++rb)
+                        pk.product(A.get() + (g - t0) * np * MI, W.panel(rb, d0), np,
+                                   S.get() + (g - t0) * MI * Rp + rb * PW, Rp, d0 > 0);
+            }
+            consume(k0, k1, S.get());
+        },
+        stop);
+}
+
 // losses[m] = sum_i L_i of model m (examples in order). If want_grad: G = sum_i coef_i x_i^T, handed
 // over as finish(r, d0, n, g) with g[t] = G[r, d0 + t] for t < n, every (r, d) exactly once.
 // Wd is (K * C, D): K models of C rows, each scored and differentiated with `rule`.
@@ -83,71 +152,38 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
                         bool want_grad, Finish&& finish, double* losses, int n_threads, const StopFn& stop) {
     const PanelKernels& pk = active_kernels().panel;
     const i64 MI = pk.rows, PW = pk.width, D = ex.D, B = ex.B, R = K * C;
-    const i64 Rp = (R + std::lcm(MI, PW) - 1) / std::lcm(MI, PW) * std::lcm(MI, PW);  // rows, padded
     const i64 groups = (B + MI - 1) / MI;  // groups of MI examples (the last one padded)
-    const i64 nthreads = std::max<i64>(1, n_threads);
+    const PackedRows W(Wd, R, D, n_threads, stop);
+    const i64 Rp = W.padded_rows();
 
-    // W^T in panels of PW rows: WT[(rb * D + d) * PW + j] = W[rb * PW + j, d] (zero past row R).
-    Scratch<double> WT(static_cast<std::size_t>(Rp * D));
-    std::vector<const double*> rows(static_cast<std::size_t>(R));
-    for (i64 r = 0; r < R; ++r) rows[r] = Wd + r * D;
-    run_blocks(
-        Rp / PW, n_threads,
-        [&](i64 rb) {
-            const int nrows = static_cast<int>(std::max<i64>(0, std::min(PW, R - rb * PW)));
-            kernels<double>().pack_transposed(rows.data() + rb * PW, nrows, 0, D, WT.get() + rb * D * PW, PW);
-        },
-        stop);
-    const TileKernels<T>& kern = kernels<T>();
-
-    // Scores and rules, the examples split between the workers in tasks of whole groups of MI; each
-    // task keeps its S[k * Rp + r] block. coef (with the gradient) in panels of MI rows for the
-    // update: coef[((r / MI) * B + k) * MI + r % MI].
+    // Scores and rules, the examples split between the workers. coef (with the gradient) in panels of
+    // MI rows for the update: coef[((r / MI) * B + k) * MI + r % MI]. Rounds of examples bound the
+    // per-example losses kept.
     Scratch<double> coef;
     if (want_grad) coef.reset(static_cast<std::size_t>(Rp * B));
-    const i64 task_groups = std::clamp<i64>((groups + nthreads - 1) / nthreads, 1, kPanelTaskExamples / MI);
+    const i64 task_groups = panel_task_groups(groups, n_threads);
     const i64 round_groups = std::max(task_groups, kPanelRoundExamples / MI / task_groups * task_groups);
     std::vector<double> example_loss(static_cast<std::size_t>(std::min(B, round_groups * MI) * K));
     std::fill(losses, losses + K, 0.0);
     for (i64 r0 = 0; r0 < groups; r0 += round_groups) {
         const i64 r1 = std::min(groups, r0 + round_groups);
-        run_blocks(
-            (r1 - r0 + task_groups - 1) / task_groups, n_threads,
-            [&](i64 task) {
-                const i64 g0 = r0 + task * task_groups, g1 = std::min(r1, g0 + task_groups);
-                const i64 k0 = g0 * MI, k1 = std::min(g1 * MI, B);
-                const BatchColumns<T> cols(ex, k0, k1);
-                Scratch<double> A(static_cast<std::size_t>((g1 - g0) * kPanelDepth * MI)),
-                    S(static_cast<std::size_t>((g1 - g0) * MI * Rp));
-                for (i64 d0 = 0; d0 < D; d0 += kPanelDepth) {
-                    if (block_cancelled()) return;
-                    const i64 np = std::min(kPanelDepth, D - d0);
-                    for (i64 g = g0; g < g1; ++g)  // A[p][i] = X[d0 + p, example g * MI + i]
-                        kern.pack_transposed(cols.get() + (g * MI - k0), static_cast<int>(std::min(MI, B - g * MI)),
-                                             d0, np, A.get() + (g - g0) * np * MI, MI);
-                    for (i64 g = g0; g < g1; ++g)
-                        for (i64 rb = 0; rb < Rp / PW; ++rb)
-                            pk.product(A.get() + (g - g0) * np * MI, WT.get() + (rb * D + d0) * PW, np,
-                                       S.get() + (g - g0) * MI * Rp + rb * PW, Rp, d0 > 0);
-                }
-                std::vector<double> s(static_cast<std::size_t>(C * kTile)), c(s.size());  // the rules' layout
-                for (i64 k = k0; k < k1; ++k) {
-                    const i64 yk = y[ex.at(k)];
-                    const double* Sk = S.get() + (k - k0) * Rp;
-                    for (i64 m = 0; m < K; ++m) {
-                        for (i64 j = 0; j < C; ++j) s[j * kTile] = Sk[m * C + j];
-                        example_loss[(k - r0 * MI) * K + m] = rule(s.data(), C, 0, yk, c.data());
-                        if (!want_grad) continue;
-                        for (i64 j = 0; j < C; ++j) {
-                            const i64 r = m * C + j;
-                            coef.get()[((r / MI) * B + k) * MI + r % MI] = c[j * kTile];
-                        }
+        panel_scores(W, ex, r0, r1, task_groups, n_threads, stop, [&](i64 k0, i64 k1, const double* S) {
+            std::vector<double> c(static_cast<std::size_t>(C));  // one example's coefficients
+            for (i64 k = k0; k < k1; ++k) {
+                const i64 yk = y[ex.at(k)];
+                const double* Sk = S + (k - k0) * Rp;  // the example's scores, model after model
+                for (i64 m = 0; m < K; ++m) {
+                    example_loss[(k - r0 * MI) * K + m] = rule(Sk + m * C, C, 0, yk, c.data(), 1);
+                    if (!want_grad) continue;
+                    for (i64 j = 0; j < C; ++j) {
+                        const i64 r = m * C + j;
+                        coef.get()[((r / MI) * B + k) * MI + r % MI] = c[j];
                     }
-                    if (want_grad)
-                        for (i64 r = R; r < Rp; ++r) coef.get()[((r / MI) * B + k) * MI + r % MI] = 0.0;
                 }
-            },
-            stop);
+                if (want_grad)
+                    for (i64 r = R; r < Rp; ++r) coef.get()[((r / MI) * B + k) * MI + r % MI] = 0.0;
+            }
+        });
         const i64 n = std::min(r1 * MI, B) - r0 * MI;
         for (i64 m = 0; m < K; ++m) {  // example order: the same sums for any thread count
             double total = losses[m];
@@ -157,12 +193,14 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
     }
     if (!want_grad) return;
     const BatchColumns<T> batch(ex, 0, B);
+    const TileKernels<T>& kern = kernels<T>();
 
     // G = coef X_B^T, PW features at a time, runs of feature blocks split between the workers. A run's
     // G is kept (in L2) and handed over row by row at its end: finish then streams long runs of W and
     // of the output instead of PW values of every row per block.
     const i64 feature_blocks = (D + PW - 1) / PW;
-    const i64 update_tasks = std::min(feature_blocks, std::max(4 * nthreads, (feature_blocks + 15) / 16));
+    const i64 update_tasks =
+        std::min(feature_blocks, std::max<i64>(4 * std::max(1, n_threads), (feature_blocks + 15) / 16));
     run_blocks(
         update_tasks, n_threads,
         [&](i64 task) {
@@ -177,8 +215,8 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
                     // Xs[p][j] = X[d0 + j, example k0 + p]
                     kern.pack_rows(batch.get() + k0, nk, d0, nd, Xs.get(), PW);
                     for (i64 rb = 0; rb < Rp / MI; ++rb)
-                        pk.product(coef.get() + (rb * B + k0) * MI, Xs.get(), nk, G.get() + rb * MI * ldg + (d0 - first),
-                                   ldg, k0 > 0);
+                        pk.product(coef.get() + (rb * B + k0) * MI, Xs.get(), nk,
+                                   G.get() + rb * MI * ldg + (d0 - first), ldg, k0 > 0);
                 }
             }
             const i64 n = std::min(fb1 * PW, D) - first;
