@@ -308,8 +308,12 @@ class LinearLoss:
         """``M @ X`` on the examples used for each of K matrices ``Mblk`` (K, C, D), as one float64
         (K, C, n) array, in one pass over X (the stacked product of :meth:`_stacked_blocks`)."""
         K, C, _ = Mblk.shape
-        out = np.empty((K, C, self.n))
+        out = None
         for part, S in self._stacked_blocks(Mblk):
+            if part.start == 0 and part.stop == self.n:  # one block: the product is the result, not copied
+                return S
+            if out is None:
+                out = np.empty((K, C, self.n))
             out[:, :, part] = S
         return out
 
