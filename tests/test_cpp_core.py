@@ -342,14 +342,48 @@ def test_ctrl_c_during_fd_sweep():
     assert rel(loss, naive.svm_loss_grad(W2, X2, y2, None, 0.0, 1.0)[0]) < 1e-12
 
 
+def test_ctrl_c_during_panel_pass():
+    """Random search's candidates (the panel pass over all examples) stop within a block on Ctrl-C."""
+    W, X, y = problem(10, 3073, 20000, seed=5, order="F")
+    Wc = np.ascontiguousarray(np.stack([W * (1 + 0.01 * k) for k in range(64)]))  # 640 rows: ~1.3 G multiply-adds
+    regs = np.zeros(64)
+    fired = {}
+
+    def interrupt():
+        fired["t"] = time.perf_counter()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.1, interrupt)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for _ in range(100):  # long enough that the signal lands inside a call
+                core.svm_stacked_losses(Wc, X, y, None, regs, 1.0, 2)
+        stopped = time.perf_counter()
+    finally:
+        timer.cancel()
+    assert "t" in fired and stopped - fired["t"] < 0.5, f"took {stopped - fired.get('t', 0):.3f} s to stop"
+    losses = core.svm_stacked_losses(
+        Wc[:12, :, :50].copy(), np.asfortranarray(X[:50, :300]), y[:300], None, regs[:12], 1.0, 2
+    )
+    assert all(
+        rel(losses[k], naive.svm_loss_grad(Wc[k, :, :50], X[:50, :300], y[:300], None, 0.0, 1.0)[0]) < 1e-12
+        for k in range(12)
+    )
+
+
 def test_eight_python_threads_get_serial_results():
     W, X, y = problem(10, 200, 3001, seed=6, order="F")
     Xc = np.ascontiguousarray(X)
+    WK = np.ascontiguousarray(np.stack([W * (1 + 0.1 * k) for k in range(12)]))
+    idx = np.random.default_rng(6).integers(0, 3001, 500).astype(np.int64)
     jobs = [
         lambda: core.svm_loss_grad(W, X, y, None, 0.1, 1.0, True, 2),
         lambda: core.softmax_loss_grad(W, Xc, y, None, 0.1, True, 3),
         lambda: core.svm_fd(W, Xc, y, 0.1, 1.0, 1e-3, 2),
         lambda: core.scores(W, X, None, 1),
+        lambda: core.svm_stacked_loss_grad(WK, X, y, idx, np.full(12, 0.1), 1.0, 2),  # the panel pass
+        lambda: core.softmax_stacked_losses(WK, Xc, y, None, np.full(12, 0.1), 2),
     ]
     serial = [[_bits(p) for p in (r if isinstance(r, tuple) else (r,)) if p is not None] for r in (j() for j in jobs)]
 
