@@ -110,12 +110,14 @@ inline i64 model_count(const Stacked<Rule>& st) {
 }
 
 // The un-normalized data loss sum_i L_i of every model into losses[0..models) and, if G != nullptr,
-// G = sum_i coef_i x_i^T (C, D). Every further per-tile step (finite differences) hooks in through
+// G = sum_i coef_i x_i^T (C, D), then grad_done(j0, j1) (if given) on segments of G as they are
+// complete. Every further per-tile step (finite differences) hooks in through
 // `extra(chunk, tile, nk, reader, S, coef)`, called after the scores and coefficients of each tile
 // are known.
 template <class T, class Rule, class Extra>
 void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double* G,
-               int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra, double* losses) {
+               int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra, double* losses,
+               const std::function<void(i64, i64)>* grad_done = nullptr) {
     const TileKernels<T>& kern = kernels<T>();
     const i64 CD = C * ex.D, M = model_count(rule);
     std::vector<double> chunk_loss(static_cast<std::size_t>(ch.nchunks * M), 0.0);
@@ -142,7 +144,10 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
             }
         },
         stop);
-    if (G != nullptr && ch.nchunks > 1) reduce_partials(parts.get(), ch.nchunks, CD, CD, G, n_threads, stop);
+    if (G != nullptr && ch.nchunks > 1)
+        reduce_partials(parts.get(), ch.nchunks, CD, CD, G, n_threads, stop, grad_done);
+    else if (G != nullptr && grad_done != nullptr)
+        (*grad_done)(0, CD);
     for (i64 m = 0; m < M; ++m) {  // chunk order: the same total for any thread count
         double total = 0.0;
         for (i64 chunk = 0; chunk < ch.nchunks; ++chunk) total += chunk_loss[chunk * M + m];
@@ -153,9 +158,10 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
 // One model's data loss (see above).
 template <class T, class Rule, class Extra>
 double loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule, double* G,
-                 int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra) {
+                 int n_threads, const StopFn& stop, const Chunking& ch, Extra&& extra,
+                 const std::function<void(i64, i64)>* grad_done = nullptr) {
     double loss = 0.0;
-    loss_pass(Wd, C, ex, y, rule, G, n_threads, stop, ch, std::forward<Extra>(extra), &loss);
+    loss_pass(Wd, C, ex, y, rule, G, n_threads, stop, ch, std::forward<Extra>(extra), &loss, grad_done);
     return loss;
 }
 
@@ -201,10 +207,14 @@ double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const R
     Scratch<double> G;
     if (dW != nullptr) G.reset(static_cast<std::size_t>(CD));
     const Chunking ch = make_chunking(ex.B, dW != nullptr ? CD : 0);
-    const double data = loss_pass(Wd.get(), C, ex, y, rule, G.get(), n_threads, stop, ch, NoExtra());
     const double B = static_cast<double>(ex.B), inv_B = 1.0 / B, two_reg = 2.0 * reg;
-    if (dW != nullptr)  // a multiply, not a divide per weight: this runs after every mini-batch step
-        for (i64 j = 0; j < CD; ++j) dW[j] = gradient_entry(G[j], inv_B, two_reg, W[j]);
+    // dW from each segment of G as the partials' reduction completes it (on the workers, in cache);
+    // a multiply, not a divide per weight: this runs after every mini-batch step
+    const std::function<void(i64, i64)> to_dW = [&](i64 j0, i64 j1) {
+        for (i64 j = j0; j < j1; ++j) dW[j] = gradient_entry(G[j], inv_B, two_reg, W[j]);
+    };
+    const double data =
+        loss_pass(Wd.get(), C, ex, y, rule, G.get(), n_threads, stop, ch, NoExtra(), dW != nullptr ? &to_dW : nullptr);
     return data / B + l2_penalty(W, CD, reg);
 }
 
