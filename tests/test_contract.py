@@ -237,7 +237,7 @@ def many_models(W0, K):
 
 
 # Enough models for at least 4 panels of rows at every SIMD width: the cpp core's panel pass.
-PANEL_SHAPES = [(3, 7, 2), (7, 33, 83), (10, 300, 1037), (5, 131, 140)]
+PANEL_SHAPES = [(2, 1, 5), (3, 7, 2), (7, 33, 83), (10, 300, 1037), (5, 131, 140)]
 
 
 def panel_models(shape):
