@@ -245,7 +245,7 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
     // one block per model, on the pool: K penalties over megabytes of W, before `out` may overwrite it
     std::vector<double> penalty(static_cast<std::size_t>(K));
     run_blocks(K, n_threads, [&](i64 m) { penalty[m] = l2_penalty(W + m * CD, CD, regs[m]); }, stop);
-    if (use_panel_pass(K * C, ex.B, want_grad)) {
+    if (use_panel_pass(K * C, ex, want_grad)) {
         stacked_panel_pass(Wd.get(), K, C, ex, y, rule, want_grad, finish, losses, n_threads, stop);
     } else {  // few rows or a long pass: the tiles, with per-chunk partial gradients
         Scratch<double> G;

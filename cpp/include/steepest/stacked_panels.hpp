@@ -42,10 +42,14 @@ constexpr i64 kPanelRoundExamples = 8192;
 // W^T (kPanelDepth x width) and of X stay in L1 while every output block that needs them is formed.
 constexpr i64 kPanelDepth = 128;
 
-inline bool use_panel_pass(i64 rows, i64 examples, bool want_grad) {
+// C-order X is gathered into columns (a task's, or the mini-batch's for the update): within the same
+// bound, so a huge D keeps the tiles.
+template <class T>
+inline bool use_panel_pass(i64 rows, const Examples<T>& ex, bool want_grad) {
     if (rows < kPanelMinPanels * active_kernels().panel.width || rows * kPanelTaskExamples > kPanelMaxValues)
         return false;
-    return !want_grad || (examples <= kPanelMaxExamples && rows * examples <= kPanelMaxValues);
+    if (!ex.fortran && (want_grad ? ex.B : kPanelTaskExamples) * ex.D > kPanelMaxValues) return false;
+    return !want_grad || (ex.B <= kPanelMaxExamples && rows * ex.B <= kPanelMaxValues);
 }
 
 // Pointers to the columns (D contiguous values) of the examples k0 .. k1 of the batch: in place for
@@ -75,7 +79,7 @@ class BatchColumns {
     Scratch<T> buf_;
 };
 
-// W^T in panels of PW rows, packed once per call: panels()[(rb * D + d) * PW + j] = W[rb * PW + j, d]
+// W^T in panels of PW rows, packed once per call: panel(rb, 0)[d * PW + j] = W[rb * PW + j, d]
 // (zero past row R); R is padded to Rp, a whole number of panels of both products (PW and MI rows).
 class PackedRows {
   public:
