@@ -302,7 +302,8 @@ class LinearLoss:
         product, NumPy's BLAS on the numba and numpy backends. Overflow is left to the caller.
         """
         regs = np.full(Wblk.shape[0], float(self.reg))
-        return self._kernel_stacked_losses(self._kernels(), np.ascontiguousarray(Wblk), regs, self._idx)
+        threads = _backends.get_num_threads()
+        return self._kernel_stacked_losses(self._kernels(), np.ascontiguousarray(Wblk), regs, self._idx, threads)
 
     def candidate_scores(self, Mblk: np.ndarray) -> np.ndarray:
         """``M @ X`` on the examples used for each of K matrices ``Mblk`` (K, C, D), as one float64
@@ -342,9 +343,8 @@ class LinearLoss:
         cols = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
         regs = np.ascontiguousarray(regs, dtype=np.float64)
         Wst = np.ascontiguousarray(Wst)
-        if out is None:
-            return self._kernel_stacked(self._kernels(), Wst, regs, cols, _backends.get_num_threads())
-        step_sizes = np.ascontiguousarray(step_sizes, dtype=np.float64)
+        if step_sizes is not None:
+            step_sizes = np.ascontiguousarray(step_sizes, dtype=np.float64)
         return self._kernel_stacked(self._kernels(), Wst, regs, cols, _backends.get_num_threads(), step_sizes, out)
 
     def finite_differences(self, W64: np.ndarray, h: float, backend: str | None = None):
@@ -494,8 +494,7 @@ class SVMLoss(LinearLoss):
     def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
         return kernels.svm_stacked_loss_grad(Wst, self.X, self.y, cols, regs, self.delta, threads, step_sizes, out)
 
-    def _kernel_stacked_losses(self, kernels, Wst, regs, cols):
-        threads = _backends.get_num_threads()
+    def _kernel_stacked_losses(self, kernels, Wst, regs, cols, threads):
         return kernels.svm_stacked_losses(Wst, self.X, self.y, cols, regs, self.delta, threads)
 
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
@@ -536,8 +535,8 @@ class SoftmaxLoss(LinearLoss):
     def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
         return kernels.softmax_stacked_loss_grad(Wst, self.X, self.y, cols, regs, threads, step_sizes, out)
 
-    def _kernel_stacked_losses(self, kernels, Wst, regs, cols):
-        return kernels.softmax_stacked_losses(Wst, self.X, self.y, cols, regs, _backends.get_num_threads())
+    def _kernel_stacked_losses(self, kernels, Wst, regs, cols, threads):
+        return kernels.softmax_stacked_losses(Wst, self.X, self.y, cols, regs, threads)
 
     def _kernel_fd(self, kernels, W64, X, y, h, threads):
         plus, minus = kernels.softmax_fd(W64, X, y, self.reg, h, threads)

@@ -15,8 +15,8 @@
 namespace steepest {
 namespace STEEPEST_ISA_NS {
 
-// 8 x 3 vectors on 32 registers (24 sums, 3 B vectors, 1 broadcast), 4 x 3 on 16: per p, NJ loads
-// of B and kPanelRows broadcasts feed kPanelRows x NJ multiply-adds.
+// 8 x 3 vectors on 32 registers (24 sums, 3 B vectors, 1 broadcast), 4 x 3 on 16: per p,
+// kPanelVectors loads of B and kPanelRows broadcasts feed kPanelRows x kPanelVectors multiply-adds.
 constexpr int kPanelRows = kVectorRegisters >= 32 ? 8 : 4;
 constexpr int kPanelVectors = 3;
 constexpr int kPanelWidth = kPanelVectors * kLanes;

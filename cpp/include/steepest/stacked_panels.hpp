@@ -62,7 +62,8 @@ class BatchColumns {
             for (i64 k = k0; k < k1; ++k) ptr_[k - k0] = ex.X + ex.at(k) * ex.D;
             return;
         }
-        const i64 ld = (ex.D + 7) / 8 * 8;
+        constexpr i64 kLineValues = 64 / static_cast<i64>(sizeof(T));  // columns start on whole lines
+        const i64 ld = (ex.D + kLineValues - 1) / kLineValues * kLineValues;
         buf_.reset(static_cast<std::size_t>((k1 - k0) * ld));
         i64 idx[kTile];
         for (i64 t0 = k0; t0 < k1; t0 += kTile) {
@@ -84,7 +85,7 @@ class BatchColumns {
 class PackedRows {
   public:
     PackedRows(const double* Wd, i64 R, i64 D, int n_threads, const StopFn& stop)
-        : R_(R), D_(D), PW_(active_kernels().panel.width) {
+        : D_(D), PW_(active_kernels().panel.width) {
         const i64 whole = std::lcm(static_cast<i64>(active_kernels().panel.rows), PW_);
         Rp_ = (R + whole - 1) / whole * whole;
         WT_.reset(static_cast<std::size_t>(Rp_ * D));
@@ -98,12 +99,11 @@ class PackedRows {
             },
             stop);
     }
-    i64 rows() const { return R_; }
     i64 padded_rows() const { return Rp_; }
     const double* panel(i64 rb, i64 d0) const { return WT_.get() + (rb * D_ + d0) * PW_; }
 
   private:
-    i64 R_, Rp_ = 0, D_, PW_;
+    i64 Rp_ = 0, D_, PW_;
     Scratch<double> WT_;
 };
 
