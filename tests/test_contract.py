@@ -460,3 +460,31 @@ def test_grids_equal_naive_point_by_point(backend, case, with_s2):
     assert svm.shape == soft.shape == (len(alphas), len(betas))
     np.testing.assert_allclose(svm, ref_svm, rtol=1e-13, atol=0)
     np.testing.assert_allclose(soft, ref_soft, rtol=1e-13, atol=0)
+
+
+def test_softmax_plane_where_its_product_form_underflows(backend):
+    """Scores so large that at most points the classes peaking along alpha and along beta differ by
+    hundreds: the plane's separable sums (notes/KERNELS.md) underflow there, and those points must
+    be recomputed directly; the mild ones stay in product form. Both agree with the naive loss."""
+    k = kernels(backend)
+    C, B = 6, 300
+    rng = np.random.default_rng(5)
+    S0, S1, S2 = (rng.standard_normal((C, B)) * 60.0 for _ in range(3))
+    y = rng.integers(0, C, B).astype(np.int64)
+    alphas, betas = np.linspace(-3.0, 3.0, 9), np.linspace(-3.0, 3.0, 7)
+    out = k.softmax_grid(S0, S1, S2, y, alphas, betas, 2)
+    np.testing.assert_allclose(out, naive.softmax_grid(S0, S1, S2, y, alphas, betas), rtol=1e-13, atol=0)
+    mild = k.softmax_grid(S0 / 600.0, S1 / 600.0, S2 / 600.0, y, alphas, betas, 2)
+    ref = naive.softmax_grid(S0 / 600.0, S1 / 600.0, S2 / 600.0, y, alphas, betas)
+    np.testing.assert_allclose(mild, ref, rtol=1e-13, atol=0)
+
+
+def test_softmax_plane_overflow_stays_non_finite(backend):
+    """A beta whose scores overflow gives a non-finite loss (the callers report it), the others the
+    naive loss."""
+    k = kernels(backend)
+    S0, S1, S2, y, alphas, _, _, _ = grid_case("4x203", True)
+    betas = np.array([-1.0, 0.5, 1e308])
+    out = k.softmax_grid(S0, S1, S2, y, alphas, betas, 2)
+    assert not np.isfinite(out[:, 2]).any()
+    np.testing.assert_allclose(out[:, :2], naive.softmax_grid(S0, S1, S2, y, alphas, betas[:2]), rtol=1e-13, atol=0)

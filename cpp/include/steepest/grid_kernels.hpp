@@ -3,6 +3,7 @@
 // sums the per-block results in block order.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "steepest/kernel_table.hpp"
@@ -140,6 +141,109 @@ inline void softmax_points(const double* S0, const double* S1, const double* S2,
                 total += (mx - t) + std::log(sum);
             }
             out[ia * nbeta + ib] += total;
+        }
+    }
+}
+
+// The softmax plane in separable form. With the label's score as reference (D = S - S_label, so the
+// label's rows are 0), the exponent of class c at (a, b) is u_c(a) + v_c(b), u = D0 + a D1, v = b D2:
+//   sum_c exp(u_c + v_c) = exp(mu + nu) * sigma,   sigma = sum_c P_c Q_c,   P = exp(u - mu), Q = exp(v - nu),
+// mu, nu the maxima over the classes (>= 0). P is formed once per alpha and Q once per beta, so a
+// point costs C multiply-adds per example instead of C exps; and since sum_i log sigma_i =
+// log prod_i sigma_i, one log serves the kPlaneCols / kLanes examples of a lane (each sigma is in
+// [kPlaneMinSum, C], so the product cannot leave the normal range). Where a sigma falls below
+// kPlaneMinSum (u and v peak on different classes, far apart: the product form would lose bits to
+// cancellation) or the result is not finite, the point is recomputed directly for those examples.
+constexpr double kPlaneMinSum = 0x1p-30;
+constexpr i64 kPlaneAlphaGroup = 4;
+constexpr int kPlaneUnroll = 4;  // vectors in flight (kPlaneCols is a multiple of 4 * 8 columns)
+static_assert(kPlaneUnroll == 4, "the chains are combined two by two below");
+alignas(64) constexpr double kLaneIndex[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+
+// E[c * w + i] = exp(x_c - m), E[C * w + i] = m = max(0, max_c x_c), x = D0 + t D1 (D0 == nullptr:
+// x = t D1), for the w (a multiple of kLanes) columns of D0, D1 (row stride ld).
+inline void shifted_exps(const double* D0, const double* D1, i64 ld, double t, i64 C, i64 w, double* E) {
+    const vd vt = vset1(t);
+    for (i64 i = 0; i < w; i += kLanes) {
+        vd mx = vzero();
+        for (i64 c = 0; c < C; ++c) {
+            const vd x = D0 ? vfmadd(vt, vload(D1 + c * ld + i), vload(D0 + c * ld + i)) : vmul(vt, vload(D1 + c * ld + i));
+            vstore(E + c * w + i, x);
+            mx = vmax(mx, x);  // NaN x gives NaN
+        }
+        for (i64 c = 0; c < C; ++c) vstore(E + c * w + i, vexp(vsub(vload(E + c * w + i), mx)));
+        vstore(E + C * w + i, mx);
+    }
+}
+
+// x where lane i + k is one of the nb real examples, pad elsewhere.
+inline vd real_lanes(vd x, i64 i, i64 nb, vd pad) {
+    return i + kLanes <= nb ? x : vselect_gt(vset1(double(nb - i)), vload(kLaneIndex), x, pad);
+}
+
+// sum_i log(sum_c exp(D0 + alpha D1 + beta D2)) over the real ones of the w columns, the plain way.
+inline double plane_point_direct(const double* D0, const double* D1, const double* D2, i64 C, i64 nb, i64 ld,
+                                 i64 w, double alpha, double beta) {
+    const vd va = vset1(alpha), vb = vset1(beta);
+    vd acc = vzero();
+    for (i64 i = 0; i < w; i += kLanes) {
+        vd mx = vzero();
+        for (i64 c = 0; c < C; ++c)
+            mx = vmax(mx, vfmadd(vb, vload(D2 + c * ld + i), vfmadd(va, vload(D1 + c * ld + i), vload(D0 + c * ld + i))));
+        vd sum = vzero();
+        for (i64 c = 0; c < C; ++c) {
+            const vd x = vfmadd(vb, vload(D2 + c * ld + i), vfmadd(va, vload(D1 + c * ld + i), vload(D0 + c * ld + i)));
+            sum = vadd(sum, vexp(vsub(x, mx)));
+        }
+        acc = vadd(acc, real_lanes(vadd(mx, vlog(sum)), i, nb, vzero()));
+    }
+    return vhsum(acc);
+}
+
+// out[a * ldo + b] += sum_i log(sum_c exp(D0 + alphas[a] D1 + betas[b] D2)[c, i]): the softmax data loss
+// of the nb examples at each point. D0, D1, D2 (C, ld), zero-padded from nb to ld columns (ld a
+// multiple of kPlaneCols). scratch: (na + nbeta) * (C + 1) * kPlaneCols doubles.
+inline void softmax_plane_points(const double* D0, const double* D1, const double* D2, i64 C, i64 nb, i64 ld,
+                                 const double* alphas, i64 na, const double* betas, i64 nbeta, double* out, i64 ldo,
+                                 double* scratch) {
+    const vd one = vset1(1.0);
+    for (i64 j = 0; j < ld; j += kPlaneCols) {
+        const i64 w = kPlaneCols, rows = (C + 1) * w, nbj = nb - j;
+        double* P = scratch;
+        double* Q = scratch + na * rows;
+        for (i64 ia = 0; ia < na; ++ia) shifted_exps(D0 + j, D1 + j, ld, alphas[ia], C, w, P + ia * rows);
+        for (i64 ib = 0; ib < nbeta; ++ib) shifted_exps(nullptr, D2 + j, ld, betas[ib], C, w, Q + ib * rows);
+        for (i64 ga = 0; ga < na; ga += kPlaneAlphaGroup)  // a group's P stays in L1 while each Q passes
+        for (i64 ib = 0; ib < nbeta; ++ib) {
+            const double* Qb = Q + ib * rows;
+            for (i64 ia = ga; ia < std::min(na, ga + kPlaneAlphaGroup); ++ia) {
+                const double* Pa = P + ia * rows;
+                vd shift[kPlaneUnroll], prod[kPlaneUnroll], low[kPlaneUnroll];  // one chain per vector in flight
+                for (int u = 0; u < kPlaneUnroll; ++u) shift[u] = vzero(), prod[u] = one, low[u] = vset1(INFINITY);
+                for (i64 i = 0; i < w; i += kPlaneUnroll * kLanes) {
+                    vd sum[kPlaneUnroll];
+                    for (int u = 0; u < kPlaneUnroll; ++u) sum[u] = vmul(vload(Pa + i + u * kLanes), vload(Qb + i + u * kLanes));
+                    for (i64 c = 1; c < C; ++c)
+                        for (int u = 0; u < kPlaneUnroll; ++u)
+                            sum[u] = vfmadd(vload(Pa + c * w + i + u * kLanes), vload(Qb + c * w + i + u * kLanes), sum[u]);
+                    for (int u = 0; u < kPlaneUnroll; ++u) {
+                        const vd s = real_lanes(sum[u], i + u * kLanes, nbj, one);
+                        low[u] = vmin(low[u], s);
+                        prod[u] = vmul(prod[u], s);
+                        shift[u] = vadd(shift[u], vadd(vload(Pa + C * w + i + u * kLanes), vload(Qb + C * w + i + u * kLanes)));  // 0 on pads
+                    }
+                }
+                const vd shifts = vadd(vadd(shift[0], shift[1]), vadd(shift[2], shift[3]));
+                const vd prods = vmul(vmul(prod[0], prod[1]), vmul(prod[2], prod[3]));
+                alignas(64) double lanes[kLanes];
+                vstore(lanes, vmin(vmin(low[0], low[1]), vmin(low[2], low[3])));
+                double lowest = lanes[0];
+                for (int k = 1; k < kLanes; ++k) lowest = lanes[k] < lowest ? lanes[k] : lowest;
+                double total = vhsum(vadd(shifts, vlog(prods)));
+                if (!(lowest >= kPlaneMinSum) || !std::isfinite(total))
+                    total = plane_point_direct(D0 + j, D1 + j, D2 + j, C, nbj, ld, w, alphas[ia], betas[ib]);
+                out[ia * ldo + ib] += total;
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 
 #include "steepest/blocking.hpp"
 #include "steepest/kernel_table.hpp"
+#include "steepest/scratch.hpp"
 
 namespace steepest {
 
@@ -20,9 +21,11 @@ constexpr i64 kGridSub = 128;     // examples per cache-resident sub-block
 // b in [b0, b1), of the partial row acc (indexed a * nbeta + b). Pool tasks are (example block,
 // range of points) pairs small enough to stop quickly on Ctrl-C; a point's per-block sum does not
 // depend on which task computed it.
+constexpr i64 kGridTaskWork = i64(1) << 22;  // class-example-point triples per task
+
 template <class Fill>
-void grid_driver(i64 B, i64 C, i64 na, i64 nbeta, double* out, int n_threads, const StopFn& stop, Fill&& fill) {
-    constexpr i64 kTaskWork = i64(1) << 22;  // class-example-point triples per task
+void grid_driver(i64 B, i64 C, i64 na, i64 nbeta, double* out, int n_threads, const StopFn& stop, Fill&& fill,
+                 i64 kTaskWork = kGridTaskWork) {
     const i64 nblocks = (B + kGridBlock - 1) / kGridBlock, npoints = na * nbeta;
     const i64 per_point = std::max<i64>(1, C * std::min(B, kGridBlock));
     const i64 points = std::max<i64>(1, kTaskWork / per_point);
@@ -81,6 +84,22 @@ inline void softmax_grid(const double* S0, const double* S1, const double* S2, i
                          const double* alphas, i64 na, const double* betas, i64 nbeta, double* out, int n_threads,
                          const StopFn& stop) {
     const GridKernels& kern = active_kernels().grid;
+    if (S2 != nullptr) {  // a plane: the separable form (grid_kernels.hpp), exps per line, not per point
+        grid_driver(B, C, na, nbeta, out, n_threads, stop,
+                    [&](i64 i0, i64 i1, i64 a0, i64 a1, i64 b0, i64 b1, double* acc) {
+            const i64 nb = i1 - i0, ld = (nb + kPlaneCols - 1) / kPlaneCols * kPlaneCols;
+            Scratch<double> buf(static_cast<std::size_t>(3 * C * ld + (a1 - a0 + b1 - b0) * (C + 1) * kPlaneCols));
+            double* D[3] = {buf.get(), buf.get() + C * ld, buf.get() + 2 * C * ld};
+            const double* S[3] = {S0, S1, S2};
+            for (int k = 0; k < 3; ++k)
+                for (i64 c = 0; c < C; ++c)
+                    for (i64 i = 0; i < ld; ++i)
+                        D[k][c * ld + i] = i < nb ? S[k][c * B + i0 + i] - S[k][y[i0 + i] * B + i0 + i] : 0.0;
+            kern.softmax_plane_points(D[0], D[1], D[2], C, nb, ld, alphas + a0, a1 - a0, betas + b0, b1 - b0,
+                                      acc + a0 * nbeta + b0, nbeta, buf.get() + 3 * C * ld);
+        }, 8 * kGridTaskWork);  // a point costs C multiply-adds, not C exps; the exps are per line
+        return;
+    }
     grid_driver(B, C, na, nbeta, out, n_threads, stop,
                 [&](i64 i0, i64 i1, i64 a0, i64 a1, i64 b0, i64 b1, double* acc) {
         const i64 nb = i1 - i0;

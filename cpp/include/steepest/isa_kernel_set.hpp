@@ -18,7 +18,7 @@ inline const KernelSet& make_kernel_set(const char* name) {
         {&tile_scores<double>, &tile_rank_update<double>, &gather_rows<double>, &tile_absmax<double>,
          &pack_transposed<double>, &pack_rows<double>},
         {&tile_moments},
-        {&svm_points, &softmax_points},
+        {&svm_points, &softmax_points, &softmax_plane_points},
         {kPanelRows, kPanelWidth, &panel_product},
         &multiply_add_probe,
     };

@@ -36,6 +36,8 @@ struct TileKernels {
     void (*pack_rows)(const T* const* cols, i64 n, i64 offset, i64 nd, double* dst, i64 width);
 };
 
+constexpr i64 kPlaneCols = 64;  // softmax_plane_points' examples per pass: all its P and one Q stay in L1
+
 struct GridKernels {
     // For one block of nb examples (arrays with row stride ld, C rows):
     // out[a * nbeta + b] += sum_{c, i} max(0, M0[c,i] + alphas[a] * M1[c,i] + betas[b] * M2[c,i])
@@ -48,6 +50,12 @@ struct GridKernels {
     void (*softmax_points)(const double* S0, const double* S1, const double* S2, const double* T0,
                            const double* T1, const double* T2, i64 C, i64 nb, i64 ld, const double* alphas,
                            i64 na, const double* betas, i64 nbeta, double* out, double* scratch);
+    // The plane (betas given) in separable form: out[a * ldo + b] += sum_i log(sum_c exp(D0 + a D1 +
+    // b D2)[c, i]) with D = S - S_label (C rows of ld columns, zero-padded from nb to ld, a multiple of
+    // kPlaneCols). scratch: (na + nbeta) * (C + 1) * kPlaneCols.
+    void (*softmax_plane_points)(const double* D0, const double* D1, const double* D2, i64 C, i64 nb, i64 ld,
+                                 const double* alphas, i64 na, const double* betas, i64 nbeta, double* out, i64 ldo,
+                                 double* scratch);
 };
 
 struct MomentKernels {

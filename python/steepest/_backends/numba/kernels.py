@@ -685,6 +685,125 @@ def _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, Sb
             row[a * nbeta + b] += fold_sum(lk)
 
 
+#: A plane point's sums below this are recomputed directly (see ``_softmax_plane_sub``).
+_PLANE_MIN_SUM = 2.0**-30
+#: Lanes of the per-example sums multiplied together before one log.
+_PLANE_LANES = 16
+
+
+@njit(cache=True, nogil=True)
+def _shifted_exps(D0, D1, has_d0, s, t, X, kb, E, m):
+    """``E[c, k] = exp(x_ck - m_k)`` and ``m_k = max(0, max_c x_ck)`` for ``x = D0 + s D1`` (``s D1``
+    without D0), k < t (the rest of the rows zeroed); returns ``sum_k m_k``. X is scratch like E."""
+    C = D1.shape[0]
+    m[:] = 0.0
+    X[:, :] = 0.0
+    for c in range(C):
+        d1 = D1[c]
+        xc = X[c]
+        if has_d0:
+            d0 = D0[c]
+            for k in range(t):
+                xc[k] = d0[k] + s * d1[k]
+        else:
+            for k in range(t):
+                xc[k] = s * d1[k]
+        for k in range(t):
+            m[k] = xc[k] if xc[k] > m[k] else m[k]  # a NaN x leaves m, and exp(NaN - m) is NaN
+    for c in range(C):
+        xc = X[c]
+        for k in range(t):
+            xc[k] -= m[k]
+    exp_nonpos(X.reshape(-1), X.size, E.reshape(-1), kb)
+    total = 0.0
+    for k in range(t):
+        total += m[k]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _plane_point_direct(D0, D1, D2, alpha, beta, t, X, kb, E, m):
+    """``sum_k log(sum_c exp(D0 + alpha D1 + beta D2))`` over k < t, the plain way."""
+    C = D0.shape[0]
+    m[:] = 0.0
+    X[:, :] = 0.0
+    for c in range(C):
+        xc = X[c]
+        for k in range(t):
+            xc[k] = D0[c, k] + alpha * D1[c, k] + beta * D2[c, k]
+            m[k] = xc[k] if xc[k] > m[k] else m[k]
+    for c in range(C):
+        for k in range(t):
+            X[c, k] -= m[k]
+    exp_nonpos(X.reshape(-1), X.size, E.reshape(-1), kb)
+    total = 0.0
+    for k in range(t):
+        z = 0.0
+        for c in range(C):
+            z += E[c, k]
+        total += m[k] + np.log(z)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _softmax_plane_sub(S0, S1, S2, y, alphas, betas, a0, a1, i0, t, D, P, Q, SP, SQ, X, Ed, kb, L, row):
+    """Add the softmax data loss of examples ``i0 .. i0 + t`` at the plane's points (a, b),
+    ``a0 <= a < a1``, to ``row[a * nbeta + b]``, in separable form.
+
+    With the label's score as reference (``D = S - S_label``), the exponent of class c at (a, b) is
+    ``u_c(a) + v_c(b)`` (``u = D0 + a D1``, ``v = b D2``), so ``sum_c exp(u_c + v_c) = exp(mu + nu) *
+    sum_c P_c Q_c`` with ``P = exp(u - mu)`` per alpha and ``Q = exp(v - nu)`` per beta (mu, nu the
+    maxima, >= 0): a point costs C multiply-adds per example, not C exps. The sums of a point are
+    multiplied lane-wise (each is in [``_PLANE_MIN_SUM``, C]) and one log taken per lane. A point
+    with a smaller sum (u and v peak on different classes, far apart) or a non-finite result is
+    recomputed directly.
+    """
+    C = S0.shape[0]
+    nbeta = betas.shape[0]
+    for k in range(t):
+        i = i0 + k
+        yk = y[i]
+        for c in range(C):
+            D[0, c, k] = S0[c, i] - S0[yk, i]
+            D[1, c, k] = S1[c, i] - S1[yk, i]
+            D[2, c, k] = S2[c, i] - S2[yk, i]
+    D0, D1, D2 = D[0], D[1], D[2]
+    m = L[0]
+    for a in range(a0, a1):
+        SP[a - a0] = _shifted_exps(D0, D1, True, alphas[a], t, X, kb, P[a - a0], m)
+    for b in range(nbeta):
+        SQ[b] = _shifted_exps(D0, D2, False, betas[b], t, X, kb, Q[b], m)
+    sig = L[1]
+    lanes = L[2, :_PLANE_LANES]
+    full = t - t % _PLANE_LANES
+    for b in range(nbeta):
+        Qb = Q[b]
+        for a in range(a0, a1):
+            Pa = P[a - a0]
+            for k in range(t):
+                sig[k] = Pa[0, k] * Qb[0, k]
+            for c in range(1, C):
+                pc = Pa[c]
+                qc = Qb[c]
+                for k in range(t):
+                    sig[k] += pc[k] * qc[k]
+            low = 0
+            for k in range(t):
+                low += 0 if sig[k] >= _PLANE_MIN_SUM else 1  # NaN counts too
+            lanes[:] = 1.0
+            for k0 in range(0, full, _PLANE_LANES):
+                for q in range(_PLANE_LANES):
+                    lanes[q] *= sig[k0 + q]
+            for k in range(full, t):
+                lanes[k - full] *= sig[k]
+            total = SP[a - a0] + SQ[b]
+            for q in range(_PLANE_LANES):
+                total += np.log(lanes[q])
+            if low > 0 or not np.isfinite(total):
+                total = _plane_point_direct(D0, D1, D2, alphas[a], betas[b], t, X, kb, Ed, m)
+            row[a * nbeta + b] += total
+
+
 @entry
 @njit(cache=True, nogil=True, parallel=True)
 def _grid_kernel(lo, hi, S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_step, part):
@@ -695,6 +814,7 @@ def _grid_kernel(lo, hi, S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_st
     """
     C, B = S0.shape
     na = alphas.shape[0]
+    nbeta = betas.shape[0]
     nas = (na + a_step - 1) // a_step
     for task in prange(lo, hi):
         blk = task // nas
@@ -707,10 +827,19 @@ def _grid_kernel(lo, hi, S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_st
         M2 = np.empty((C, _GRID_SUB))
         kb = np.empty(C * _GRID_SUB)
         L = np.zeros((4, _GRID_SUB))
+        plane = kind == _SOFTMAX and has_s2
+        n_p, n_q = (a1 - a0, nbeta) if plane else (0, 0)
+        D = np.empty((3, C, _GRID_SUB))
+        P = np.empty((n_p, C, _GRID_SUB))
+        Q = np.empty((n_q, C, _GRID_SUB))
+        SP = np.empty(n_p)
+        SQ = np.empty(n_q)
         e1 = min(B, (blk + 1) * _GRID_BLOCK)
         for i0 in range(blk * _GRID_BLOCK, e1, _GRID_SUB):
             t = min(_GRID_SUB, e1 - i0)
-            if kind == _SVM:
+            if plane:
+                _softmax_plane_sub(S0, S1, S2, y, alphas, betas, a0, a1, i0, t, D, P, Q, SP, SQ, M0, M1, kb, L, row)
+            elif kind == _SVM:
                 _svm_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, delta, i0, t, M0, M1, M2, A, L, row)
             else:
                 _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, M0, M1, M2, kb, L, row)
@@ -722,8 +851,10 @@ def _grid(kind, S0, S1, S2, y, alphas, betas, delta, n_threads):
     na, nbeta = alphas.shape[0], betas.shape[0]
     B = S0.shape[1]
     nblk = _blocks(B, _GRID_BLOCK)
-    # a point costs O(C) per example, the softmax's exp and log about 16 times the SVM's hinge (measured)
-    alpha_work = nbeta * S0.shape[0] * min(B, _GRID_BLOCK) * (1 if kind == _SVM else 16)
+    # a point costs O(C) per example, the softmax's exp and log about 16 times the SVM's hinge, its plane
+    # (C multiply-adds a point, the exps per line) about twice (measured)
+    cost = 1 if kind == _SVM else (2 if has_s2 else 16)
+    alpha_work = nbeta * S0.shape[0] * min(B, _GRID_BLOCK) * cost
     # split the alphas too when there are few blocks, and so that a task fits in a launch (any split gives
     # the same bits)
     a_step = max(1, min(-(-na // max(1, 16 // nblk)), LAUNCH_WORK // alpha_work))
