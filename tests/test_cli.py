@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -135,6 +136,25 @@ def test_loop_estimate_is_a_median_timed_with_one_blas_thread():
     assert all(threads == [1] * len(seen[0]) for threads in seen)  # every evaluation, at 1 BLAS thread
     assert how.startswith("estimate: median over 3 sampled weights") and f"x {W.size:,} weights" in how
     assert how.endswith("NumPy with 1 BLAS thread (threadpoolctl)")
+
+
+def test_interleaved_lets_blas_settle_outside_the_timing(monkeypatch):
+    """Candidates named in ``settle`` are followed by a pause (OpenBLAS's threads spin after a call and
+    would slow the next candidate), and the pause is in nobody's time."""
+    from steepest.cli import measure
+
+    monkeypatch.setattr(measure, "BLAS_SETTLE_S", 0.4)
+    order = []
+    fns = {
+        "blas": lambda: order.append(("blas", time.perf_counter())),
+        "next": lambda: order.append(("next", time.perf_counter())),
+    }
+    t = measure.interleaved(fns, rounds=3, warmup=1, settle={"blas"})
+    assert [name for name, _ in order] == ["blas", "next"] * 4
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(order, order[1:])]
+    assert min(gaps[0::2]) >= 0.4  # blas -> next: paused
+    assert max(gaps[1::2]) < 0.4  # next -> blas: not
+    assert max(t.values()) < 0.4
 
 
 def test_loop_estimate_without_threadpoolctl_says_so(monkeypatch):

@@ -197,7 +197,11 @@ def bench_losses(report: Report, n: int, repeat: int, backends: list[str], dtype
             for order, X in (("F", XF), ("C", XC)):
                 for kind, cls in (("svm", SVMLoss), ("softmax", SoftmaxLoss)):
                     fns[f"{name} {kind} {order}"] = cls(X, y, backend=name).loss_grad
-        t = interleaved({k: (f if k.startswith("baseline") else (lambda f=f: f(W))) for k, f in fns.items()}, repeat)
+        t = interleaved(
+            {k: (f if k.startswith("baseline") else (lambda f=f: f(W))) for k, f in fns.items()},
+            repeat,
+            settle={"baseline default"},
+        )
         numpy1 = t["baseline 1"]
         report.add("NumPy SVM loss+grad on (N, D) rows", f"{dtype_name}, 1 BLAS thread", numpy1, "R", R / numpy1)
         report.add(
@@ -441,7 +445,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
             lambda V, idx: numba_svm.stacked_loss_grad(V, regs, idx), Wst, batches[:, : max(1, grid_steps // 3)]
         )
         per_call.update({"numba step": steps // 5, "numba stacked": max(1, grid_steps // 3)})
-    t = interleaved(fns, repeat, check=keep_tune_time)
+    t = interleaved(fns, repeat, check=keep_tune_time, settle={"numba stacked"})  # many models: BLAS
     t = {name: seconds / per_call[name] for name, seconds in t.items()}
     t["tune"] = float(np.median(tune_seconds))  # check sees the timed rounds only
     # the same two loops with no kernel: their Python layer, per step (the slope between a run of `steps`
@@ -554,6 +558,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
         {name: (lambda loss=loss: loss.candidate_losses(Wblk)) for name, loss in losses.items()},
         min(repeat, 3),
         warmup=0,
+        settle={"numba"},  # NumPy's BLAS product
     )
     floor = Kc * C * D * n / rate
     report.add("random search compute floor: K C D N multiply-adds at peak", f"K = {Kc}, N = {n}", floor)
@@ -584,7 +589,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
     }
     for search in searches.values():
         search(Kc)  # warm: one block of tries
-    t = interleaved(searches, min(repeat, 3), warmup=0)
+    t = interleaved(searches, min(repeat, 3), warmup=0, settle={"local search"})  # its score changes: BLAS
     on = f"{tries} tries, N = {n_search}"
     report.add("random_search (strategy 1)", on, t["random search"])
     report.add(

@@ -12,7 +12,7 @@ import gc
 import statistics
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import numpy as np
 
@@ -48,27 +48,44 @@ def median_time(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> f
     return statistics.median(times)
 
 
+#: OpenBLAS's worker threads spin for about 0.1 s after each multi-threaded call before they sleep
+#: (its THREAD_TIMEOUT, 2^28 cycles): a cpp pass timed right after one shares the cores with them and
+#: measured 23 % slower (111 -> 137 ms; after this pause, 111 ms).
+BLAS_SETTLE_S = 0.15
+
+
 def interleaved(
     fns: dict[str, Callable[[], object]],
     rounds: int = 5,
     warmup: int = 1,
     check: Callable[[str, object], None] | None = None,
+    settle: Collection[str] = (),
 ) -> dict[str, float]:
     """Median wall time of each ``fns[name]()`` over ``rounds`` rounds in which every candidate runs
     once, in turn (after ``warmup`` untimed rounds): a machine that slows down or speeds up during the
     measurement affects all candidates alike, so their ratios stay meaningful on a shared machine.
     ``check(name, result)``, when given, sees what every timed call returned, outside the timing (a
-    benchmark that checks each run's result, or keeps it)."""
+    benchmark that checks each run's result, or keeps it). The candidates named in ``settle`` use
+    NumPy's multi-threaded BLAS: after each of their calls, untimed, a pause of ``BLAS_SETTLE_S`` lets
+    its spinning threads sleep before the next candidate runs."""
+
+    def run(name: str, fn: Callable[[], object]) -> tuple[float, object]:
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - start
+        if name in settle:
+            time.sleep(BLAS_SETTLE_S)
+        return seconds, result
+
     for _ in range(warmup):
-        for fn in fns.values():
-            fn()
+        for name, fn in fns.items():
+            run(name, fn)
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            gc.collect()
-            start = time.perf_counter()
-            result = fn()
-            times[name].append(time.perf_counter() - start)
+            seconds, result = run(name, fn)
+            times[name].append(seconds)
             if check is not None:
                 check(name, result)
             del result  # not alive during the next candidate's timing

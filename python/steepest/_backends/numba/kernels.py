@@ -39,7 +39,9 @@ from .tiles import (
     fold_sum,
     rows_grad,
     rows_scores,
+    softmax_tile,
     sum_blocks,
+    svm_tile,
     tile_buffers,
     tile_loss,
     tile_rows,
@@ -292,6 +294,48 @@ def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, de
         losses[m] = total
 
 
+#: Stacked rows from which a mini-batch's pass is two matrix products in NumPy's BLAS, the scores and
+#: then the gradient, as the cpp core's panel pass is (its threshold: 4 panels of 24 rows). Below it the
+#: models run one by one through ``_models_kernel`` (each bitwise its single-model pass); above, each
+#: differs from it by rounding only. The grid's step (25 models x 10 classes, B = 200): 15-16 ms model
+#: by model, about 2.5x the cpp panel pass; Numba cannot hold a panel product's 24 sums in registers.
+_PRODUCT_MIN_ROWS = 96
+
+
+@entry
+@njit(cache=True, nogil=True, parallel=True)
+def _rules_kernel(lo, hi, S, C, y, ids, kind, delta, losses, coef):
+    """Models ``lo <= m < hi`` of the batch's stacked scores S (K C, B): the data loss of model m summed
+    over the batch, tile by tile in order, into ``losses[m]``, and its coefficients dL/ds into its rows
+    of ``coef``, by the rules of ``svm_tile`` / ``softmax_tile``."""
+    B = S.shape[1]
+    for m in prange(lo, hi):
+        St = np.empty((C, TILE))
+        ct = np.empty((C, TILE))
+        total = 0.0
+        for i0 in range(0, B, TILE):
+            t = min(TILE, B - i0)
+            St[:, :t] = S[m * C : (m + 1) * C, i0 : i0 + t]
+            if kind == _SVM:
+                total += svm_tile(St, y, ids[i0 : i0 + t], t, delta, ct)
+            else:
+                total += softmax_tile(St, y, ids[i0 : i0 + t], t, ct)
+            coef[m * C : (m + 1) * C, i0 : i0 + t] = ct[:, :t]
+        losses[m] = total
+
+
+def _stacked_products(kind, W64, K, C, X, y, idx, delta, n_threads):
+    """The stacked pass of a mini-batch as two float64 products: S = W64 @ X_B, the rules, then
+    G = coef @ X_B^T; returns the data-loss sums (K,) and G (K C, D), sums over the B examples."""
+    ids = _ids(X, idx)
+    XB = np.asarray(X[:, ids], dtype=np.float64)  # (D, B), gathered once for both products
+    S = W64 @ XB
+    data = np.empty(K)
+    coef = np.empty_like(S)
+    _run(_rules_kernel, n_threads, K, 4 * C * ids.shape[0], S, C, y, ids, kind, float(delta), data, coef)
+    return data, coef @ XB.T
+
+
 def _data_pass(kind, W64, models, X, y, idx, delta, want_grad, n_threads):
     """One pass over the examples for ``models`` models stacked in ``W64`` (K C, D) float64: each model's
     data loss, summed over the blocks in block order (K,), and the gradient of the data losses (K C, D),
@@ -375,12 +419,16 @@ def _finish_models(lo, hi, W, W64, regs, data, G, B, dW, step_sizes, out, losses
 
 def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads, step_sizes=None, out=None):
     """K models (W (K, C, D)) in one pass over the examples; model m's loss and gradient are bitwise
-    ``_loss_grad`` of W[m] with regs[m]. With ``step_sizes`` and ``out``: (losses, None), the training
+    ``_loss_grad`` of W[m] with regs[m] (a mini-batch of many models: up to rounding, see
+    ``_PRODUCT_MIN_ROWS``). With ``step_sizes`` and ``out``: (losses, None), the training
     step written into out (the contract's ``svm_stacked_loss_grad``)."""
     K, C, D = W.shape
     W64 = np.ascontiguousarray(W, dtype=np.float64).reshape(K * C, D)
     B = y.shape[0] if idx is None else idx.shape[0]
-    if 2 * B * C * D <= LAUNCH_WORK:  # a mini-batch: a model is one short unit of work
+    if 2 * B * C * D <= LAUNCH_WORK and K * C >= _PRODUCT_MIN_ROWS:  # a mini-batch of many models
+        data, G = _stacked_products(kind, W64, K, C, X, y, idx, delta, n_threads)
+        scale = float(B)
+    elif 2 * B * C * D <= LAUNCH_WORK:  # a mini-batch: a model is one short unit of work
         Xc, Xr, c_order = _layout(X)
         data = np.empty(K)
         G = np.empty((K * C, D))
