@@ -49,8 +49,8 @@ def median_time(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> f
 
 
 #: OpenBLAS's worker threads spin for about 0.1 s after each multi-threaded call before they sleep
-#: (its THREAD_TIMEOUT, 2^28 cycles): a cpp pass timed right after one shares the cores with them and
-#: measured 23 % slower (111 -> 137 ms; after this pause, 111 ms).
+#: (its THREAD_TIMEOUT, 2^28 cycles): a pass timed right after one shares the cores with them
+#: (notes/KERNELS.md has the measurement). This pause outlasts the spin.
 BLAS_SETTLE_S = 0.15
 
 

@@ -297,8 +297,8 @@ def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, de
 #: Stacked rows from which a mini-batch's pass is two matrix products in NumPy's BLAS, the scores and
 #: then the gradient, as the cpp core's panel pass is (its threshold: 4 panels of 24 rows). Below it the
 #: models run one by one through ``_models_kernel`` (each bitwise its single-model pass); above, each
-#: differs from it by rounding only. The grid's step (25 models x 10 classes, B = 200): 15-16 ms model
-#: by model, about 2.5x the cpp panel pass; Numba cannot hold a panel product's 24 sums in registers.
+#: differs from it by rounding only. Model by model, the grid's step (25 models x 10 classes) took
+#: several times the cpp panel pass: Numba cannot hold a panel product's 24 sums in registers.
 _PRODUCT_MIN_ROWS = 96
 
 
@@ -735,8 +735,10 @@ def _softmax_grid_sub(S0, S1, S2, has_s2, y, alphas, betas, a0, a1, i0, t, A, Sb
 
 #: A plane point's sums below this are recomputed directly (see ``_softmax_plane_sub``).
 _PLANE_MIN_SUM = 2.0**-30
-#: Lanes of the per-example sums multiplied together before one log.
-_PLANE_LANES = 16
+#: Lanes of the per-example sums multiplied together before one log: 128 / 4 = 32 sums a lane, each in
+#: [_PLANE_MIN_SUM, C], so a lane's product stays within [2^-960, C^32] (a log costs about as much as
+#: the multiply-adds of a whole lane's 32 sums).
+_PLANE_LANES = 4
 
 
 @njit(cache=True, nogil=True)
