@@ -13,7 +13,9 @@ from .results import LineMinimum
 
 
 def inner(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.vdot(a.astype(np.float64, copy=False).ravel(), b.astype(np.float64, copy=False).ravel()))
+    # einsum's own loop, not BLAS's dot: OpenBLAS would wake its threads, which then spin for about
+    # 0.1 s and slow the next kernel call that wants the cores (notes/ARCHITECTURE.md)
+    return float(np.einsum("i,i->", a.astype(np.float64, copy=False).ravel(), b.astype(np.float64, copy=False).ravel()))
 
 
 class SVMLine:
