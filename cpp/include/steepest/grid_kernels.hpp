@@ -150,8 +150,8 @@ inline void softmax_points(const double* S0, const double* S1, const double* S2,
 //   sum_c exp(u_c + v_c) = exp(mu + nu) * sigma,   sigma = sum_c P_c Q_c,   P = exp(u - mu), Q = exp(v - nu),
 // mu, nu the maxima over the classes (>= 0). P is formed once per alpha and Q once per beta, so a
 // point costs C multiply-adds per example instead of C exps; and since sum_i log sigma_i =
-// log prod_i sigma_i, one log serves the kPlaneCols / kLanes examples of a lane (each sigma is in
-// [kPlaneMinSum, C], so the product cannot leave the normal range). Where a sigma falls below
+// log prod_i sigma_i, one log serves the kPlaneCols / kLanes <= 32 examples of a lane (each sigma is
+// in [kPlaneMinSum, C], so for C < 2^31, the driver's condition, the product stays normal). Where a sigma falls below
 // kPlaneMinSum (u and v peak on different classes, far apart: the product form would lose bits to
 // cancellation) or the result is not finite, the point is recomputed directly for those examples.
 constexpr double kPlaneMinSum = 0x1p-30;

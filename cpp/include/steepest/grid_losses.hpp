@@ -84,7 +84,9 @@ inline void softmax_grid(const double* S0, const double* S1, const double* S2, i
                          const double* alphas, i64 na, const double* betas, i64 nbeta, double* out, int n_threads,
                          const StopFn& stop) {
     const GridKernels& kern = active_kernels().grid;
-    if (S2 != nullptr) {  // a plane: the separable form (grid_kernels.hpp), exps per line, not per point
+    // A plane: the separable form (grid_kernels.hpp), exps per line, not per point. A lane multiplies up
+    // to 32 sums, each at most C, before its log: below 2^31 classes the product cannot overflow.
+    if (S2 != nullptr && C < (i64(1) << 31)) {
         grid_driver(B, C, na, nbeta, out, n_threads, stop,
                     [&](i64 i0, i64 i1, i64 a0, i64 a1, i64 b0, i64 b1, double* acc) {
             const i64 nb = i1 - i0, ld = (nb + kPlaneCols - 1) / kPlaneCols * kPlaneCols;
