@@ -879,7 +879,7 @@ def _grid_kernel(lo, hi, S0, S1, S2, has_s2, y, alphas, betas, kind, delta, a_st
         L = np.zeros((4, _GRID_SUB))
         plane = kind == _SOFTMAX and has_s2
         n_p, n_q = (a1 - a0, nbeta) if plane else (0, 0)
-        D = np.empty((3, C, _GRID_SUB))
+        D = np.empty((3 if plane else 0, C, _GRID_SUB))
         P = np.empty((n_p, C, _GRID_SUB))
         Q = np.empty((n_q, C, _GRID_SUB))
         SP = np.empty(n_p)
