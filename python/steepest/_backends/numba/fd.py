@@ -220,59 +220,62 @@ FD_CHUNK = 128
 
 
 @njit(cache=True, nogil=True)
+def _tile_powers(pw, R, rid, k, m, nt, d0, d1):
+    """``pw[n, j, :] = R[rid[k + j], d0:d1]^(n+1)`` for the m examples k .. k + m - 1 and n < nt."""
+    L = d1 - d0
+    for j in range(m):
+        x = R[rid[k + j], d0:d1]
+        q = pw[0, j]
+        for d in range(L):
+            q[d] = x[d]
+        for n in range(1, nt):
+            a = pw[n - 1, j]
+            o = pw[n, j]
+            for d in range(L):
+                o[d] = a[d] * x[d]
+
+
+@njit(cache=True, nogil=True)
 def _moments_tile(Gm, nt, mc, R, rid, t, pw):
     """``Gm[n, c, :] += sum_k mc[k, c, n] * R[rid[k]]^(n+1)`` for n < nt over the tile's t examples,
     feature chunk by feature chunk (the chunk's sums stay in cache for the whole tile instead of
     streaming all of Gm once per four examples). Per feature, the examples are added in tile order,
-    four per statement (elementwise along the features: no reassociation), so the rounding does not
-    depend on the chunk size."""
+    four per sum (elementwise along the features: no reassociation), so the rounding does not
+    depend on the chunk size. Eight examples share one load and store of the sums: ``(g + s_1) + s_2``
+    rounds as two statements of four."""
     C = Gm.shape[1]
     D = Gm.shape[2]
+    t8 = t - t % 8
     t4 = t - t % 4
     for d0 in range(0, D, FD_CHUNK):
         d1 = min(D, d0 + FD_CHUNK)
         L = d1 - d0
-        for k in range(0, t4, 4):
-            x0 = R[rid[k], d0:d1]
-            x1 = R[rid[k + 1], d0:d1]
-            x2 = R[rid[k + 2], d0:d1]
-            x3 = R[rid[k + 3], d0:d1]
-            q = pw[0]
-            for d in range(L):
-                q[0, d] = x0[d]
-                q[1, d] = x1[d]
-                q[2, d] = x2[d]
-                q[3, d] = x3[d]
-            for n in range(1, nt):
-                a = pw[n - 1]
-                o = pw[n]
-                for d in range(L):
-                    o[0, d] = a[0, d] * x0[d]
-                    o[1, d] = a[1, d] * x1[d]
-                    o[2, d] = a[2, d] * x2[d]
-                    o[3, d] = a[3, d] * x3[d]
+        for k in range(0, t8, 8):
+            _tile_powers(pw, R, rid, k, 8, nt, d0, d1)
             for n in range(nt):
-                p0 = pw[n, 0]
-                p1 = pw[n, 1]
-                p2 = pw[n, 2]
-                p3 = pw[n, 3]
+                p0, p1, p2, p3 = pw[n, 0], pw[n, 1], pw[n, 2], pw[n, 3]
+                p4, p5, p6, p7 = pw[n, 4], pw[n, 5], pw[n, 6], pw[n, 7]
                 for c in range(C):
-                    a0 = mc[k, c, n]
-                    a1 = mc[k + 1, c, n]
-                    a2 = mc[k + 2, c, n]
-                    a3 = mc[k + 3, c, n]
+                    a0, a1, a2, a3 = mc[k, c, n], mc[k + 1, c, n], mc[k + 2, c, n], mc[k + 3, c, n]
+                    a4, a5, a6, a7 = mc[k + 4, c, n], mc[k + 5, c, n], mc[k + 6, c, n], mc[k + 7, c, n]
+                    g = Gm[n, c, d0:d1]
+                    for d in range(L):
+                        g[d] = (g[d] + ((a0 * p0[d] + a1 * p1[d]) + (a2 * p2[d] + a3 * p3[d]))) + (
+                            (a4 * p4[d] + a5 * p5[d]) + (a6 * p6[d] + a7 * p7[d])
+                        )
+        for k in range(t8, t4, 4):
+            _tile_powers(pw, R, rid, k, 4, nt, d0, d1)
+            for n in range(nt):
+                p0, p1, p2, p3 = pw[n, 0], pw[n, 1], pw[n, 2], pw[n, 3]
+                for c in range(C):
+                    a0, a1, a2, a3 = mc[k, c, n], mc[k + 1, c, n], mc[k + 2, c, n], mc[k + 3, c, n]
                     g = Gm[n, c, d0:d1]
                     for d in range(L):
                         g[d] += (a0 * p0[d] + a1 * p1[d]) + (a2 * p2[d] + a3 * p3[d])
         for k in range(t4, t):
-            x0 = R[rid[k], d0:d1]
-            p = pw[0, 0]
-            for d in range(L):
-                p[d] = x0[d]
+            _tile_powers(pw, R, rid, k, 1, nt, d0, d1)
             for n in range(nt):
-                if n > 0:
-                    for d in range(L):
-                        p[d] = p[d] * x0[d]
+                p = pw[n, 0]
                 for c in range(C):
                     a0 = mc[k, c, n]
                     g = Gm[n, c, d0:d1]
@@ -294,7 +297,7 @@ def softmax_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, emax, eP, eM, Gm, t
         ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
         mc = np.empty((TILE, C, 8))
-        pw = np.empty((KMAX, 4, FD_CHUNK))
+        pw = np.empty((KMAX, 8, FD_CHUNK))
         Gb, DPb, DMb = Gm[b], DP[b], DM[b]
         for i0 in range(0, ids_all.shape[0], TILE):
             t = min(TILE, ids_all.shape[0] - i0)
