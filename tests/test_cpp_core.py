@@ -84,6 +84,21 @@ def _run_with_simd(path, extra_args=(), env_extra=None, files=(Path(__file__),))
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("D", [45, 48, 77])
+def test_bitwise_scores_with_and_without_line_aligned_rows(dtype, order, D):
+    # A long pass (B >= 64 rows of W) scores from a copy of W whose rows start on whole cache lines,
+    # a short one (a mini-batch) from W in place: every score must be the same bits either way.
+    C, N = 10, 1300
+    W, X, y = problem(C, D, N, dtype, order, seed=D)
+    whole = core.scores(W, X, None, 2)
+    batches = np.array_split(np.arange(N, dtype=np.int64), 26)  # 50 examples: W in place
+    assert max(len(b) for b in batches) < 64 * C <= N
+    pieces = np.concatenate([core.scores(W, X, b, 2) for b in batches], axis=1)
+    assert _bits(pieces) == _bits(whole)
+
+
 @pytest.mark.parametrize("path", ["baseline", "avx2", "avx512"])
 def test_every_simd_path(path):
     if path not in core.supported_simd_paths():

@@ -66,6 +66,7 @@ template <class T>
 void scores(const T* W, i64 C, const Examples<T>& ex, T* S, int n_threads, const StopFn& stop) {
     const TileKernels<T>& kern = kernels<T>();
     DoubleView<T> Wd(W, C * ex.D);
+    const LineAlignedRows Wa(Wd.get(), C, ex.D, ex.B);
     const Chunking ch = make_chunking(ex.B, 0);
     run_blocks(
         ch.nchunks, n_threads,
@@ -74,7 +75,7 @@ void scores(const T* W, i64 C, const Examples<T>& ex, T* S, int n_threads, const
             std::vector<double> tile(static_cast<std::size_t>(C * kTile));
             for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
                 const int nk = reader.load(t);
-                kern.scores(Wd.get(), C, ex.D, reader.cols(), nk, tile.data());
+                kern.scores(Wa.get(), Wa.ld(), C, ex.D, reader.cols(), nk, tile.data());
                 for (i64 c = 0; c < C; ++c)
                     for (int k = 0; k < nk; ++k) S[c * ex.B + t * kTile + k] = static_cast<T>(tile[c * kTile + k]);
             }
@@ -120,6 +121,7 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
                const std::function<void(i64, i64)>* grad_done = nullptr) {
     const TileKernels<T>& kern = kernels<T>();
     const i64 CD = C * ex.D, M = model_count(rule);
+    const LineAlignedRows Wa(Wd, C, ex.D, ex.B);
     std::vector<double> chunk_loss(static_cast<std::size_t>(ch.nchunks * M), 0.0);
     Scratch<double> parts;
     if (G != nullptr && ch.nchunks > 1) parts.reset(static_cast<std::size_t>(ch.nchunks * CD));
@@ -137,7 +139,7 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
             for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
                 if (block_cancelled()) return;
                 const int nk = reader.load(t);
-                kern.scores(Wd, C, ex.D, reader.cols(), nk, S.data());
+                kern.scores(Wa.get(), Wa.ld(), C, ex.D, reader.cols(), nk, S.data());
                 for (int k = 0; k < nk; ++k) add_example(rule, S.data(), C, k, y[reader.index()[k]], coef.data(), loss);
                 if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk);
                 extra(chunk, t, nk, reader, S.data(), coef.data());

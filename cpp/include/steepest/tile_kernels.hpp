@@ -71,9 +71,9 @@ inline void with_class_count(int nc, F&& f) {
 
 // acc[c][e] (kept in sum[e * NC + c] between feature blocks) += W[c, d] x_e[d] lane-wise over the
 // vector part [d0, d1) of the features, d ascending: per lane the same chain of multiply-adds as one
-// sweep over all of D, so the blocking changes no result.
+// sweep over all of D, so the blocking changes no result. W's rows are ldw apart.
 template <int NC, int NE, class T>
-inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1, vd* sum) {
+inline void dot_range(const double* W, i64 ldw, const T* const* x, i64 d0, i64 d1, vd* sum) {
     vd acc[NC][NE];
 #pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
@@ -85,7 +85,7 @@ inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1,
         for (int e = 0; e < NE; ++e) xv[e] = vload(x[e] + d);
 #pragma GCC unroll 10
         for (int c = 0; c < NC; ++c) {
-            vd w = vload(W + c * D + d);
+            vd w = vload(W + c * ldw + d);
 #pragma GCC unroll 4
             for (int e = 0; e < NE; ++e) acc[c][e] = vfmadd(w, xv[e], acc[c][e]);
         }
@@ -98,21 +98,21 @@ inline void dot_range(const double* W, i64 D, const T* const* x, i64 d0, i64 d1,
 
 // One feature block [d0, d1) of the vector part for the class block's NC rows and every example of the tile.
 template <int NC, class T>
-inline void scores_feature_block(const double* W, i64 D, const T* const* cols, int nk, i64 d0, i64 d1, vd* sum) {
+inline void scores_feature_block(const double* W, i64 ldw, const T* const* cols, int nk, i64 d0, i64 d1, vd* sum) {
     constexpr int NE = per_register_block(NC);
     int e = 0;
-    for (; e + NE <= nk; e += NE) dot_range<NC, NE>(W, D, cols + e, d0, d1, sum + e * NC);
-    for (; e < nk; ++e) dot_range<NC, 1>(W, D, cols + e, d0, d1, sum + e * NC);
+    for (; e + NE <= nk; e += NE) dot_range<NC, NE>(W, ldw, cols + e, d0, d1, sum + e * NC);
+    for (; e < nk; ++e) dot_range<NC, 1>(W, ldw, cols + e, d0, d1, sum + e * NC);
 }
 
 // The lane sums of a class block, then the scalar tail: S[c * kTile + e].
 template <int NC, class T>
-inline void scores_finish(const double* W, i64 D, const T* const* cols, int nk, const vd* sum, double* S) {
+inline void scores_finish(const double* W, i64 ldw, i64 D, const T* const* cols, int nk, const vd* sum, double* S) {
     const i64 Dv = D - D % kLanes;
     for (int e = 0; e < nk; ++e)
         for (int c = 0; c < NC; ++c) {
             double s = vhsum(sum[e * NC + c]);
-            for (i64 t = Dv; t < D; ++t) s = sfmadd(W[c * D + t], to_double(cols[e][t]), s);
+            for (i64 t = Dv; t < D; ++t) s = sfmadd(W[c * ldw + t], to_double(cols[e][t]), s);
             S[c * kTile + e] = s;
         }
 }
@@ -125,7 +125,7 @@ inline void scores_finish(const double* W, i64 D, const T* const* cols, int nk, 
 constexpr i64 kScoreGroup = 2 * kScoreClassBlock;
 
 template <class T>
-void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, double* S) {
+void tile_scores(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, int nk, double* S) {
     const i64 Dv = D - D % kLanes;  // the vector part; the scalar tail is added after the lane sums
     vd sum[kScoreGroup * kTile];
     for (i64 g0 = 0; g0 < C; g0 += kScoreGroup) {
@@ -135,14 +135,14 @@ void tile_scores(const double* W, i64 C, i64 D, const T* const* cols, int nk, do
             const i64 d1 = d0 + kScoreBlock < Dv ? d0 + kScoreBlock : Dv;
             for_class_blocks(gc, kScoreClassBlock, [&](i64 c0, int nc) {
                 with_class_count(nc, [&](auto NC) {
-                    scores_feature_block<decltype(NC)::value>(W + (g0 + c0) * D, D, cols, nk, d0, d1,
+                    scores_feature_block<decltype(NC)::value>(W + (g0 + c0) * ldw, ldw, cols, nk, d0, d1,
                                                               sum + c0 * kTile);
                 });
             });
         }
         for_class_blocks(gc, kScoreClassBlock, [&](i64 c0, int nc) {
             with_class_count(nc, [&](auto NC) {
-                scores_finish<decltype(NC)::value>(W + (g0 + c0) * D, D, cols, nk, sum + c0 * kTile,
+                scores_finish<decltype(NC)::value>(W + (g0 + c0) * ldw, ldw, D, cols, nk, sum + c0 * kTile,
                                                    S + (g0 + c0) * kTile);
             });
         });
