@@ -202,9 +202,12 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
     // G = coef X_B^T, PW features at a time, runs of feature blocks split between the workers. A run's
     // G is kept (in L2) and handed over row by row at its end: finish then streams long runs of W and
     // of the output instead of PW values of every row per block.
-    const i64 feature_blocks = (D + PW - 1) / PW;
-    const i64 update_tasks =
-        std::min(feature_blocks, std::max<i64>(4 * std::max(1, n_threads), (feature_blocks + 15) / 16));
+    // Tasks of at most 16 feature blocks (a task's G stays in L2), a whole number of them per worker where
+    // the blocks allow: 9 tasks on 2 workers left one idle for a ninth of the update.
+    const i64 feature_blocks = (D + PW - 1) / PW, workers = std::max(1, n_threads);
+    const i64 fair = (std::max<i64>(4 * workers, (feature_blocks + 15) / 16) + workers - 1) / workers * workers;
+    const i64 update_tasks = std::min(feature_blocks, fair);
+    const i64 row_panels = (R + MI - 1) / MI;  // panels of MI rows with a real row (Rp pads R for the scores too)
     run_blocks(
         update_tasks, n_threads,
         [&](i64 task) {
@@ -218,7 +221,7 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
                     const i64 nk = std::min(kPanelDepth, B - k0);
                     // Xs[p][j] = X[d0 + j, example k0 + p]
                     kern.pack_rows(batch.get() + k0, nk, d0, nd, Xs.get(), PW);
-                    for (i64 rb = 0; rb < Rp / MI; ++rb)
+                    for (i64 rb = 0; rb < row_panels; ++rb)
                         pk.product(coef.get() + (rb * B + k0) * MI, Xs.get(), nk,
                                    G.get() + rb * MI * ldg + (d0 - first), ldg, k0 > 0);
                 }
