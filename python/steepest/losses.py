@@ -323,7 +323,8 @@ class LinearLoss:
         the data loss of S plus ``reg * sum(W*W)`` computed from W. O(C n), no pass over X."""
         with np.errstate(over="ignore", invalid="ignore"):
             W64 = W.astype(np.float64, copy=False)
-            return float(self.data_losses(S[None])[0]) + float(penalty(self.reg, np.sum(W64 * W64)))
+            squares = np.einsum("ij,ij->", W64, W64)  # no (C, D) temporary; not BLAS (its threads spin after)
+            return float(self.data_losses(S[None])[0]) + float(penalty(self.reg, squares))
 
     def stacked_loss_grad(
         self,

@@ -261,6 +261,7 @@ def random_local_search(
         bar.update()
         return call_back(callback, i, {"loss": value, "best_loss": state["loss"], "W": state["W"]})
 
+    trial = None  # the fast path's buffers for a try's W and scores
     try:
         i = 0
         while i < num_iters:
@@ -280,17 +281,26 @@ def random_local_search(
                 T = search.candidate_scores(draws)
             stop = False
             for j in range(k):
-                W_try = (state["W"] + draws[j] * step_size).astype(dtype, copy=False)
-                S_try = state["S"] + step_size * T[j]
+                # in buffers that a kept try takes over (fresh ones follow): a new 250 KB array a try
+                # cost more than its loss; the same roundings as `W + draws[j] * step_size`
+                if trial is None:
+                    trial = (np.empty(W.shape), np.empty(state["S"].shape))
+                W_try, S_try = trial
+                np.add(state["W"], np.multiply(draws[j], step_size, out=W_try), out=W_try)
+                np.add(state["S"], np.multiply(T[j], step_size, out=S_try), out=S_try)
+                W_try = W_try.astype(dtype, copy=False)
                 value = search.loss_of_scores(S_try, W_try)
                 if not math.isfinite(value):
                     raise FloatingPointError(
                         f"random_local_search: the loss of try {i + j} is not finite; step_size is too large "
                         "for this data (the scores overflowed)"
                     )
+                kept = state["accepted"]
                 if take(i + j, W_try, value, S_try):
                     stop, message = True, "stopped by the callback"
                     break
+                if state["accepted"] != kept:
+                    trial = None
             if stop:
                 break
             i += k
