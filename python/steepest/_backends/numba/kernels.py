@@ -346,7 +346,7 @@ def _data_pass(kind, W64, models, X, y, idx, delta, want_grad, n_threads):
     block = _block_size(B)
     nb = _blocks(B, block)
     losses = np.zeros((nb, models))
-    grads = np.zeros((nb if want_grad else 0,) + W64.shape)
+    grads = _zeroed_partials((nb if want_grad else 0,) + W64.shape)
     _run_blocks(
         _loss_grad_kernel,
         n_threads,
@@ -384,8 +384,44 @@ def _loss_grad(kind, W, X, y, idx, reg, delta, want_grad, n_threads):
     loss = float(data[0]) + (reg * _sumsq(W64) if reg else 0.0)  # never 0 * inf
     if G is None:
         return loss, None
-    dW = G + (2.0 * reg) * W64
-    return loss, dW.astype(W.dtype, copy=False)
+    dW = np.empty(W.shape, W.dtype)
+    _add_penalty_gradient(G, 2.0 * reg, W64, dW)
+    return loss, dW
+
+
+@entry
+@njit(cache=True, nogil=True)
+def _add_penalty_gradient(G, two_reg, W64, dW):
+    """``dW = G + two_reg * W64`` in float64, stored in dW's dtype: NumPy's ``(G + (2 reg) * W64).astype``
+    in one pass, without its two temporaries of W's size."""
+    g = G.ravel()
+    w = W64.ravel()
+    out = dW.ravel()
+    for r in range(g.shape[0]):
+        out[r] = g[r] + two_reg * w[r]
+
+
+class _Partials(threading.local):
+    """This thread's buffer of per-block gradient partials, kept between calls."""
+
+    buffer = np.empty(0)
+
+
+_partials = _Partials()
+
+
+def _zeroed_partials(shape):
+    """Zeros of ``shape`` for the per-block partials, in this thread's buffer when it fits: a mini-batch
+    step otherwise maps a fresh half megabyte every call, and its page faults cost more than the
+    zeros (a Python thread at a time uses it: each has its own)."""
+    n = int(np.prod(shape))
+    if n > (16 << 20) // 8:  # large passes: a fresh array, not kept
+        return np.zeros(shape)
+    if _partials.buffer.size < n:
+        _partials.buffer = np.empty(n)
+    out = _partials.buffer[:n].reshape(shape)
+    out.fill(0.0)
+    return out
 
 
 @entry

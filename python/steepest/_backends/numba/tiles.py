@@ -92,13 +92,14 @@ def sum_blocks(parts, out, scale):
     block order (deterministic)."""
     nb = parts.shape[0]
     R = parts.shape[1]
-    acc = np.zeros_like(parts[0])
+    for r in range(R):  # the sums in ``out`` itself (no array of R more a call): 0 + p_0 + p_1 + ...
+        out[r] = 0
     for b in range(nb):
         p = parts[b]
         for r in range(R):
-            acc[r] += p[r]
+            out[r] += p[r]
     for r in range(R):
-        out[r] = acc[r] * scale
+        out[r] = out[r] * scale
 
 
 # ----------------------------------------------------------------------------- grid building blocks
