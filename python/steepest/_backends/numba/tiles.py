@@ -92,7 +92,7 @@ def sum_blocks(parts, out, scale):
     block order (deterministic)."""
     nb = parts.shape[0]
     R = parts.shape[1]
-    for r in range(R):  # the sums in ``out`` itself (no array of R more a call): 0 + p_0 + p_1 + ...
+    for r in range(R):  # summed in ``out`` itself, no scratch array a call: 0 + p_0 + p_1 + ...
         out[r] = 0
     for b in range(nb):
         p = parts[b]
