@@ -6,6 +6,7 @@ import math
 import os
 import re
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -215,6 +216,38 @@ def test_update_formulas_by_hand(data, update, backend):
     assert rel(res.loss_history, hist) < 1e-13
     assert np.allclose(res.W, W, rtol=1e-13, atol=1e-15)
     assert res.loss == pytest.approx(loss(W), rel=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("update", ["sgd", "momentum", "nesterov", "adam"])
+def test_update_rules_are_the_formulas_bitwise(update, dtype):
+    # the rules compute in place, in the loop's own gradient: the same bits as the formulas written
+    # out with NumPy temporaries, and W and the state untouched
+    rng = np.random.default_rng(3)
+    W, dW = (rng.standard_normal((7, 33)).astype(dtype) for _ in range(2))
+    state = {key: rng.standard_normal((7, 33)).astype(dtype) ** 2 for key in upd.STATE_KEYS[update]}
+    hp = types.SimpleNamespace(momentum=0.9, beta1=0.85, beta2=0.995, eps=1e-7)
+    lr, t = 0.03, 4
+    kept = (W.copy(), {key: v.copy() for key, v in state.items()})
+    if update == "sgd":
+        want, want_state = W - lr * dW, {}
+    elif update == "momentum":
+        v = hp.momentum * state["v"] - lr * dW
+        want, want_state = W + v, {"v": v}
+    elif update == "nesterov":
+        v = hp.momentum * state["v"] - lr * dW
+        want, want_state = W - hp.momentum * state["v"] + (1.0 + hp.momentum) * v, {"v": v}
+    else:
+        m = hp.beta1 * state["m"] + (1.0 - hp.beta1) * dW
+        v = hp.beta2 * state["v"] + (1.0 - hp.beta2) * (dW * dW)
+        m_hat, v_hat = m / (1.0 - hp.beta1 ** (t + 1)), v / (1.0 - hp.beta2 ** (t + 1))
+        want, want_state = W - lr * m_hat / (np.sqrt(v_hat) + hp.eps), {"m": m, "v": v}
+    got, got_state = upd.RULES[update](W, dW.copy(), lr, state, t, hp)
+    assert got.dtype == dtype and got.tobytes() == want.tobytes()
+    assert {k: v.tobytes() for k, v in got_state.items()} == {k: v.tobytes() for k, v in want_state.items()}
+    assert W.tobytes() == kept[0].tobytes()
+    assert all(state[key].tobytes() == kept[1][key].tobytes() for key in state)
+    assert all(got is not s for s in got_state.values()) and all(got is not s for s in state.values())
 
 
 def test_updates_keep_float32(data):

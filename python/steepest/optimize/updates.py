@@ -2,8 +2,10 @@
 
 Each rule is a function ``(W, dW, lr, state, t, hp) -> (W_new, state_new)`` that modifies neither W
 nor the state in place, so a step interrupted half-way leaves the previous state intact, and a saved
-state resumes to bitwise the same numbers. ``dW`` is the loop's own fresh gradient: the plain step
-writes W_new into its memory (no allocation per step; the numbers are those of ``W - lr * dW``).
+state resumes to bitwise the same numbers. ``dW`` is the loop's own fresh gradient: the rules use its
+memory as scratch (the plain step writes W_new there: no allocation per step) and allocate only the
+arrays they return, operation for operation the formulas below (tested bitwise): a dozen NumPy
+temporaries of W's size made Adam's update cost 0.55 ms a step on CIFAR-10's 30,730 weights.
 ``t`` is the number of steps already taken (0 for the first step); ``hp`` holds the hyper-parameters
 as attributes ``momentum``, ``beta1``, ``beta2``, ``eps`` (the run's ``DescentConfig``). Arrays keep
 W's dtype. The loop picks its rule from :data:`RULES` once per run.
@@ -39,25 +41,36 @@ def _sgd(W: np.ndarray, dW: np.ndarray, lr: float, state: dict, t: int, hp: Any)
 
 
 def _momentum(W: np.ndarray, dW: np.ndarray, lr: float, state: dict, t: int, hp: Any) -> tuple[np.ndarray, dict]:
-    v = hp.momentum * state["v"] - lr * dW
-    return W + v, {"v": v}
+    # v = mu v - lr dW; W + v, operation for operation, with dW's memory as the scratch
+    v = np.multiply(state["v"], hp.momentum)
+    np.subtract(v, np.multiply(dW, lr, out=dW), out=v)
+    return np.add(W, v, out=dW), {"v": v}
 
 
 def _nesterov(W: np.ndarray, dW: np.ndarray, lr: float, state: dict, t: int, hp: Any) -> tuple[np.ndarray, dict]:
-    mu = hp.momentum
-    v_prev = state["v"]
-    v = mu * v_prev - lr * dW
-    return W - mu * v_prev + (1.0 + mu) * v, {"v": v}
+    # v = mu v_prev - lr dW; (W - mu v_prev) + (1 + mu) v
+    mu, v_prev = hp.momentum, state["v"]
+    v = np.multiply(v_prev, mu)
+    np.subtract(v, np.multiply(dW, lr, out=dW), out=v)
+    W_new = np.subtract(W, np.multiply(v_prev, mu, out=dW))
+    return np.add(W_new, np.multiply(v, 1.0 + mu, out=dW), out=W_new), {"v": v}
 
 
 def _adam(W: np.ndarray, dW: np.ndarray, lr: float, state: dict, t: int, hp: Any) -> tuple[np.ndarray, dict]:
+    # m = b1 m + (1 - b1) dW;  v = b2 v + (1 - b2) (dW dW);  W - (lr m_hat) / (sqrt(v_hat) + eps),
+    # operation for operation: three new arrays a step (m, v, W_new) instead of a dozen temporaries
     b1, b2, eps = hp.beta1, hp.beta2, hp.eps
-    m = b1 * state["m"] + (1.0 - b1) * dW
-    v = b2 * state["v"] + (1.0 - b2) * (dW * dW)
     k = t + 1
-    m_hat = m / (1.0 - b1**k)
-    v_hat = v / (1.0 - b2**k)
-    return W - lr * m_hat / (np.sqrt(v_hat) + eps), {"m": m, "v": v}
+    W_new = np.multiply(dW, 1.0 - b1)
+    m = np.multiply(state["m"], b1)
+    np.add(m, W_new, out=m)
+    v = np.multiply(state["v"], b2)
+    np.multiply(dW, dW, out=dW)
+    np.add(v, np.multiply(dW, 1.0 - b2, out=dW), out=v)
+    step = np.multiply(np.divide(m, 1.0 - b1**k, out=W_new), lr, out=W_new)  # lr m_hat
+    denominator = np.add(np.sqrt(np.divide(v, 1.0 - b2**k, out=dW), out=dW), eps, out=dW)
+    np.divide(step, denominator, out=W_new)
+    return np.subtract(W, W_new, out=W_new), {"m": m, "v": v}
 
 
 RULES: dict[str, Callable[..., tuple[np.ndarray, dict]]] = {
