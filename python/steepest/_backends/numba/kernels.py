@@ -328,12 +328,15 @@ def _stacked_products(kind, W64, K, C, X, y, idx, delta, n_threads):
     """The stacked pass of a mini-batch as two float64 products: S = W64 @ X_B, the rules, then
     G = coef @ X_B^T; returns the data-loss sums (K,) and G (K C, D), sums over the B examples."""
     ids = _ids(X, idx)
-    XB = np.asarray(X[:, ids], dtype=np.float64)  # (D, B), gathered once for both products
-    S = W64 @ XB
+    D, B = X.shape[0], ids.shape[0]
+    # (D, B), gathered once for both products (fancy indexing: np.take with out= on an F-ordered X
+    # took seconds); the products write into this thread's arrays, as BLAS would into fresh ones
+    XB = np.asarray(X[:, ids], dtype=np.float64)
+    S = np.matmul(W64, XB, out=_work_array("scores", (W64.shape[0], B)))
     data = np.empty(K)
-    coef = np.empty_like(S)
-    _run(_rules_kernel, n_threads, K, 4 * C * ids.shape[0], S, C, y, ids, kind, float(delta), data, coef)
-    return data, coef @ XB.T
+    coef = _work_array("coef", S.shape)
+    _run(_rules_kernel, n_threads, K, 4 * C * B, S, C, y, ids, kind, float(delta), data, coef)
+    return data, np.matmul(coef, XB.T, out=_work_array("gradient", (W64.shape[0], D)))
 
 
 def _data_pass(kind, W64, models, X, y, idx, delta, want_grad, n_threads):
@@ -401,25 +404,33 @@ def _add_penalty_gradient(G, two_reg, W64, dW):
         out[r] = g[r] + two_reg * w[r]
 
 
-class _Partials(threading.local):
-    """This thread's buffer of per-block gradient partials, kept between calls."""
+class _Scratch(threading.local):
+    """This thread's work arrays, kept between calls and named by their use. A mini-batch step would
+    otherwise map fresh arrays of hundreds of kilobytes (the grid's: megabytes) every call, whose page
+    faults cost more than the arithmetic they hold. One call at a time uses a thread's arrays."""
 
-    buffer = np.empty(0)
+    def __init__(self):
+        self.arrays = {}
 
 
-_partials = _Partials()
+_scratch = _Scratch()
+_SCRATCH_MAX = (16 << 20) // 8  # float64 values: larger arrays are fresh each call, not kept
+
+
+def _work_array(name, shape):
+    """A float64 array of ``shape`` (contents undefined): this thread's array ``name`` when it fits."""
+    n = int(np.prod(shape))
+    if n > _SCRATCH_MAX:
+        return np.empty(shape)
+    kept = _scratch.arrays.get(name)
+    if kept is None or kept.size < n:
+        kept = _scratch.arrays[name] = np.empty(n)
+    return kept[:n].reshape(shape)
 
 
 def _zeroed_partials(shape):
-    """Zeros of ``shape`` for the per-block partials, in this thread's buffer when it fits: a mini-batch
-    step otherwise maps a fresh half megabyte every call, and its page faults cost more than the
-    zeros (a Python thread at a time uses it: each has its own)."""
-    n = int(np.prod(shape))
-    if n > (16 << 20) // 8:  # large passes: a fresh array, not kept
-        return np.zeros(shape)
-    if _partials.buffer.size < n:
-        _partials.buffer = np.empty(n)
-    out = _partials.buffer[:n].reshape(shape)
+    """Zeros of ``shape`` for the per-block gradient partials."""
+    out = _work_array("partials", shape)
     out.fill(0.0)
     return out
 
