@@ -61,16 +61,16 @@ def _adam(W: np.ndarray, dW: np.ndarray, lr: float, state: dict, t: int, hp: Any
     # operation for operation: three new arrays a step (m, v, W_new) instead of a dozen temporaries
     b1, b2, eps = hp.beta1, hp.beta2, hp.eps
     k = t + 1
-    W_new = np.multiply(dW, 1.0 - b1)
+    work = np.multiply(dW, 1.0 - b1)  # scratch, then the step, then W_new: the third array returned
     m = np.multiply(state["m"], b1)
-    np.add(m, W_new, out=m)
+    np.add(m, work, out=m)
     v = np.multiply(state["v"], b2)
     np.multiply(dW, dW, out=dW)
     np.add(v, np.multiply(dW, 1.0 - b2, out=dW), out=v)
-    step = np.multiply(np.divide(m, 1.0 - b1**k, out=W_new), lr, out=W_new)  # lr m_hat
+    step = np.multiply(np.divide(m, 1.0 - b1**k, out=work), lr, out=work)  # lr m_hat
     denominator = np.add(np.sqrt(np.divide(v, 1.0 - b2**k, out=dW), out=dW), eps, out=dW)
-    np.divide(step, denominator, out=W_new)
-    return np.subtract(W, W_new, out=W_new), {"m": m, "v": v}
+    np.divide(step, denominator, out=work)
+    return np.subtract(W, work, out=work), {"m": m, "v": v}
 
 
 RULES: dict[str, Callable[..., tuple[np.ndarray, dict]]] = {
