@@ -231,7 +231,6 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
                        const double* regs, double* losses, T* dW, int n_threads, const StopFn& stop,
                        const double* steps = nullptr, T* out = nullptr) {
     const i64 CD = C * ex.D, KCD = K * CD;
-    DoubleView<T> Wd(W, KCD);
     const bool want_grad = dW != nullptr || out != nullptr;
     const double inv_B = 1.0 / static_cast<double>(ex.B);
     // Row r's entries d0 .. d0 + n from the data gradient's sums g (the penalty's W is read first).
@@ -244,12 +243,14 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
         else if (dW != nullptr)
             for (i64 t = 0; t < n; ++t) dW[j0 + t] = gradient_entry(g[t], inv_B, two_reg, W[j0 + t]);
     };
-    // one block per model, on the pool: K penalties over megabytes of W, before `out` may overwrite it
+    // K penalties over megabytes of W, one task per model, before `out` may overwrite W
     std::vector<double> penalty(static_cast<std::size_t>(K));
-    run_blocks(K, n_threads, [&](i64 m) { penalty[m] = l2_penalty(W + m * CD, CD, regs[m]); }, stop);
-    if (use_panel_pass(K * C, ex, want_grad)) {
-        stacked_panel_pass(Wd.get(), K, C, ex, y, rule, want_grad, finish, losses, n_threads, stop);
+    auto model_penalty = [&](i64 m) { penalty[m] = l2_penalty(W + m * CD, CD, regs[m]); };
+    if (use_panel_pass(K * C, ex, want_grad)) {  // the penalties in the tasks that pack W
+        stacked_panel_pass(W, K, C, ex, y, rule, want_grad, model_penalty, finish, losses, n_threads, stop);
     } else {  // few rows or a long pass: the tiles, with per-chunk partial gradients
+        run_blocks(K, n_threads, model_penalty, stop);
+        DoubleView<T> Wd(W, KCD);
         Scratch<double> G;
         if (want_grad) G.reset(static_cast<std::size_t>(KCD));
         const Chunking ch = make_chunking(ex.B, want_grad ? KCD : 0);

@@ -81,21 +81,29 @@ class BatchColumns {
 };
 
 // W^T in panels of PW rows, packed once per call: panel(rb, 0)[d * PW + j] = W[rb * PW + j, d]
-// (zero past row R); R is padded to Rp, a whole number of panels of both products (PW and MI rows).
+// (zero past row R, float widened to double); R is padded to Rp, a whole number of panels of both
+// products (PW and MI rows). W is K models of C rows: task m runs per_model(m) (the model's penalty)
+// and packs the panels that start in the model's rows, so W comes from memory once for both.
 class PackedRows {
   public:
-    PackedRows(const double* Wd, i64 R, i64 D, int n_threads, const StopFn& stop)
+    template <class T, class PerModel>
+    PackedRows(const T* W, i64 K, i64 C, i64 D, int n_threads, const StopFn& stop, PerModel&& per_model)
         : D_(D), PW_(active_kernels().panel.width) {
-        const i64 whole = std::lcm(static_cast<i64>(active_kernels().panel.rows), PW_);
+        const i64 R = K * C, whole = std::lcm(static_cast<i64>(active_kernels().panel.rows), PW_);
         Rp_ = (R + whole - 1) / whole * whole;
         WT_.reset(static_cast<std::size_t>(Rp_ * D));
-        std::vector<const double*> rows(static_cast<std::size_t>(R));
-        for (i64 r = 0; r < R; ++r) rows[r] = Wd + r * D;
+        std::vector<const T*> rows(static_cast<std::size_t>(R));
+        for (i64 r = 0; r < R; ++r) rows[r] = W + r * D;
         run_blocks(
-            Rp_ / PW_, n_threads,
-            [&](i64 rb) {
-                const int n = static_cast<int>(std::max<i64>(0, std::min(PW_, R - rb * PW_)));
-                kernels<double>().pack_transposed(rows.data() + rb * PW_, n, 0, D, WT_.get() + rb * D * PW_, PW_);
+            K, n_threads,
+            [&](i64 m) {
+                per_model(m);
+                // panels rb with m C <= rb PW < (m + 1) C; the last model also packs the padding's
+                const i64 rb0 = (m * C + PW_ - 1) / PW_, rb1 = m + 1 == K ? Rp_ / PW_ : ((m + 1) * C + PW_ - 1) / PW_;
+                for (i64 rb = rb0; rb < rb1; ++rb) {
+                    const int n = static_cast<int>(std::max<i64>(0, std::min(PW_, R - rb * PW_)));
+                    kernels<T>().pack_transposed(rows.data() + rb * PW_, n, 0, D, WT_.get() + rb * D * PW_, PW_);
+                }
             },
             stop);
     }
@@ -150,15 +158,17 @@ void panel_scores(const PackedRows& W, const Examples<T>& ex, i64 g0, i64 g1, i6
 
 // losses[m] = sum_i L_i of model m (examples in order). If want_grad: G = sum_i coef_i x_i^T, handed
 // over as finish(r, d0, n, g) with g[t] = G[r, d0 + t] for t < n, every (r, d) exactly once.
-// Wd is (K * C, D): K models of C rows, each scored and differentiated with `rule`.
-template <class T, class Rule, class Finish>
-void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
-                        bool want_grad, Finish&& finish, double* losses, int n_threads, const StopFn& stop) {
+// W is (K * C, D): K models of C rows, each scored and differentiated with `rule`; per_model(m) runs
+// once per model while W is packed, before any finish.
+template <class T, class Rule, class PerModel, class Finish>
+void stacked_panel_pass(const T* W, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
+                        bool want_grad, PerModel&& per_model, Finish&& finish, double* losses, int n_threads,
+                        const StopFn& stop) {
     const PanelKernels& pk = active_kernels().panel;
     const i64 MI = pk.rows, PW = pk.width, D = ex.D, B = ex.B, R = K * C;
     const i64 groups = (B + MI - 1) / MI;  // groups of MI examples (the last one padded)
-    const PackedRows W(Wd, R, D, n_threads, stop);
-    const i64 Rp = W.padded_rows();
+    const PackedRows WT(W, K, C, D, n_threads, stop, per_model);
+    const i64 Rp = WT.padded_rows();
 
     // Scores and rules, the examples split between the workers. coef (with the gradient) in panels of
     // MI rows for the update: coef[((r / MI) * B + k) * MI + r % MI]. Rounds of examples bound the
@@ -171,7 +181,7 @@ void stacked_panel_pass(const double* Wd, i64 K, i64 C, const Examples<T>& ex, c
     std::fill(losses, losses + K, 0.0);
     for (i64 r0 = 0; r0 < groups; r0 += round_groups) {
         const i64 r1 = std::min(groups, r0 + round_groups);
-        panel_scores(W, ex, r0, r1, task_groups, n_threads, stop, [&](i64 k0, i64 k1, const double* S) {
+        panel_scores(WT, ex, r0, r1, task_groups, n_threads, stop, [&](i64 k0, i64 k1, const double* S) {
             std::vector<double> c(static_cast<std::size_t>(C));  // one example's coefficients
             for (i64 k = k0; k < k1; ++k) {
                 const i64 yk = y[ex.at(k)];
