@@ -422,7 +422,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
 
     def keep_tune_time(name: str, result) -> None:
         if name == "tune":
-            tune_seconds.append(result.elapsed / grid_steps)
+            tune_seconds.append(result.elapsed / steps)
 
     fns = {
         "numpy loop": numpy_loop,
@@ -430,7 +430,9 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
         "minibatch_gd": lambda: minibatch_gd(svm, Wc, batch_size=B, step_size=LR, num_iters=steps, seed=4),
         "cpp step": _each_batch(svm.loss_grad_at, Wc, batches),
         "cpp stacked": _each_batch(lambda V, idx: svm.stacked_loss_grad(V, regs, idx), Wst, batches[:, :grid_steps]),
-        "tune": lambda: tune(svm, GRID_LRS, GRID_REGS, num_iters=grid_steps, batch_size=B, seed=5),
+        # as many steps a run as the loops: a run's set-up (its buffers' first touch) is shared out as in
+        # theirs (with 10 steps it added 4-7 % to a step; a real grid trains 1500)
+        "tune": lambda: tune(svm, GRID_LRS, GRID_REGS, num_iters=steps, batch_size=B, seed=5),
     }
     per_call = {name: steps for name in ("numpy loop", "cs231n loop", "minibatch_gd", "cpp step")}
     per_call.update({"cpp stacked": grid_steps, "tune": 1})
