@@ -315,6 +315,34 @@ def test_stacked_training_step_is_numpys_update(backend, dtype, shape, models):
             assert np.array_equal(W_in.view(np.uint8), expected.view(np.uint8)), (name, order, "in place")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shape", [(3, 7, 2), (10, 300, 1037), (130, 40, 90)], ids=lambda s: "x".join(map(str, s)))
+def test_one_stacked_model_is_the_single_kernel_bitwise(backend, dtype, shape):
+    """K = 1 (the loops' fused step): the loss and gradient are bitwise the single-model kernel's,
+    also with more classes than the stacked passes' row thresholds (130), both memory orders, with and
+    without idx; the step is bitwise ``grad *= lr; W - grad`` of that gradient."""
+    k = kernels(backend)
+    dt = np.dtype(dtype)
+    W, X0, y = loss_problem(shape, dt)
+    regs = np.array([0.7])
+    lr = 0.37  # rounded to W's dtype, as NumPy rounds a Python float multiplying a float32 array
+    for order in ("C", "F"):
+        X = as_order(X0, order)
+        for idx in (None, example_positions(shape[2], "random")):
+            for name, single, stacked, rule in (
+                ("svm", k.svm_loss_grad, k.svm_stacked_loss_grad, (1.0,)),
+                ("softmax", k.softmax_loss_grad, k.softmax_stacked_loss_grad, ()),
+            ):
+                loss, grad = single(W, X, y, idx, float(regs[0]), *rule, True, 2)
+                losses, dW = stacked(W[None], X, y, idx, regs, *rule, 2)
+                assert losses[0] == loss and np.array_equal(dW[0].view(np.uint8), grad.view(np.uint8)), (name, order)
+                grad *= dt.type(lr)
+                out = np.full_like(W, np.nan)
+                step_losses, _ = stacked(W[None], X, y, idx, regs, *rule, 2, np.array([-float(dt.type(lr))]), out[None])
+                assert step_losses[0] == loss, (name, order)
+                assert np.array_equal(out.view(np.uint8), (W - grad).view(np.uint8)), (name, order, idx is None)
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_svm_ties_and_margins_exactly_zero(backend, order):
     """Integer data: margins exactly 0 add nothing (not positive), tied scores; exact results."""

@@ -169,6 +169,33 @@ def test_seeded_training_on_cifar_shaped_data_is_the_assignments(backend, kind, 
     assert np.array_equal(state, state_ref)  # the same draws, no more: the notebook's next cell is unchanged
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("kind", list(CLASSIFIERS))
+def test_train_is_the_loss_then_the_assignments_update_bitwise(backend, kind, dtype, cifar_rows):
+    """Each step of ``train`` (the update in the kernel call, two swapped buffers) is bitwise the
+    literal loop on steepest's loss: ``loss, grad = loss_grad_at(W, idx); grad *= lr; W -= grad``,
+    for a kept float32 W too (NumPy rounds the Python float rate to float32 there)."""
+    ours, _ = CLASSIFIERS[kind]
+    X, y = cifar_rows[0][:600].astype(dtype), cifar_rows[1][:600]
+    W0 = (0.001 * np.random.default_rng(3).standard_normal((X.shape[1], 10))).astype(dtype)
+    lr, reg, steps, B = 1e-7, 2.5e4, 30, 100
+    with steepest.use_backend(backend):
+        clf = ours()
+        clf.W = W0.copy()
+        np.random.seed(5)
+        hist = clf.train(X, y, learning_rate=lr, reg=reg, num_iters=steps, batch_size=B)
+        f = (steepest.SVMLoss if kind == "svm" else steepest.SoftmaxLoss)(X.T, y, reg, check_finite=False)
+        W, expected = np.ascontiguousarray(W0.T), []
+        np.random.seed(5)
+        for _ in range(steps):
+            loss, grad = f.loss_grad_at(W, np.random.randint(0, X.shape[0], B))
+            grad *= lr
+            W -= grad
+            expected.append(float(loss))
+    assert clf.W.dtype == dtype and hist == expected
+    assert np.array_equal(clf.W.view(np.uint8), np.ascontiguousarray(W.T).view(np.uint8))
+
+
 @pytest.mark.parametrize("kind", list(CLASSIFIERS))
 def test_1500_iterations_as_in_the_notebook(kind, cifar_rows, capsys):
     """The notebook's cell: seed, train 1500 iterations verbosely, predict; W within 1e-10."""

@@ -258,6 +258,24 @@ def test_updates_keep_float32(data):
         assert res.W.dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("make", [svm, softmax], ids=["svm", "softmax"])
+def test_plain_sgd_step_in_the_kernel_call_is_the_rule_bitwise(backend, make, dtype):
+    """Plain SGD takes its update in the kernel call (``step_at``): bitwise the loop that takes the
+    gradient and then the rule ``dW *= lr; W - dW``, every step, with a decaying rate, both dtypes."""
+    loss = make(learnable(dtype=dtype), backend)
+    W0 = (np.random.default_rng(4).standard_normal((4, 16)) * 0.1).astype(dtype)
+    decay = ("exp", 0.3)
+    res = opt.minibatch_gd(loss, W0, 16, 0.37, num_iters=9, lr_decay=decay, seed=2)
+    rng, W, hist = np.random.default_rng(2), loss.check_weights(W0), []
+    for t in range(9):
+        value, dW = loss.loss_grad_at(W, rng.integers(0, loss.n, 16))
+        W, _ = upd.RULES["sgd"](W, dW, upd.learning_rate(0.37, decay, t), {}, t, None)
+        hist.append(value)
+    assert res.W.dtype == dtype and res.loss_history.tolist() == hist
+    assert np.array_equal(res.W.view(np.uint8), W.view(np.uint8))
+
+
 def test_lr_decay(data):
     loss = svm(data, "numpy")
     step = opt.minibatch_gd(loss, None, 32, 0.1, num_iters=7, lr_decay=("step", 3, 0.5), seed=0)

@@ -200,6 +200,21 @@ class LinearLoss:
         full = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
         return self._kernel_loss_grad(W, full, True)
 
+    def step_at(self, W: np.ndarray, idx: np.ndarray | None, learning_rate: float, out: np.ndarray) -> float:
+        """The plain SGD step ``out = W - learning_rate * dW`` on the examples at ``idx`` in the kernel call
+        (dW is never returned, and the update runs on the workers while dW is formed); returns the loss
+        at W. Bitwise ``grad *= learning_rate; W - grad`` with ``(loss, grad) = loss_grad_at(W, idx)``:
+        the rate is rounded to W's dtype first, as NumPy rounds a Python float multiplying a float32
+        array. A hot path like :meth:`loss_grad_at` (nothing re-checked); ``out`` is C-contiguous like
+        W and may be W itself.
+        """
+        full = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
+        step = np.array([-float(W.dtype.type(learning_rate))])
+        regs = np.array([self.reg])
+        threads = _backends.get_num_threads()
+        losses, _ = self._kernel_stacked(self._kernels(), W[None], regs, full, threads, step, out[None])
+        return float(losses[0])
+
     def __call__(self, W: Any) -> float:
         """The loss at ``W`` (one pass over X)."""
         return self.loss(W)

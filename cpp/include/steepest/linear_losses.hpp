@@ -246,7 +246,8 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
     // K penalties over megabytes of W, one task per model, before `out` may overwrite W
     std::vector<double> penalty(static_cast<std::size_t>(K));
     auto model_penalty = [&](i64 m) { penalty[m] = l2_penalty(W + m * CD, CD, regs[m]); };
-    if (use_panel_pass(K * C, ex, want_grad)) {  // the penalties in the tasks that pack W
+    // one model always takes the tiles: bitwise loss_grad's loss and gradient (a training step in the call)
+    if (K > 1 && use_panel_pass(K * C, ex, want_grad)) {  // the penalties in the tasks that pack W
         stacked_panel_pass(W, K, C, ex, y, rule, want_grad, model_penalty, finish, losses, n_threads, stop);
     } else {  // few rows or a long pass: the tiles, with per-chunk partial gradients
         run_blocks(K, n_threads, model_penalty, stop);
@@ -254,8 +255,16 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
         Scratch<double> G;
         if (want_grad) G.reset(static_cast<std::size_t>(KCD));
         const Chunking ch = make_chunking(ex.B, want_grad ? KCD : 0);
-        loss_pass(Wd.get(), K * C, ex, y, Stacked<Rule>{rule, K, C}, G.get(), n_threads, stop, ch, NoExtra(), losses);
-        if (want_grad) run_blocks(K * C, n_threads, [&](i64 r) { finish(r, 0, ex.D, G.get() + r * ex.D); }, stop);
+        // each segment of G finished as the partials' reduction completes it (on the workers, in cache)
+        const std::function<void(i64, i64)> finish_segment = [&](i64 j0, i64 j1) {
+            for (i64 j = j0; j < j1;) {
+                const i64 r = j / ex.D, end = std::min(j1, (r + 1) * ex.D);
+                finish(r, j - r * ex.D, end - j, G.get() + j);
+                j = end;
+            }
+        };
+        loss_pass(Wd.get(), K * C, ex, y, Stacked<Rule>{rule, K, C}, G.get(), n_threads, stop, ch, NoExtra(), losses,
+                  want_grad ? &finish_segment : nullptr);
     }
     for (i64 m = 0; m < K; ++m) losses[m] = losses[m] / static_cast<double>(ex.B) + penalty[m];
 }

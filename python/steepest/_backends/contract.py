@@ -167,7 +167,8 @@ class Kernels(Protocol):
 
         ``W`` (K, C, D) C-contiguous, ``regs`` float64 (K,), one reg per model. Returns
         ``(losses, dW)``: ``losses`` float64 (K,), ``dW`` (K, C, D) in W's dtype; model m's entries are
-        ``svm_loss_grad(W[m], X, y, idx, regs[m], delta, True, n_threads)``'s up to rounding.
+        ``svm_loss_grad(W[m], X, y, idx, regs[m], delta, True, n_threads)``'s up to rounding, and
+        bitwise for a single model (K = 1: the training loops' fused step, ``LinearLoss.step_at``).
 
         A training step in the same call: given ``step_sizes`` float64 (K,) and ``out`` (K, C, D) in W's
         dtype, C-contiguous, writable (W itself allowed), returns ``(losses, None)`` and writes

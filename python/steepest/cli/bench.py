@@ -338,18 +338,25 @@ def _threads_said(how: str) -> str:
 @contextlib.contextmanager
 def _kernel_stubbed(loss, W, idx):
     """Within the block, every ``SVMLoss`` kernel call returns a fresh copy of one result computed
-    beforehand (``loss`` at ``W`` on the batch ``idx``): a training loop then costs its Python layer alone
-    (index drawing, argument checks, the update, histories), and the fresh gradient array the kernel
-    would allocate."""
+    beforehand (``loss`` at ``W`` on the batch ``idx``), and a step in the call (``step_at``) writes ``W``
+    into its ``out``: a training loop then costs its Python layer alone (index drawing, argument
+    checks, the update, histories), and the fresh gradient array the kernel would allocate or the
+    copy it would write."""
     from ..losses import SVMLoss
 
     value, grad = loss.loss_grad_at(W, idx)
-    kernel = SVMLoss._kernel_loss_grad
+
+    def stepped(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
+        np.copyto(out, W[None])
+        return np.array([value]), None
+
+    kernel, kernel_stacked = SVMLoss._kernel_loss_grad, SVMLoss._kernel_stacked
     SVMLoss._kernel_loss_grad = lambda self, W, idx, want_grad: (value, grad.copy())
+    SVMLoss._kernel_stacked = stepped
     try:
         yield
     finally:
-        SVMLoss._kernel_loss_grad = kernel
+        SVMLoss._kernel_loss_grad, SVMLoss._kernel_stacked = kernel, kernel_stacked
 
 
 def _each_batch(fn, W, batches):

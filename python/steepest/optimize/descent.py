@@ -207,6 +207,9 @@ def _loop(run: _Run, s: _State) -> str:
     """
     cfg, rng = run.config, s.rng
     f, rule, N, B, total = run.loss.loss_grad_at, updates.RULES[cfg.update], run.n, cfg.batch_size, run.total
+    # plain SGD: the update in the kernel call (bitwise the rule's, tested), into a fresh W_new a step,
+    # since the history of W (best, checkpoints, callbacks) may keep every one
+    step_at = run.loss.step_at if cfg.update == "sgd" else None
     by_epoch, lr0, decay, saving = cfg.sampling == "epoch", cfg.step_size, cfg.lr_decay, cfg.checkpoint is not None
     val_loss, every, history, lr_hist = run.val_loss, run.eval_every, s.history, s.lr_history
     chores = (
@@ -234,10 +237,14 @@ def _loop(run: _Run, s: _State) -> str:
                     perm_new, pos_new = rng.permutation(N), 0
                 idx = perm_new[pos_new : pos_new + B]
                 pos_new += idx.shape[0]
-            value, dW = f(W, idx)
             lr = lr0 if decay is None else updates.learning_rate(lr0, decay, t)
             with np.errstate(over="ignore", invalid="ignore"):
-                W_new, opt_new = rule(W, dW, lr, opt, t, cfg)
+                if step_at is not None:
+                    W_new, opt_new = np.empty_like(W), opt
+                    value = step_at(W, idx, lr, W_new)
+                else:
+                    value, dW = f(W, idx)
+                    W_new, opt_new = rule(W, dW, lr, opt, t, cfg)
                 # one cheap sum: a NaN or inf anywhere in W_new makes it non-finite
                 total_W = float(np.add.reduce(W_new, axis=None, dtype=np.float64))
             if not (math.isfinite(value) and math.isfinite(total_W)):

@@ -467,12 +467,13 @@ def _finish_models(lo, hi, W, W64, regs, data, G, B, dW, step_sizes, out, losses
 def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads, step_sizes=None, out=None):
     """K models (W (K, C, D)) in one pass over the examples; model m's loss and gradient are bitwise
     ``_loss_grad`` of W[m] with regs[m] (a mini-batch of many models: up to rounding, see
-    ``_PRODUCT_MIN_ROWS``). With ``step_sizes`` and ``out``: (losses, None), the training
-    step written into out (the contract's ``svm_stacked_loss_grad``)."""
+    ``_PRODUCT_MIN_ROWS``; one model is always bitwise its own, the contract's K = 1). With
+    ``step_sizes`` and ``out``: (losses, None), the training step written into out (the contract's
+    ``svm_stacked_loss_grad``)."""
     K, C, D = W.shape
     W64 = np.ascontiguousarray(W, dtype=np.float64).reshape(K * C, D)
     B = y.shape[0] if idx is None else idx.shape[0]
-    if 2 * B * C * D <= LAUNCH_WORK and K * C >= _PRODUCT_MIN_ROWS:  # a mini-batch of many models
+    if 2 * B * C * D <= LAUNCH_WORK and K > 1 and K * C >= _PRODUCT_MIN_ROWS:  # a mini-batch of many models
         data, G = _stacked_products(kind, W64, K, C, X, y, idx, delta, n_threads)
         scale = float(B)
     elif 2 * B * C * D <= LAUNCH_WORK:  # a mini-batch: a model is one short unit of work

@@ -152,10 +152,13 @@ class LinearClassifier:
         return loss_history
 
     def _train_fused(self, loss_class, X, y, learning_rate, reg, num_iters, batch_size, verbose):
-        """The same loop, each step in the fused kernel on the mini-batch's columns of ``X.T``."""
+        """The same loop, each step in the fused kernel on the mini-batch's columns of ``X.T``: the
+        loss, the gradient and ``W -= learning_rate * grad`` (bitwise, tested) in one call, which
+        writes the new W into a second buffer; the two buffers then swap."""
         num_train = X.shape[0]
         f = loss_class(X.T, y, reg, check_finite=False)  # validated once; X.T is read in place
-        W = _checks.to_steepest(self.W)  # (C, D), C-contiguous: the kernels' layout
+        W = _checks.to_steepest(self.W)  # (C, D), C-contiguous: the kernels' layout (a copy)
+        W_next = np.empty_like(W)
         loss_history = []
         diverged = False
         try:
@@ -163,10 +166,8 @@ class LinearClassifier:
             for it in range(num_iters):
                 batch_idx = draw(0, num_train, batch_size)
                 with np.errstate(all="ignore"):  # a diverged run is reported once, below
-                    loss, grad = f.loss_grad_at(W, batch_idx)
-                    loss = float(loss)
-                    grad *= learning_rate  # = W -= learning_rate * grad, bitwise, without a temporary
-                    W -= grad
+                    loss = f.step_at(W, batch_idx, learning_rate, W_next)
+                W, W_next = W_next, W  # the step taken (Ctrl-C during the call leaves W as it was)
                 loss_history.append(loss)
                 if not diverged and not math.isfinite(loss):  # an overflowed W shows in the next loss
                     diverged = True
