@@ -476,14 +476,14 @@ def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads, step_sizes=No
     if 2 * B * C * D <= LAUNCH_WORK and K > 1 and K * C >= _PRODUCT_MIN_ROWS:  # a mini-batch of many models
         data, G = _stacked_products(kind, W64, K, C, X, y, idx, delta, n_threads)
         scale = float(B)
-    elif 2 * B * C * D <= LAUNCH_WORK:  # a mini-batch: a model is one short unit of work
+    elif K > 1 and 2 * B * C * D <= LAUNCH_WORK:  # a mini-batch: a model is one short unit of work
         Xc, Xr, c_order = _layout(X)
         data = np.empty(K)
         G = np.empty((K * C, D))
         args = (W64, C, Xc, Xr, c_order, idx is None, y, _ids(X, idx), kind, float(delta), _block_size(B), data, G)
         _run(_models_kernel, n_threads, K, 2 * B * C * D, *args)
         scale = float(B)
-    else:
+    else:  # a long pass, or one model (the loops' step: its mini-batch split between the threads)
         data, G = _data_pass(kind, W64, K, X, y, idx, delta, True, n_threads)
         scale = 1.0  # already means
     losses = np.empty(K)
