@@ -126,12 +126,13 @@ def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Bat
     """The stacked loop: every step one stacked loss-and-gradient call and one update of all models.
 
     ``W0`` (the initial weights, made for this run) is trained in place of a copy: 6 MB for a 5 x 5
-    CIFAR-10 grid. Returns (W, the loss history of the steps done, whether Ctrl-C ended it): each step is committed
-    by one store of (weights, spare buffer, steps done), so Ctrl-C leaves the last completed step.
+    CIFAR-10 grid. Returns (W, the loss history of the steps done, whether Ctrl-C ended it): each
+    step is committed by one store of (weights, spare buffer, steps done), so Ctrl-C leaves the last
+    completed step.
     """
     history = np.empty((W0.shape[0], len(batches)))
     step_sizes = -lrs
-    state = (W0, np.empty_like(W0), 0)  # W0 is the caller's to give: the first of the two buffers
+    state = (W0, np.empty_like(W0), 0)  # W0 is the first of the two buffers
     bar = progress_bar(progress, len(batches), "tune", unit="step")
     try:
         with StopOnCtrlC() as ctrl_c:

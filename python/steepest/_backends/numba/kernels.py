@@ -342,7 +342,7 @@ def _stacked_products(kind, W64, K, C, X, y, idx, delta, n_threads):
 def _data_pass(kind, W64, models, X, y, idx, delta, want_grad, n_threads):
     """One pass over the examples for ``models`` models stacked in ``W64`` (K C, D) float64: each model's
     data loss, summed over the blocks in block order (K,), and the gradient of the data losses (K C, D),
-    float64, or None."""
+    float64, or None: this thread's kept array (``_work_array``), valid until its next pass."""
     Xc, Xr, c_order = _layout(X)
     ids = _ids(X, idx)
     B = ids.shape[0]
@@ -376,7 +376,7 @@ def _data_pass(kind, W64, models, X, y, idx, delta, want_grad, n_threads):
     data /= B
     if not want_grad:
         return data, None
-    G = np.empty(W64.size)
+    G = _work_array("data_gradient", (W64.size,))  # read by the caller before this thread's next pass
     sum_blocks(grads.reshape(grads.shape[0], W64.size), G, 1.0 / B)
     return data, G.reshape(W64.shape)
 
