@@ -197,8 +197,11 @@ class LinearLoss:
         int64 positions in ``[0, n)`` drawn by the library; nothing is re-checked and the result is
         the kernel's, not yet checked for overflow (the loop does that once per step).
         """
-        full = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
-        return self._kernel_loss_grad(W, full, True)
+        return self._kernel_loss_grad(W, self._columns(idx), True)
+
+    def _columns(self, idx: np.ndarray | None) -> np.ndarray | None:
+        """The columns of X at positions ``idx`` of this loss's examples (None: all of them)."""
+        return self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
 
     def step_at(self, W: np.ndarray, idx: np.ndarray | None, learning_rate: float, out: np.ndarray) -> float:
         """The plain SGD step ``out = W - learning_rate * dW`` on the examples at ``idx`` in the kernel call
@@ -208,7 +211,7 @@ class LinearLoss:
         array. A hot path like :meth:`loss_grad_at` (nothing re-checked); ``out`` is C-contiguous like
         W and may be W itself.
         """
-        full = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
+        full = self._columns(idx)
         step = np.array([-float(W.dtype.type(learning_rate))])
         regs = np.array([self.reg])
         threads = _backends.get_num_threads()
@@ -356,7 +359,7 @@ class LinearLoss:
         C-contiguous Wst): the training step ``out = Wst + step_sizes[m] * grads[m]`` in the same call,
         bitwise NumPy's ``grads *= step_sizes; Wst + grads``, and (losses, None).
         """
-        cols = self._idx if idx is None else (idx if self._idx is None else self._idx[idx])
+        cols = self._columns(idx)
         regs = np.ascontiguousarray(regs, dtype=np.float64)
         Wst = np.ascontiguousarray(Wst)
         if step_sizes is not None:

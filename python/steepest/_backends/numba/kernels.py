@@ -473,10 +473,11 @@ def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads, step_sizes=No
     K, C, D = W.shape
     W64 = np.ascontiguousarray(W, dtype=np.float64).reshape(K * C, D)
     B = y.shape[0] if idx is None else idx.shape[0]
-    if 2 * B * C * D <= LAUNCH_WORK and K > 1 and K * C >= _PRODUCT_MIN_ROWS:  # a mini-batch of many models
+    several = K > 1 and 2 * B * C * D <= LAUNCH_WORK  # a mini-batch of several models
+    if several and K * C >= _PRODUCT_MIN_ROWS:  # many models: two products
         data, G = _stacked_products(kind, W64, K, C, X, y, idx, delta, n_threads)
         scale = float(B)
-    elif K > 1 and 2 * B * C * D <= LAUNCH_WORK:  # a mini-batch: a model is one short unit of work
+    elif several:  # a model is one short unit of work
         Xc, Xr, c_order = _layout(X)
         data = np.empty(K)
         G = np.empty((K * C, D))
