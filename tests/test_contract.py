@@ -316,6 +316,45 @@ def test_stacked_training_step_is_numpys_update(backend, dtype, shape, models):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("models", [1, 3, "many"])
+@pytest.mark.parametrize("shape", [(3, 7, 2), (7, 33, 83), (10, 300, 1037)], ids=lambda s: "x".join(map(str, s)))
+def test_stacked_train_is_its_steps_in_turn(backend, dtype, shape, models):
+    """``*_stacked_train`` (the grid's loop in one call): the losses and the final weights are bitwise
+    those of one stepping stacked call a step, for one model, a few and the panel pass's many, both
+    memory orders, also into W itself; batches with repeats; W is not touched when out is another array."""
+    k = kernels(backend)
+    dt = np.dtype(dtype)
+    W0, X0, y = loss_problem(shape, dt)
+    if models == "many":
+        W, regs = many_models(W0, panel_models(shape))
+    else:
+        W, regs = many_models(W0, models)
+    step_sizes = -np.geomspace(1e-3, 3.0, len(W))
+    batches = np.random.default_rng(7).integers(0, shape[2], (4, max(1, shape[2] // 2)))
+    for order in ("C", "F"):
+        X = as_order(X0, order)
+        for name, stacked, train, rule in (
+            ("svm", k.svm_stacked_loss_grad, k.svm_stacked_train, (1.0,)),
+            ("softmax", k.softmax_stacked_loss_grad, k.softmax_stacked_train, ()),
+        ):
+            now, expected = W.copy(), []
+            for idx in batches:
+                following = np.empty_like(now)
+                expected.append(stacked(now, X, y, idx, regs, *rule, 2, step_sizes, following)[0])
+                now = following
+            W_before = W.copy()
+            out = np.full_like(W, np.nan)
+            losses = train(W, X, y, batches, regs, *rule, step_sizes, out, 2)
+            assert losses.dtype == np.float64 and losses.shape == (len(batches), len(W)), (name, order)
+            assert np.array_equal(losses, np.array(expected)), (name, order)
+            assert np.array_equal(out.view(np.uint8), now.view(np.uint8)), (name, order)
+            assert np.array_equal(W.view(np.uint8), W_before.view(np.uint8)), (name, order)
+            W_in = W.copy()
+            train(W_in, X, y, batches, regs, *rule, step_sizes, W_in, 1)
+            assert np.array_equal(W_in.view(np.uint8), now.view(np.uint8)), (name, order, "in place")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("shape", [(3, 7, 2), (10, 300, 1037), (130, 40, 90)], ids=lambda s: "x".join(map(str, s)))
 def test_one_stacked_model_is_the_single_kernel_bitwise(backend, dtype, shape):
     """K = 1 (the loops' fused step): the loss and gradient are bitwise the single-model kernel's,

@@ -289,6 +289,32 @@ def test_stacked_step_arguments_refused():
             core.softmax_stacked_loss_grad(W, X, y, None, regs, 2, st, o)
 
 
+def test_stacked_train_arguments_refused():
+    """Every argument of the training run is checked before any step, and out is then left as it was."""
+    W0, X, y = problem(4, 12, 50, order="F")
+    W = np.ascontiguousarray(np.stack([W0, W0]))
+    regs, steps = np.zeros(2), np.full(2, -0.1)
+    batches = np.zeros((3, 5), np.int64)
+    late = batches.copy()
+    late[2, 4] = 50  # the last step's last position: no step may run before it is refused
+    bad = [
+        ((batches.astype(np.int32), steps, regs), TypeError, "batches must be an int64 array"),
+        ((batches[0], steps, regs), ValueError, "batches must be 2-D"),
+        ((np.asfortranarray(np.zeros((3, 5), np.int64)), steps, regs), TypeError, "batches must be C-contiguous"),
+        ((np.zeros((0, 5), np.int64), steps, regs), ValueError, "at least one step"),
+        ((late, steps, regs), ValueError, r"batches values must lie in \[0, 50\)"),
+        ((batches, np.full(3, -0.1), regs), ValueError, "one step size per model"),
+        ((batches, steps, np.zeros(3)), ValueError, "one reg per model"),
+    ]
+    for (b, st, r), error, message in bad:
+        out = np.full_like(W, 7.0)
+        with pytest.raises(error, match=message):
+            core.svm_stacked_train(W, X, y, b, r, 1.0, st, out, 2)
+        with pytest.raises(error, match=message):
+            core.softmax_stacked_train(W, X, y, b, r, st, out, 2)
+        assert np.all(out == 7.0)
+
+
 def test_inputs_untouched_and_readonly_accepted():
     W, X, y = problem(4, 9, 30)
     for a in (W, X, y):

@@ -137,10 +137,8 @@ void check_step(const py::array& W, const py::object& step_sizes, const py::obje
     if (!o.writeable()) throw py::value_error("out must be writable");
 }
 
-template <class RuleFor>
-py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
-                     const py::array& regs, int n_threads, RuleFor&& rule, const py::object& step_sizes,
-                     const py::object& out, bool want_grad = true) {
+// W (K, C, D) C-contiguous, X (D, N) of its dtype, regs (K,) float64: W's dtype.
+Float check_stacked(const py::array& W, const py::array& X, const py::array& regs) {
     const Float kind = float_array(W, "W", 3, false);
     float_array(X, "X", 2, true);
     same_dtype(W, "W", X, "X");
@@ -151,6 +149,14 @@ py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y,
     if (regs.shape(0) != W.shape(0))
         throw py::value_error("regs must hold one reg per model: " + std::to_string(W.shape(0)) + "; got " +
                               std::to_string(regs.shape(0)));
+    return kind;
+}
+
+template <class RuleFor>
+py::tuple stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
+                     const py::array& regs, int n_threads, RuleFor&& rule, const py::object& step_sizes,
+                     const py::object& out, bool want_grad = true) {
+    const Float kind = check_stacked(W, X, regs);
     check_step(W, step_sizes, out);
     n_threads = thread_count(n_threads);
     if (kind == Float::f64)
@@ -167,6 +173,62 @@ py::tuple svm_stacked_py(const py::array& W, const py::array& X, const py::array
 py::tuple softmax_stacked_py(const py::array& W, const py::array& X, const py::array& y, const py::object& idx,
                              const py::array& regs, int n_threads, const py::object& step_sizes, const py::object& out) {
     return stacked_py(W, X, y, idx, regs, n_threads, SoftmaxRule{}, step_sizes, out);
+}
+
+// S training steps of K stacked models, batches (S, B) int64 positions of X's columns: losses (S, K);
+// out = the weights after the last step.
+template <class T, class Rule>
+py::array stacked_train_impl(const py::array& W, const py::array& X, const py::array& y, const py::array& batches,
+                             const py::array& regs, int n_threads, const Rule& rule, const py::array& step_sizes,
+                             const py::array& out) {
+    const i64 K = W.shape(0), C = W.shape(1), S = batches.shape(0);
+    Examples<T> ex = examples<T>(X, py::none());
+    const py::array flat = batches.attr("reshape")(-1);  // every position checked, and every label it reads
+    ex.idx = index_array(flat, "batches", -1, ex.N, "");
+    ex.B = flat.shape(0);
+    const i64* labels = labels_for(y, C, ex);
+    ex.B = batches.shape(1);
+    py::array_t<double> losses({S, K});
+    const T* w = static_cast<const T*>(W.data());
+    T* o = static_cast<T*>(py::array(out).mutable_data());
+    const double* r = static_cast<const double*>(regs.data());
+    const double* st = static_cast<const double*>(step_sizes.data());
+    double* l = losses.mutable_data();
+    run_without_gil([&](const StopFn& stop) {
+        stacked_train(w, K, C, ex, ex.idx, S, labels, rule, r, st, l, o, n_threads, stop);
+    });
+    return std::move(losses);
+}
+
+template <class Rule>
+py::array stacked_train_py(const py::array& W, const py::array& X, const py::array& y, const py::array& batches,
+                           const py::array& regs, int n_threads, const Rule& rule, const py::array& step_sizes,
+                           const py::array& out) {
+    const Float kind = check_stacked(W, X, regs);
+    check_step(W, step_sizes, out);
+    if (!is_dtype(batches, py::dtype::of<std::int64_t>()))
+        throw py::type_error("batches must be an int64 array (native byte order); got dtype " + dtype_str(batches));
+    check_ndim(batches, "batches", 2);
+    check_c_contiguous(batches, "batches");
+    check_aligned(batches, "batches");
+    if (batches.shape(0) < 1 || batches.shape(1) < 1)
+        throw py::value_error("batches must hold at least one step of at least one example; got shape (" +
+                              std::to_string(batches.shape(0)) + ", " + std::to_string(batches.shape(1)) + ")");
+    n_threads = thread_count(n_threads);
+    if (kind == Float::f64) return stacked_train_impl<double>(W, X, y, batches, regs, n_threads, rule, step_sizes, out);
+    return stacked_train_impl<float>(W, X, y, batches, regs, n_threads, rule, step_sizes, out);
+}
+
+py::array svm_stacked_train_py(const py::array& W, const py::array& X, const py::array& y, const py::array& batches,
+                               const py::array& regs, double delta, const py::array& step_sizes,
+                               const py::array& out, int n_threads) {
+    return stacked_train_py(W, X, y, batches, regs, n_threads, SvmRule{delta}, step_sizes, out);
+}
+
+py::array softmax_stacked_train_py(const py::array& W, const py::array& X, const py::array& y,
+                                   const py::array& batches, const py::array& regs, const py::array& step_sizes,
+                                   const py::array& out, int n_threads) {
+    return stacked_train_py(W, X, y, batches, regs, n_threads, SoftmaxRule{}, step_sizes, out);
 }
 
 py::object svm_stacked_losses_py(const py::array& W, const py::array& X, const py::array& y,
@@ -202,6 +264,16 @@ void bind_losses(py::module_& m) {
           py::arg("step_sizes") = py::none(), py::arg("out") = py::none(),
           "K stacked softmax models W (K, C, D), regs (K,): (losses (K,), dW (K, C, D)) in one pass over X; "
           "with step_sizes (K,) and out: out = W + step_sizes[m] * dW[m], (losses, None).");
+    m.def("svm_stacked_train", &svm_stacked_train_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
+          py::arg("y").noconvert(), py::arg("batches").noconvert(), py::arg("regs").noconvert(), py::arg("delta"),
+          py::arg("step_sizes").noconvert(), py::arg("out").noconvert(), py::arg("n_threads"),
+          "S training steps of K stacked models W (K, C, D), one mini-batch (a row of batches (S, B)) each: "
+          "losses (S, K) at each step's W; out = W after the last step (bitwise S calls of svm_stacked_loss_grad "
+          "with step_sizes and out).");
+    m.def("softmax_stacked_train", &softmax_stacked_train_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
+          py::arg("y").noconvert(), py::arg("batches").noconvert(), py::arg("regs").noconvert(),
+          py::arg("step_sizes").noconvert(), py::arg("out").noconvert(), py::arg("n_threads"),
+          "S training steps of K stacked softmax models; arguments and results as svm_stacked_train.");
     m.def("svm_stacked_losses", &svm_stacked_losses_py, py::arg("W").noconvert(), py::arg("X").noconvert(),
           py::arg("y").noconvert(), py::arg("idx").none(true), py::arg("regs").noconvert(), py::arg("delta"),
           py::arg("n_threads"),

@@ -58,6 +58,27 @@ def softmax_stacked_loss_grad(
     step_sizes: _F64 | None = None,
     out: _FloatArray | None = None,
 ) -> tuple[_F64, _FloatArray | None]: ...
+def svm_stacked_train(
+    W: _FloatArray,
+    X: _FloatArray,
+    y: _I64,
+    batches: _I64,
+    regs: _F64,
+    delta: float,
+    step_sizes: _F64,
+    out: _FloatArray,
+    n_threads: int,
+) -> _F64: ...
+def softmax_stacked_train(
+    W: _FloatArray,
+    X: _FloatArray,
+    y: _I64,
+    batches: _I64,
+    regs: _F64,
+    step_sizes: _F64,
+    out: _FloatArray,
+    n_threads: int,
+) -> _F64: ...
 def svm_stacked_losses(
     W: _FloatArray, X: _FloatArray, y: _I64, idx: _I64 | None, regs: _F64, delta: float, n_threads: int
 ) -> _F64: ...

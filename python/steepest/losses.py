@@ -366,6 +366,21 @@ class LinearLoss:
             step_sizes = np.ascontiguousarray(step_sizes, dtype=np.float64)
         return self._kernel_stacked(self._kernels(), Wst, regs, cols, _backends.get_num_threads(), step_sizes, out)
 
+    def stacked_train(
+        self, Wst: np.ndarray, regs: np.ndarray, batches: np.ndarray, step_sizes: np.ndarray, out: np.ndarray
+    ) -> np.ndarray:
+        """S training steps of K models ``Wst`` (K, C, D, C-contiguous) in one kernel call: step s takes
+        ``W + step_sizes[m] * dW[m]`` on the examples at positions ``batches[s]`` (``batches`` (S, B)).
+        Returns the losses (S, K) at each step's weights and writes the last step into ``out`` (like
+        Wst, Wst itself allowed): bitwise S calls of :meth:`stacked_loss_grad` with ``step_sizes`` and
+        ``out``. The cpp core keeps the models' weights packed from step to step (notes/KERNELS.md).
+        A hot path like :meth:`loss_grad_at`: positions drawn by the library, nothing re-checked.
+        """
+        cols = np.ascontiguousarray(self._columns(batches), dtype=np.int64)
+        regs, step_sizes = (np.ascontiguousarray(a, dtype=np.float64) for a in (regs, step_sizes))
+        threads = _backends.get_num_threads()
+        return self._kernel_stacked_train(self._kernels(), Wst, regs, cols, step_sizes, out, threads)
+
     def finite_differences(self, W64: np.ndarray, h: float, backend: str | None = None):
         """Exact loss changes ``plus = L(W + e+ E_cd) - L(W)``, ``minus = L(W - e- E_cd) - L(W)`` for
         every weight (float64 W; the steps are those the notes' loop really takes), the SVM's kink
@@ -513,6 +528,9 @@ class SVMLoss(LinearLoss):
     def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
         return kernels.svm_stacked_loss_grad(Wst, self.X, self.y, cols, regs, self.delta, threads, step_sizes, out)
 
+    def _kernel_stacked_train(self, kernels, Wst, regs, batches, step_sizes, out, threads):
+        return kernels.svm_stacked_train(Wst, self.X, self.y, batches, regs, self.delta, step_sizes, out, threads)
+
     def _kernel_stacked_losses(self, kernels, Wst, regs, cols, threads):
         return kernels.svm_stacked_losses(Wst, self.X, self.y, cols, regs, self.delta, threads)
 
@@ -553,6 +571,9 @@ class SoftmaxLoss(LinearLoss):
 
     def _kernel_stacked(self, kernels, Wst, regs, cols, threads, step_sizes=None, out=None):
         return kernels.softmax_stacked_loss_grad(Wst, self.X, self.y, cols, regs, threads, step_sizes, out)
+
+    def _kernel_stacked_train(self, kernels, Wst, regs, batches, step_sizes, out, threads):
+        return kernels.softmax_stacked_train(Wst, self.X, self.y, batches, regs, step_sizes, out, threads)
 
     def _kernel_stacked_losses(self, kernels, Wst, regs, cols, threads):
         return kernels.softmax_stacked_losses(Wst, self.X, self.y, cols, regs, threads)

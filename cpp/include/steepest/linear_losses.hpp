@@ -220,6 +220,14 @@ double loss_grad(const T* W, i64 C, const Examples<T>& ex, const i64* y, const R
     return data / B + l2_penalty(W, CD, reg);
 }
 
+// The penalty reg * sum(W_m * W_m) of the packed model m of C rows: its rows' squares summed in row order.
+inline double packed_penalty(const PackedRows& WT, i64 m, i64 C, double reg) {
+    if (reg == 0.0) return 0.0;  // as l2_penalty
+    double s = 0.0;
+    for (i64 r = m * C; r < (m + 1) * C; ++r) s += WT.row_squares(r);
+    return reg * s;
+}
+
 // K stacked models (W is (K*C, D)): losses[m] and, if dW, dW's block m: the loss and gradient of
 // model m alone with reg regs[m], to rounding (many models take the panel pass, stacked_panels.hpp,
 // whose sums run in another order than loss_grad's tiles). With `steps` (K,) and `out` (K*C, D)
@@ -243,14 +251,18 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
         else if (dW != nullptr)
             for (i64 t = 0; t < n; ++t) dW[j0 + t] = gradient_entry(g[t], inv_B, two_reg, W[j0 + t]);
     };
-    // K penalties over megabytes of W, one task per model, before `out` may overwrite W
     std::vector<double> penalty(static_cast<std::size_t>(K));
-    auto model_penalty = [&](i64 m) { penalty[m] = l2_penalty(W + m * CD, CD, regs[m]); };
     // one model always takes the tiles: bitwise loss_grad's loss and gradient (a training step in the call)
-    if (K > 1 && use_panel_pass(K * C, ex, want_grad)) {  // the penalties in the tasks that pack W
-        stacked_panel_pass(W, K, C, ex, y, rule, want_grad, model_penalty, finish, losses, n_threads, stop);
+    if (K > 1 && use_panel_pass(K * C, ex, want_grad)) {
+        const PackedRows WT(W, K, C, ex.D, n_threads, stop);  // with its rows' squares: W read once for both
+        for (i64 m = 0; m < K; ++m) penalty[m] = packed_penalty(WT, m, C, regs[m]);
+        auto finish_rows = [&](i64 d0, i64 n, const double* G, i64 ldg) {
+            for (i64 r = 0; r < K * C; ++r) finish(r, d0, n, G + r * ldg);
+        };
+        stacked_panel_pass(WT, K, C, ex, y, rule, want_grad, finish_rows, losses, n_threads, stop);
     } else {  // few rows or a long pass: the tiles, with per-chunk partial gradients
-        run_blocks(K, n_threads, model_penalty, stop);
+        // K penalties over megabytes of W, one task per model, before `out` may overwrite W
+        run_blocks(K, n_threads, [&](i64 m) { penalty[m] = l2_penalty(W + m * CD, CD, regs[m]); }, stop);
         DoubleView<T> Wd(W, KCD);
         Scratch<double> G;
         if (want_grad) G.reset(static_cast<std::size_t>(KCD));
@@ -267,6 +279,58 @@ void stacked_loss_grad(const T* W, i64 K, i64 C, const Examples<T>& ex, const i6
                   want_grad ? &finish_segment : nullptr);
     }
     for (i64 m = 0; m < K; ++m) losses[m] = losses[m] / static_cast<double>(ex.B) + penalty[m];
+}
+
+// S training steps of K stacked models, one mini-batch each: batches (S, B) positions of ex's examples
+// (ex.idx is ignored), losses (S, K) the loss at each step's W, out (K*C, D) the weights after the last
+// step (may be W itself). Bitwise S calls of stacked_loss_grad with `steps` and `out`. A panel pass keeps
+// W^T packed from step to step and writes each step into it, so W is neither packed nor read again:
+// out is written once, at the end, and left as it was if the run is stopped.
+template <class T, class Rule>
+void stacked_train(const T* W, i64 K, i64 C, Examples<T> ex, const i64* batches, i64 S, const i64* y,
+                   const Rule& rule, const double* regs, const double* steps, double* losses, T* out, int n_threads,
+                   const StopFn& stop) {
+    const i64 R = K * C, D = ex.D, B = ex.B;
+    if (!(K > 1 && use_panel_pass(R, ex, true))) {  // step after step, in place in out
+        Scratch<T> now(static_cast<std::size_t>(R * D));
+        std::copy(W, W + R * D, now.get());
+        for (i64 s = 0; s < S; ++s) {
+            ex.idx = batches + s * B;
+            stacked_loss_grad(now.get(), K, C, ex, y, rule, regs, losses + s * K, static_cast<T*>(nullptr),
+                              n_threads, stop, steps, now.get());
+        }
+        std::copy(now.get(), now.get() + R * D, out);
+        return;
+    }
+    PackedRows WT(W, K, C, D, n_threads, stop);
+    const i64 PW = active_kernels().panel.width;
+    const double inv_B = 1.0 / static_cast<double>(B);
+    // the step of the rows of panel rb, features d0 .. d0 + n, in place in the panels
+    auto step_panels = [&](i64 d0, i64 n, const double* G, i64 ldg) {
+        for (i64 rb = 0; rb * PW < R; ++rb) {
+            const i64 rows = std::min(PW, R - rb * PW);
+            for (i64 j = 0; j < rows; ++j) {
+                const i64 r = rb * PW + j, m = r / C;
+                const double two_reg = 2.0 * regs[m], step = steps[m];
+                const double* g = G + r * ldg;
+                double* p = WT.panel(rb, d0) + j;
+                for (i64 t = 0; t < n; ++t) {
+                    const T w = static_cast<T>(p[t * PW]);
+                    p[t * PW] = static_cast<double>(stepped_entry(gradient_entry(g[t], inv_B, two_reg, w), step, w));
+                }
+            }
+        }
+    };
+    std::vector<double> penalty(static_cast<std::size_t>(K));
+    for (i64 s = 0; s < S; ++s) {
+        if (s > 0) WT.sum_squares(n_threads, stop);
+        for (i64 m = 0; m < K; ++m) penalty[m] = packed_penalty(WT, m, C, regs[m]);
+        ex.idx = batches + s * B;
+        double* l = losses + s * K;
+        stacked_panel_pass(WT, K, C, ex, y, rule, true, step_panels, l, n_threads, stop);
+        for (i64 m = 0; m < K; ++m) l[m] = l[m] / static_cast<double>(B) + penalty[m];
+    }
+    WT.unpack(out);
 }
 
 template <class T>

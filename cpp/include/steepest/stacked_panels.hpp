@@ -80,39 +80,69 @@ class BatchColumns {
     Scratch<T> buf_;
 };
 
-// W^T in panels of PW rows, packed once per call: panel(rb, 0)[d * PW + j] = W[rb * PW + j, d]
-// (zero past row R, float widened to double); R is padded to Rp, a whole number of panels of both
-// products (PW and MI rows). W is K models of C rows: task m runs per_model(m) (the model's penalty)
-// and packs the panels that start in the model's rows, so W comes from memory once for both.
+// W^T in panels of PW rows: panel(rb, 0)[d * PW + j] = W[rb * PW + j, d] (zero past row R, float
+// widened to double); R is padded to Rp, a whole number of panels of both products (PW and MI rows).
+// W is K models of C rows: task m packs the panels that start in the model's rows and sums their rows'
+// squares while they are in cache, so W comes from memory once for the products and the penalties.
+// A training run (stacked_train) keeps it from step to step, its steps written in place.
 class PackedRows {
   public:
-    template <class T, class PerModel>
-    PackedRows(const T* W, i64 K, i64 C, i64 D, int n_threads, const StopFn& stop, PerModel&& per_model)
-        : D_(D), PW_(active_kernels().panel.width) {
-        const i64 R = K * C, whole = std::lcm(static_cast<i64>(active_kernels().panel.rows), PW_);
-        Rp_ = (R + whole - 1) / whole * whole;
+    template <class T>
+    PackedRows(const T* W, i64 K, i64 C, i64 D, int n_threads, const StopFn& stop)
+        : R_(K * C), D_(D), PW_(active_kernels().panel.width), squares_(static_cast<std::size_t>(K * C)) {
+        const i64 whole = std::lcm(static_cast<i64>(active_kernels().panel.rows), PW_);
+        Rp_ = (R_ + whole - 1) / whole * whole;
         WT_.reset(static_cast<std::size_t>(Rp_ * D));
-        std::vector<const T*> rows(static_cast<std::size_t>(R));
-        for (i64 r = 0; r < R; ++r) rows[r] = W + r * D;
+        std::vector<const T*> rows(static_cast<std::size_t>(R_));
+        for (i64 r = 0; r < R_; ++r) rows[r] = W + r * D;
         run_blocks(
             K, n_threads,
             [&](i64 m) {
-                per_model(m);
                 // panels rb with m C <= rb PW < (m + 1) C; the last model also packs the padding's
                 const i64 rb0 = (m * C + PW_ - 1) / PW_, rb1 = m + 1 == K ? Rp_ / PW_ : ((m + 1) * C + PW_ - 1) / PW_;
                 for (i64 rb = rb0; rb < rb1; ++rb) {
-                    const int n = static_cast<int>(std::max<i64>(0, std::min(PW_, R - rb * PW_)));
+                    const int n = static_cast<int>(std::max<i64>(0, std::min(PW_, R_ - rb * PW_)));
                     kernels<T>().pack_transposed(rows.data() + rb * PW_, n, 0, D, WT_.get() + rb * D * PW_, PW_);
+                    sum_panel_squares(rb);
                 }
             },
             stop);
     }
     i64 padded_rows() const { return Rp_; }
     const double* panel(i64 rb, i64 d0) const { return WT_.get() + (rb * D_ + d0) * PW_; }
+    double* panel(i64 rb, i64 d0) { return WT_.get() + (rb * D_ + d0) * PW_; }
+
+    // sum_d W[r, d]^2 over the features in order (each square rounded, then added): one chain per row,
+    // the same whatever task forms it, on any instruction set.
+    double row_squares(i64 r) const { return squares_[r]; }
+    // The squares again, after the panels were written in place.
+    void sum_squares(int n_threads, const StopFn& stop) {
+        run_blocks((R_ + PW_ - 1) / PW_, n_threads, [&](i64 rb) { sum_panel_squares(rb); }, stop);
+    }
+    // W (R, D) in T from the panels (exact: they hold T's values).
+    template <class T>
+    void unpack(T* W) const {
+        for (i64 r = 0; r < R_; ++r) {
+            const double* p = panel(r / PW_, 0) + r % PW_;
+            T* w = W + r * D_;
+            for (i64 d = 0; d < D_; ++d) w[d] = static_cast<T>(p[d * PW_]);
+        }
+    }
 
   private:
-    i64 Rp_ = 0, D_, PW_;
+    void sum_panel_squares(i64 rb) {
+        constexpr i64 kMaxWidth = 64;
+        double sum[kMaxWidth] = {};
+        const i64 n = std::min(PW_, R_ - rb * PW_);
+        const double* p = panel(rb, 0);
+        for (i64 d = 0; d < D_; ++d, p += PW_)
+            for (i64 j = 0; j < n; ++j) sum[j] += p[j] * p[j];
+        for (i64 j = 0; j < n; ++j) squares_[rb * PW_ + j] = sum[j];
+    }
+
+    i64 R_, Rp_ = 0, D_, PW_;
     Scratch<double> WT_;
+    std::vector<double> squares_;
 };
 
 // Groups of MI examples per scores task: the examples shared out between the workers, at most
@@ -157,17 +187,15 @@ void panel_scores(const PackedRows& W, const Examples<T>& ex, i64 g0, i64 g1, i6
 }
 
 // losses[m] = sum_i L_i of model m (examples in order). If want_grad: G = sum_i coef_i x_i^T, handed
-// over as finish(r, d0, n, g) with g[t] = G[r, d0 + t] for t < n, every (r, d) exactly once.
-// W is (K * C, D): K models of C rows, each scored and differentiated with `rule`; per_model(m) runs
-// once per model while W is packed, before any finish.
-template <class T, class Rule, class PerModel, class Finish>
-void stacked_panel_pass(const T* W, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
-                        bool want_grad, PerModel&& per_model, Finish&& finish, double* losses, int n_threads,
-                        const StopFn& stop) {
+// over a run of features at a time as finish(d0, n, G, ldg) with G[r * ldg + t] = G[r, d0 + t] for
+// r < R, t < n: every (r, d) exactly once, after every score is formed (finish may write WT's panels).
+// WT is (K * C, D): K models of C rows, each scored and differentiated with `rule`.
+template <class T, class Rule, class Finish>
+void stacked_panel_pass(const PackedRows& WT, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
+                        bool want_grad, Finish&& finish, double* losses, int n_threads, const StopFn& stop) {
     const PanelKernels& pk = active_kernels().panel;
     const i64 MI = pk.rows, PW = pk.width, D = ex.D, B = ex.B, R = K * C;
     const i64 groups = (B + MI - 1) / MI;  // groups of MI examples (the last one padded)
-    const PackedRows WT(W, K, C, D, n_threads, stop, per_model);
     const i64 Rp = WT.padded_rows();
 
     // Scores and rules, the examples split between the workers. coef (with the gradient) in panels of
@@ -236,8 +264,7 @@ void stacked_panel_pass(const T* W, i64 K, i64 C, const Examples<T>& ex, const i
                                    G.get() + rb * MI * ldg + (d0 - first), ldg, k0 > 0);
                 }
             }
-            const i64 n = std::min(fb1 * PW, D) - first;
-            for (i64 r = 0; r < R; ++r) finish(r, first, n, G.get() + r * ldg);
+            finish(first, std::min(fb1 * PW, D) - first, G.get(), ldg);
         },
         stop);
 }

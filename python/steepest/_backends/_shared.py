@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["steps", "penalty"]
+__all__ = ["steps", "penalty", "train_in_turn"]
 
 
 def steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
@@ -22,3 +22,15 @@ def penalty(reg, squares):
     huge weights is not NaN from ``0 * inf`` when ``sum(W*W)`` overflows."""
     with np.errstate(invalid="ignore", over="ignore"):
         return np.where(np.asarray(reg) == 0, 0.0, np.multiply(reg, squares))
+
+
+def train_in_turn(step, W: np.ndarray, batches: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``stacked_train`` as one stacked call a step: ``step(W, idx, out)`` is the backend's stacked kernel
+    with its step sizes and ``out``, run in place on a copy of W. Returns the losses (S, K); ``out`` is
+    written only after the last step (Ctrl-C between steps leaves it as it was)."""
+    now = W.copy()
+    losses = np.empty((batches.shape[0], W.shape[0]))
+    for s, idx in enumerate(batches):
+        losses[s] = step(now, idx, now)[0]
+    out[...] = now
+    return losses

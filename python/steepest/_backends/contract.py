@@ -97,7 +97,7 @@ I64Array = npt.NDArray[np.int64]
 
 @runtime_checkable
 class Kernels(Protocol):
-    """What every backend module provides: nine kernels, with exactly these parameter names.
+    """What every backend module provides: the kernels of ``KERNEL_NAMES``, with exactly these parameter names.
 
     The backends share no other attribute: block and tile sizes (``_core.block_size``, the numba and
     numpy ``BLOCK``) are private to each backend. ``isinstance(module, Kernels)`` checks only that
@@ -189,6 +189,42 @@ class Kernels(Protocol):
         out: FloatArray | None = None,
     ) -> tuple[F64Array, FloatArray | None]:
         """``softmax_loss_grad`` of K models at once; arguments and results as ``svm_stacked_loss_grad``."""
+        ...
+
+    def svm_stacked_train(
+        self,
+        W: FloatArray,
+        X: FloatArray,
+        y: I64Array,
+        batches: I64Array,
+        regs: F64Array,
+        delta: float,
+        step_sizes: F64Array,
+        out: FloatArray,
+        n_threads: int,
+    ) -> F64Array:
+        """S training steps of K stacked models (the hyper-parameter grid's loop), one mini-batch each.
+
+        ``batches`` int64 (S, B), C-contiguous: row s holds the example positions of step s. Returns
+        ``losses`` float64 (S, K), the loss of every model at each step's weights, and writes the weights
+        after the last step into ``out`` (like W, W itself allowed): bitwise the S calls
+        ``svm_stacked_loss_grad(W_s, X, y, batches[s], regs, delta, n_threads, step_sizes, W_{s+1})``.
+        ``out`` is left as it was when Ctrl-C stops the call.
+        """
+        ...
+
+    def softmax_stacked_train(
+        self,
+        W: FloatArray,
+        X: FloatArray,
+        y: I64Array,
+        batches: I64Array,
+        regs: F64Array,
+        step_sizes: F64Array,
+        out: FloatArray,
+        n_threads: int,
+    ) -> F64Array:
+        """S training steps of K stacked softmax models; arguments and results as ``svm_stacked_train``."""
         ...
 
     def svm_stacked_losses(
@@ -285,6 +321,8 @@ KERNEL_NAMES: tuple[str, ...] = (
     "softmax_loss_grad",
     "svm_stacked_loss_grad",
     "softmax_stacked_loss_grad",
+    "svm_stacked_train",
+    "softmax_stacked_train",
     "svm_stacked_losses",
     "softmax_stacked_losses",
     "svm_fd",

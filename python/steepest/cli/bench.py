@@ -551,7 +551,7 @@ def bench_training(report: Report, n: int, repeat: int, backends: list[str], qui
         )
     tt = t["tune"]
     what = f"tune: one step of the {len(GRID_LRS)} x {len(GRID_REGS)} grid"
-    how = "stacked kernel, update in the call"
+    how = "stacked_train: runs of steps in one call, W kept packed"
     report.add(what, how, tt, "compute floor", grid_floor / tt, "<= 1.3x compute floor")
     report.add(what, how, tt, f"{K} NumPy steps, {numpy_threads}", K * numpy_step / tt, ">= 10x")
     fns = clf = svm32 = numba_svm = None

@@ -122,27 +122,46 @@ class Batches:
             yield from block
 
 
-def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Batches, progress: bool):
-    """The stacked loop: every step one stacked loss-and-gradient call and one update of all models.
+# Steps per kernel call: the first call takes one step; later calls as many as fill about CALL_SECONDS
+# (Ctrl-C then ends the run within a call, the progress bar moves every call), at most MAX_CALL_STEPS.
+CALL_SECONDS = 0.25
+MAX_CALL_STEPS = 64
 
-    ``W0`` (the initial weights, made for this run) is trained in place of a copy: 6 MB for a 5 x 5
-    CIFAR-10 grid. Returns (W, the loss history of the steps done, whether Ctrl-C ended it): each
-    step is committed by one store of (weights, spare buffer, steps done), so Ctrl-C leaves the last
-    completed step.
+
+def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Batches, progress: bool):
+    """The stacked loop: runs of steps, each one kernel call (``stacked_train``) that trains all models.
+
+    ``W0`` (the initial weights, made for this run) is the first of two buffers: each call reads one and
+    writes the other, so Ctrl-C during a call leaves the weights the last call wrote. Returns (W, the
+    loss history of the steps done, whether Ctrl-C ended it): each run of steps is committed by one store
+    of (weights, spare buffer, steps done), so Ctrl-C leaves the last completed run.
     """
     history = np.empty((W0.shape[0], len(batches)))
     step_sizes = -lrs
-    state = (W0, np.empty_like(W0), 0)  # W0 is the first of the two buffers
+    state = (W0, np.empty_like(W0), 0)
     bar = progress_bar(progress, len(batches), "tune", unit="step")
+
+    def run(steps: list) -> float:
+        nonlocal state
+        W, spare, done = state
+        began = time.perf_counter()
+        # the weights stay packed in the kernel from step to step; spare = W after the last step
+        losses = loss.stacked_train(W, regs, np.stack(steps), step_sizes, spare)
+        history[:, done : done + len(steps)] = losses.T
+        state = (spare, W, done + len(steps))  # the commit
+        bar.update(len(steps))
+        return (time.perf_counter() - began) / len(steps)
+
     try:
         with StopOnCtrlC() as ctrl_c:
-            for t, idx in enumerate(batches):
-                W, spare, _ = state
-                # the update in the kernel call: spare = W - lr dW, bitwise NumPy's `dW *= -lr; W + dW`
-                losses, _ = loss.stacked_loss_grad(W, regs, idx, step_sizes, out=spare)
-                history[:, t] = losses
-                state = (spare, W, t + 1)  # the commit
-                bar.update()
+            steps, size = [], 1
+            for idx in batches:
+                steps.append(idx)
+                if len(steps) == size:
+                    size = int(np.clip(CALL_SECONDS / max(run(steps), 1e-9), 1, MAX_CALL_STEPS))
+                    steps = []
+            if steps:
+                run(steps)
     finally:
         bar.close()
     W, _, done = state
