@@ -33,7 +33,7 @@ struct TileKernels {
     // dst[p * width + i] = cols[i][offset + p] for i < ncols, p < n, zero for ncols <= i < width
     void (*pack_transposed)(const T* const* cols, int ncols, i64 offset, i64 n, double* dst, i64 width);
     // dst[p * width + j] = cols[p][offset + j] for j < nd, p < n, zero for nd <= j < width
-    void (*pack_rows)(const T* const* cols, i64 n, i64 offset, i64 nd, double* dst, i64 width);
+    void (*pack_rows)(const T* const* cols, i64 n, i64 offset, i64 nd, double* dst, i64 width, i64 stride);
 };
 
 constexpr i64 kPlaneCols = 64;  // softmax_plane_points' examples per pass: all its P and one Q stay in L1

@@ -305,29 +305,33 @@ void stacked_train(const T* W, i64 K, i64 C, Examples<T> ex, const i64* batches,
     PackedRows WT(W, K, C, D, n_threads, stop);
     const i64 PW = active_kernels().panel.width;
     const double inv_B = 1.0 / static_cast<double>(B);
-    // the step of the rows of panel rb, features d0 .. d0 + n, in place in the panels
+    // every row's step per entry, so the step below runs along a panel's contiguous rows
+    std::vector<double> two_reg(static_cast<std::size_t>(R)), step(static_cast<std::size_t>(R));
+    for (i64 r = 0; r < R; ++r) two_reg[r] = 2.0 * regs[r / C], step[r] = steps[r / C];
+    // the step of features d0 .. d0 + n (whole blocks of the squares), in place in the panels, from G by
+    // features (g[t * ldg + r]); then the blocks' squares of the new W for the next step's penalties
+    constexpr i64 SB = PackedRows::kSquareBlock;
     auto step_panels = [&](i64 d0, i64 n, const double* G, i64 ldg) {
         for (i64 rb = 0; rb * PW < R; ++rb) {
-            const i64 rows = std::min(PW, R - rb * PW);
-            for (i64 j = 0; j < rows; ++j) {
-                const i64 r = rb * PW + j, m = r / C;
-                const double two_reg = 2.0 * regs[m], step = steps[m];
-                const double* g = G + r * ldg;
-                double* p = WT.panel(rb, d0) + j;
-                for (i64 t = 0; t < n; ++t) {
-                    const T w = static_cast<T>(p[t * PW]);
-                    p[t * PW] = static_cast<double>(stepped_entry(gradient_entry(g[t], inv_B, two_reg, w), step, w));
+            const i64 r0 = rb * PW, rows = std::min(PW, R - r0);
+            const double *tr = two_reg.data() + r0, *st = step.data() + r0;
+            for (i64 t = 0; t < n; ++t) {
+                double* p = WT.panel(rb, d0 + t);
+                const double* g = G + t * ldg + r0;
+                for (i64 j = 0; j < rows; ++j) {
+                    const T w = static_cast<T>(p[j]);
+                    p[j] = static_cast<double>(stepped_entry(gradient_entry(g[j], inv_B, tr[j], w), st[j], w));
                 }
+                if ((d0 + t + 1) % SB == 0 || d0 + t + 1 == ex.D) WT.sum_block_squares(rb, (d0 + t) / SB);
             }
         }
     };
     std::vector<double> penalty(static_cast<std::size_t>(K));
     for (i64 s = 0; s < S; ++s) {
-        if (s > 0) WT.sum_squares(n_threads, stop);
         for (i64 m = 0; m < K; ++m) penalty[m] = packed_penalty(WT, m, C, regs[m]);
         ex.idx = batches + s * B;
         double* l = losses + s * K;
-        stacked_panel_pass(WT, K, C, ex, y, rule, true, step_panels, l, n_threads, stop);
+        stacked_panel_pass<GradientOrder::features>(WT, K, C, ex, y, rule, true, step_panels, l, n_threads, stop);
         for (i64 m = 0; m < K; ++m) l[m] = l[m] / static_cast<double>(B) + penalty[m];
     }
     WT.unpack(out);

@@ -8,6 +8,8 @@
 // lane count (only on whether it has a fused multiply-add), nor on how the caller cuts the work.
 #pragma once
 
+#include <algorithm>
+
 #include "steepest/kernel_table.hpp"
 #include "steepest/simd.hpp"
 #include "steepest/tile_kernels.hpp"
@@ -66,16 +68,21 @@ void pack_transposed(const T* const* cols, int ncols, i64 offset, i64 n, double*
     }
 }
 
-// dst[p * width + j] = cols[p][offset + j] for j < nd, p < n; 0 for nd <= j < width.
+// The features offset .. offset + nd of each column in groups of `width` (a multiple of kLanes), each
+// group's panel `stride` apart: dst[(j / width) * stride + p * width + j % width] = cols[p][offset + j]
+// for j < nd, p < n; 0 up to the group's end. One column's features are read in one run.
 template <class T>
-void pack_rows(const T* const* cols, i64 n, i64 offset, i64 nd, double* dst, i64 width) {
+void pack_rows(const T* const* cols, i64 n, i64 offset, i64 nd, double* dst, i64 width, i64 stride) {
     for (i64 p = 0; p < n; ++p) {
         const T* c = cols[p] + offset;
-        double* o = dst + p * width;
-        i64 j = 0;
-        for (; j + kLanes <= nd; j += kLanes) vstore(o + j, vload(c + j));
-        for (; j < nd; ++j) o[j] = to_double(c[j]);
-        for (; j < width; ++j) o[j] = 0.0;
+        for (i64 g0 = 0; g0 < nd; g0 += width) {
+            double* o = dst + g0 / width * stride + p * width - g0;  // o[j] for j in the group
+            const i64 g1 = std::min(nd, g0 + width);
+            i64 j = g0;
+            for (; j + kLanes <= g1; j += kLanes) vstore(o + j, vload(c + j));
+            for (; j < g1; ++j) o[j] = to_double(c[j]);
+            for (; j < g0 + width; ++j) o[j] = 0.0;
+        }
     }
 }
 

@@ -11,7 +11,8 @@
 // split, and W^T, S and coef are reused from cache the way a GEMM reuses its panels. Each score and
 // each gradient entry is one multiply-add chain (over features in order, over examples in order),
 // so nothing depends on the thread count or on how the work is cut. G is never stored whole: each
-// row segment goes to the caller's `finish` as soon as its sums are complete (the training step).
+// run of features goes to the caller's `finish` as soon as its sums are complete (the training step:
+// into W's rows, or, for a training run, into W^T's panels, kept packed from step to step).
 #pragma once
 
 #include <algorithm>
@@ -89,7 +90,10 @@ class PackedRows {
   public:
     template <class T>
     PackedRows(const T* W, i64 K, i64 C, i64 D, int n_threads, const StopFn& stop)
-        : R_(K * C), D_(D), PW_(active_kernels().panel.width), squares_(static_cast<std::size_t>(K * C)) {
+        : R_(K * C),
+          D_(D),
+          PW_(active_kernels().panel.width),
+          block_squares_(static_cast<std::size_t>((D + kSquareBlock - 1) / kSquareBlock * K * C)) {
         const i64 whole = std::lcm(static_cast<i64>(active_kernels().panel.rows), PW_);
         Rp_ = (R_ + whole - 1) / whole * whole;
         WT_.reset(static_cast<std::size_t>(Rp_ * D));
@@ -103,7 +107,7 @@ class PackedRows {
                 for (i64 rb = rb0; rb < rb1; ++rb) {
                     const int n = static_cast<int>(std::max<i64>(0, std::min(PW_, R_ - rb * PW_)));
                     kernels<T>().pack_transposed(rows.data() + rb * PW_, n, 0, D, WT_.get() + rb * D * PW_, PW_);
-                    sum_panel_squares(rb);
+                    for (i64 b = 0; b * kSquareBlock < D; ++b) sum_block_squares(rb, b);
                 }
             },
             stop);
@@ -112,12 +116,26 @@ class PackedRows {
     const double* panel(i64 rb, i64 d0) const { return WT_.get() + (rb * D_ + d0) * PW_; }
     double* panel(i64 rb, i64 d0) { return WT_.get() + (rb * D_ + d0) * PW_; }
 
-    // sum_d W[r, d]^2 over the features in order (each square rounded, then added): one chain per row,
-    // the same whatever task forms it, on any instruction set.
-    double row_squares(i64 r) const { return squares_[r]; }
-    // The squares again, after the panels were written in place.
-    void sum_squares(int n_threads, const StopFn& stop) {
-        run_blocks((R_ + PW_ - 1) / PW_, n_threads, [&](i64 rb) { sum_panel_squares(rb); }, stop);
+    // Features per partial sum of the rows' squares: a multiple of every level's panel width and group
+    // of MI features, so a task of the update that starts on a block owns its partial sums whole.
+    static constexpr i64 kSquareBlock = 24;
+    // The squares of W[r, d] for the features of block b (in order, each square rounded, then added)
+    // of panel rb's rows, from the panel's present values: called again after they are written.
+    void sum_block_squares(i64 rb, i64 b) {
+        constexpr i64 kMaxWidth = 64;
+        double sum[kMaxWidth] = {};
+        const i64 n = std::min(PW_, R_ - rb * PW_), d1 = std::min(D_, (b + 1) * kSquareBlock);
+        const double* p = panel(rb, b * kSquareBlock);
+        for (i64 d = b * kSquareBlock; d < d1; ++d, p += PW_)
+            for (i64 j = 0; j < n; ++j) sum[j] += p[j] * p[j];
+        std::copy(sum, sum + std::max<i64>(0, n), block_squares_.data() + b * R_ + rb * PW_);
+    }
+    // sum_d W[r, d]^2: row r's block sums added in block order. The same whatever task formed them,
+    // on any instruction set; call once every block's sums are formed.
+    double row_squares(i64 r) const {
+        double s = 0.0;
+        for (i64 b = 0; b * kSquareBlock < D_; ++b) s += block_squares_[b * R_ + r];
+        return s;
     }
     // W (R, D) in T from the panels (exact: they hold T's values).
     template <class T>
@@ -130,19 +148,9 @@ class PackedRows {
     }
 
   private:
-    void sum_panel_squares(i64 rb) {
-        constexpr i64 kMaxWidth = 64;
-        double sum[kMaxWidth] = {};
-        const i64 n = std::min(PW_, R_ - rb * PW_);
-        const double* p = panel(rb, 0);
-        for (i64 d = 0; d < D_; ++d, p += PW_)
-            for (i64 j = 0; j < n; ++j) sum[j] += p[j] * p[j];
-        for (i64 j = 0; j < n; ++j) squares_[rb * PW_ + j] = sum[j];
-    }
-
     i64 R_, Rp_ = 0, D_, PW_;
     Scratch<double> WT_;
-    std::vector<double> squares_;
+    std::vector<double> block_squares_;  // [b * R + r]
 };
 
 // Groups of MI examples per scores task: the examples shared out between the workers, at most
@@ -186,20 +194,28 @@ void panel_scores(const PackedRows& W, const Examples<T>& ex, i64 g0, i64 g1, i6
         stop);
 }
 
+// How the update hands G to `finish`: a row's run of features contiguous (rows, for W's row-major
+// layout) or a feature's rows contiguous (features, for W^T's panels). Each entry is the same chain of
+// multiply-adds either way: the two layouts swap the operands of the same panel product.
+enum class GradientOrder { rows, features };
+
 // losses[m] = sum_i L_i of model m (examples in order). If want_grad: G = sum_i coef_i x_i^T, handed
-// over a run of features at a time as finish(d0, n, G, ldg) with G[r * ldg + t] = G[r, d0 + t] for
-// r < R, t < n: every (r, d) exactly once, after every score is formed (finish may write WT's panels).
+// over a run of features at a time as finish(d0, n, G, ldg), after every score is formed (so finish
+// may write WT's panels): every (r, d) exactly once, G[r * ldg + t] = G[r, d0 + t] (rows) or
+// G[t * ldg + r] = G[r, d0 + t] (features), for r < R, t < n.
 // WT is (K * C, D): K models of C rows, each scored and differentiated with `rule`.
-template <class T, class Rule, class Finish>
+template <GradientOrder order = GradientOrder::rows, class T, class Rule, class Finish>
 void stacked_panel_pass(const PackedRows& WT, i64 K, i64 C, const Examples<T>& ex, const i64* y, const Rule& rule,
                         bool want_grad, Finish&& finish, double* losses, int n_threads, const StopFn& stop) {
     const PanelKernels& pk = active_kernels().panel;
     const i64 MI = pk.rows, PW = pk.width, D = ex.D, B = ex.B, R = K * C;
+    // coef's panels: the broadcast operand (MI rows) for G by rows, the vector operand (PW) by features
+    const i64 H = order == GradientOrder::rows ? MI : PW;
     const i64 groups = (B + MI - 1) / MI;  // groups of MI examples (the last one padded)
     const i64 Rp = WT.padded_rows();
 
     // Scores and rules, the examples split between the workers. coef (with the gradient) in panels of
-    // MI rows for the update: coef[((r / MI) * B + k) * MI + r % MI]. Rounds of examples bound the
+    // H rows for the update: coef[((r / H) * B + k) * H + r % H]. Rounds of examples bound the
     // per-example losses kept.
     Scratch<double> coef;
     if (want_grad) coef.reset(static_cast<std::size_t>(Rp * B));
@@ -219,11 +235,11 @@ void stacked_panel_pass(const PackedRows& WT, i64 K, i64 C, const Examples<T>& e
                     if (!want_grad) continue;
                     for (i64 j = 0; j < C; ++j) {
                         const i64 r = m * C + j;
-                        coef.get()[((r / MI) * B + k) * MI + r % MI] = c[j];
+                        coef.get()[((r / H) * B + k) * H + r % H] = c[j];
                     }
                 }
                 if (want_grad)
-                    for (i64 r = R; r < Rp; ++r) coef.get()[((r / MI) * B + k) * MI + r % MI] = 0.0;
+                    for (i64 r = R; r < Rp; ++r) coef.get()[((r / H) * B + k) * H + r % H] = 0.0;
             }
         });
         const i64 n = std::min(r1 * MI, B) - r0 * MI;
@@ -245,6 +261,36 @@ void stacked_panel_pass(const PackedRows& WT, i64 K, i64 C, const Examples<T>& e
     const i64 feature_blocks = (D + PW - 1) / PW, workers = std::max(1, n_threads);
     const i64 fair = (std::max<i64>(4 * workers, (feature_blocks + 15) / 16) + workers - 1) / workers * workers;
     const i64 update_tasks = std::min(feature_blocks, fair);
+    if constexpr (order == GradientOrder::features) {
+        // G^T: MI features (the broadcast operand, X packed for all of the task's features per block of
+        // examples) by PW rows (coef's panel, kept in L1 while every feature group uses it), so finish
+        // reads each feature's rows in W^T's order. Tasks start on whole blocks of the rows' squares.
+        const i64 row_panels = (R + PW - 1) / PW, SB = PackedRows::kSquareBlock, blocks = (D + SB - 1) / SB;
+        const i64 tasks = std::min(blocks, update_tasks);
+        run_blocks(
+            tasks, n_threads,
+            [&](i64 task) {
+                const i64 first = task * blocks / tasks * SB;
+                const i64 n = std::min((task + 1) * blocks / tasks * SB, D) - first;
+                // groups' panels a line more than 4 KB apart: the pack's stores then fall in different L1 sets
+                const i64 groups = (n + MI - 1) / MI, ldx = kPanelDepth * MI + 8;
+                Scratch<double> Xs(static_cast<std::size_t>(groups * ldx)),
+                    G(static_cast<std::size_t>(groups * MI * Rp));
+                for (i64 k0 = 0; k0 < B; k0 += kPanelDepth) {
+                    if (block_cancelled()) return;
+                    const i64 nk = std::min(kPanelDepth, B - k0);
+                    // Xs_g[p][i] = X[first + g MI + i, example k0 + p], each example's run of features read once
+                    kern.pack_rows(batch.get() + k0, nk, first, n, Xs.get(), MI, ldx);
+                    for (i64 rb = 0; rb < row_panels; ++rb)
+                        for (i64 g = 0; g < groups; ++g)
+                            pk.product(Xs.get() + g * ldx, coef.get() + (rb * B + k0) * PW, nk,
+                                       G.get() + g * MI * Rp + rb * PW, Rp, k0 > 0);
+                }
+                finish(first, n, G.get(), Rp);
+            },
+            stop);
+        return;
+    }
     const i64 row_panels = (R + MI - 1) / MI;  // panels of MI rows with a real row (Rp pads R for the scores too)
     run_blocks(
         update_tasks, n_threads,
@@ -258,7 +304,7 @@ void stacked_panel_pass(const PackedRows& WT, i64 K, i64 C, const Examples<T>& e
                 for (i64 k0 = 0; k0 < B; k0 += kPanelDepth) {
                     const i64 nk = std::min(kPanelDepth, B - k0);
                     // Xs[p][j] = X[d0 + j, example k0 + p]
-                    kern.pack_rows(batch.get() + k0, nk, d0, nd, Xs.get(), PW);
+                    kern.pack_rows(batch.get() + k0, nk, d0, nd, Xs.get(), PW, 0);
                     for (i64 rb = 0; rb < row_panels; ++rb)
                         pk.product(coef.get() + (rb * B + k0) * MI, Xs.get(), nk,
                                    G.get() + rb * MI * ldg + (d0 - first), ldg, k0 > 0);
