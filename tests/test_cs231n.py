@@ -3,6 +3,7 @@ and signatures, the same numbers (seeded notebooks included), X never copied, ba
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import random
@@ -16,9 +17,10 @@ import pytest
 import cs231n_reference as ref
 import steepest
 from steepest import cs231n
+from steepest._runs import RunLengths
 from steepest.cli.measure import cifar_shaped
 from steepest.cs231n import data_utils, gradient_check
-from steepest.cs231n.classifiers import LinearClassifier, LinearSVM, Softmax, linear_svm, softmax
+from steepest.cs231n.classifiers import LinearClassifier, LinearSVM, Softmax, linear_classifier, linear_svm, softmax
 
 from data_factories import write_cifar_folder
 
@@ -171,10 +173,11 @@ def test_seeded_training_on_cifar_shaped_data_is_the_assignments(backend, kind, 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("kind", list(CLASSIFIERS))
-def test_train_is_the_loss_then_the_assignments_update_bitwise(backend, kind, dtype, cifar_rows):
-    """Each step of ``train`` (the update in the kernel call, two swapped buffers) is bitwise the
-    literal loop on steepest's loss: ``loss, grad = loss_grad_at(W, idx); grad *= lr; W -= grad``,
-    for a kept float32 W too (NumPy rounds the Python float rate to float32 there)."""
+def test_train_is_the_loss_then_the_assignments_update_bitwise(backend, kind, dtype, cifar_rows, monkeypatch):
+    """Each step of ``train`` (runs of steps, each one kernel call with the update in it, two swapped
+    buffers) is bitwise the literal loop on steepest's loss: ``loss, grad = loss_grad_at(W, idx);
+    grad *= lr; W -= grad``, for a kept float32 W too (NumPy rounds the Python float rate to float32
+    there), whatever the runs' lengths; the runs draw the loop's mini-batches and leave its random state."""
     ours, _ = CLASSIFIERS[kind]
     X, y = cifar_rows[0][:600].astype(dtype), cifar_rows[1][:600]
     W0 = (0.001 * np.random.default_rng(3).standard_normal((X.shape[1], 10))).astype(dtype)
@@ -184,6 +187,7 @@ def test_train_is_the_loss_then_the_assignments_update_bitwise(backend, kind, dt
         clf.W = W0.copy()
         np.random.seed(5)
         hist = clf.train(X, y, learning_rate=lr, reg=reg, num_iters=steps, batch_size=B)
+        after = np.random.randint(1 << 30)  # the random state the steps left
         f = (steepest.SVMLoss if kind == "svm" else steepest.SoftmaxLoss)(X.T, y, reg, check_finite=False)
         W, expected = np.ascontiguousarray(W0.T), []
         np.random.seed(5)
@@ -192,8 +196,16 @@ def test_train_is_the_loss_then_the_assignments_update_bitwise(backend, kind, dt
             grad *= lr
             W -= grad
             expected.append(float(loss))
+        assert np.random.randint(1 << 30) == after
+        # the steps in runs of 1, 4, 4, ... (each run one kernel call): the same steps
+        monkeypatch.setattr(linear_classifier, "RunLengths", functools.partial(RunLengths, seconds=1e9, longest=4))
+        short = ours()
+        short.W = W0.copy()
+        np.random.seed(5)
+        assert short.train(X, y, learning_rate=lr, reg=reg, num_iters=steps, batch_size=B) == expected
     assert clf.W.dtype == dtype and hist == expected
     assert np.array_equal(clf.W.view(np.uint8), np.ascontiguousarray(W.T).view(np.uint8))
+    assert np.array_equal(short.W.view(np.uint8), clf.W.view(np.uint8))
 
 
 @pytest.mark.parametrize("kind", list(CLASSIFIERS))

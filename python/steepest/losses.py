@@ -211,12 +211,23 @@ class LinearLoss:
         array. A hot path like :meth:`loss_grad_at` (nothing re-checked); ``out`` is C-contiguous like
         W and may be W itself.
         """
-        full = self._columns(idx)
-        step = np.array([-float(W.dtype.type(learning_rate))])
-        regs = np.array([self.reg])
+        step, regs = self._sgd_model(W, learning_rate)
         threads = _backends.get_num_threads()
-        losses, _ = self._kernel_stacked(self._kernels(), W[None], regs, full, threads, step, out[None])
+        losses, _ = self._kernel_stacked(self._kernels(), W[None], regs, self._columns(idx), threads, step, out[None])
         return float(losses[0])
+
+    def train_at(self, W: np.ndarray, batches: np.ndarray, learning_rate: float, out: np.ndarray) -> np.ndarray:
+        """S plain SGD steps in one kernel call, step s on the examples at positions ``batches[s]``
+        (``batches`` (S, B)): ``out`` = W after the last step (W itself allowed; left as it was if Ctrl-C
+        stops the call), and the losses (S,) at each step's W. Bitwise S calls of :meth:`step_at`. A hot
+        path like :meth:`step_at`.
+        """
+        step, regs = self._sgd_model(W, learning_rate)
+        return self.stacked_train(W[None], regs, batches, step, out[None])[:, 0]
+
+    def _sgd_model(self, W: np.ndarray, learning_rate: float) -> tuple[np.ndarray, np.ndarray]:
+        """W as one stacked model: its step size (the rate rounded to W's dtype, as NumPy rounds it) and reg."""
+        return np.array([-float(W.dtype.type(learning_rate))]), np.array([self.reg])
 
     def __call__(self, W: Any) -> float:
         """The loss at ``W`` (one pass over X)."""

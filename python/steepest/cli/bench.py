@@ -338,8 +338,8 @@ def _threads_said(how: str) -> str:
 @contextlib.contextmanager
 def _kernel_stubbed(loss, W, idx):
     """Within the block, every ``SVMLoss`` kernel call returns a fresh copy of one result computed
-    beforehand (``loss`` at ``W`` on the batch ``idx``), and a step in the call (``step_at``) writes ``W``
-    into its ``out``: a training loop then costs its Python layer alone (index drawing, argument
+    beforehand (``loss`` at ``W`` on the batch ``idx``), and steps in the call (``step_at``, ``train_at``)
+    write ``W`` into their ``out``: a training loop then costs its Python layer alone (index drawing, argument
     checks, the update, histories), and the fresh gradient array the kernel would allocate or the
     copy it would write."""
     from ..losses import SVMLoss
@@ -350,13 +350,18 @@ def _kernel_stubbed(loss, W, idx):
         np.copyto(out, W[None])
         return np.array([value]), None
 
-    kernel, kernel_stacked = SVMLoss._kernel_loss_grad, SVMLoss._kernel_stacked
+    def trained(self, kernels, Wst, regs, batches, step_sizes, out, threads):
+        np.copyto(out, W[None])
+        return np.full((len(batches), 1), value)
+
+    kept = SVMLoss._kernel_loss_grad, SVMLoss._kernel_stacked, SVMLoss._kernel_stacked_train
     SVMLoss._kernel_loss_grad = lambda self, W, idx, want_grad: (value, grad.copy())
     SVMLoss._kernel_stacked = stepped
+    SVMLoss._kernel_stacked_train = trained
     try:
         yield
     finally:
-        SVMLoss._kernel_loss_grad, SVMLoss._kernel_stacked = kernel, kernel_stacked
+        SVMLoss._kernel_loss_grad, SVMLoss._kernel_stacked, SVMLoss._kernel_stacked_train = kept
 
 
 def _each_batch(fn, W, batches):

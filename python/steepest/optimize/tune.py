@@ -28,6 +28,7 @@ import numpy as np
 from .. import _backends, _validate
 from .._interrupt import StopOnCtrlC
 from .._optional import progress_bar, require
+from .._runs import RunLengths
 from .._table import table
 from .checks import check_linear_loss, check_validation
 
@@ -122,46 +123,29 @@ class Batches:
             yield from block
 
 
-# Steps per kernel call: the first call takes one step; later calls as many as fill about CALL_SECONDS
-# (Ctrl-C then ends the run within a call, the progress bar moves every call), at most MAX_CALL_STEPS.
-CALL_SECONDS = 0.25
-MAX_CALL_STEPS = 64
-
-
 def _train(loss, W0: np.ndarray, lrs: np.ndarray, regs: np.ndarray, batches: Batches, progress: bool):
-    """The stacked loop: runs of steps, each one kernel call (``stacked_train``) that trains all models.
+    """The stacked loop: runs of steps (``RunLengths``), each one kernel call that trains all models.
 
     ``W0`` (the initial weights, made for this run) is the first of two buffers: each call reads one and
     writes the other, so Ctrl-C during a call leaves the weights the last call wrote. Returns (W, the
-    loss history of the steps done, whether Ctrl-C ended it): each run of steps is committed by one store
-    of (weights, spare buffer, steps done), so Ctrl-C leaves the last completed run.
+    loss history of the steps done, whether Ctrl-C ended it): each run is committed by one store of
+    (weights, spare buffer, steps done), so Ctrl-C leaves the last completed run.
     """
     history = np.empty((W0.shape[0], len(batches)))
     step_sizes = -lrs
     state = (W0, np.empty_like(W0), 0)
     bar = progress_bar(progress, len(batches), "tune", unit="step")
-
-    def run(steps: list) -> float:
-        nonlocal state
-        W, spare, done = state
-        began = time.perf_counter()
-        # the weights stay packed in the kernel from step to step; spare = W after the last step
-        losses = loss.stacked_train(W, regs, np.stack(steps), step_sizes, spare)
-        history[:, done : done + len(steps)] = losses.T
-        state = (spare, W, done + len(steps))  # the commit
-        bar.update(len(steps))
-        return (time.perf_counter() - began) / len(steps)
-
+    steps = iter(batches)
     try:
         with StopOnCtrlC() as ctrl_c:
-            steps, size = [], 1
-            for idx in batches:
-                steps.append(idx)
-                if len(steps) == size:
-                    size = int(np.clip(CALL_SECONDS / max(run(steps), 1e-9), 1, MAX_CALL_STEPS))
-                    steps = []
-            if steps:
-                run(steps)
+            for size in RunLengths(len(batches)):
+                W, spare, done = state
+                run = np.stack(list(itertools.islice(steps, size)))
+                # the weights stay packed in the kernel from step to step; spare = W after the run
+                losses = loss.stacked_train(W, regs, run, step_sizes, spare)
+                history[:, done : done + size] = losses.T
+                state = (spare, W, done + size)  # the commit
+                bar.update(size)
     finally:
         bar.close()
     W, _, done = state

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from ... import _validate
+from ..._runs import RunLengths
 from ...losses import SoftmaxLoss, SVMLoss, scores
 from .. import _checks
 from .linear_svm import svm_loss_naive, svm_loss_vectorized
@@ -152,9 +153,11 @@ class LinearClassifier:
         return loss_history
 
     def _train_fused(self, loss_class, X, y, learning_rate, reg, num_iters, batch_size, verbose):
-        """The same loop, each step in the fused kernel on the mini-batch's columns of ``X.T``: the
-        loss, the gradient and ``W -= learning_rate * grad`` (bitwise, tested) in one call, which
-        writes the new W into a second buffer; the two buffers then swap."""
+        """The same loop, its steps taken in runs (``RunLengths``), each run one kernel call on the
+        mini-batches' columns of ``X.T``: every step's loss, gradient and ``W -= learning_rate * grad``
+        (bitwise, tested), the new W written into a second buffer; the two buffers then swap. A run's
+        mini-batches are drawn before it, in the loop's order: the same draws (tested), except that
+        Ctrl-C during a run leaves the random state past the run's draws and W before its steps."""
         num_train = X.shape[0]
         f = loss_class(X.T, y, reg, check_finite=False)  # validated once; X.T is read in place
         W = _checks.to_steepest(self.W)  # (C, D), C-contiguous: the kernels' layout (a copy)
@@ -162,23 +165,26 @@ class LinearClassifier:
         loss_history = []
         diverged = False
         try:
-            draw = np.random.randint  # = np.random.choice(num_train, batch_size): the same draws (tested)
-            for it in range(num_iters):
-                batch_idx = draw(0, num_train, batch_size)
+            for size in RunLengths(num_iters):
+                # size draws of np.random.choice(num_train, batch_size), one after the other (tested)
+                batches = np.random.randint(0, num_train, (size, batch_size))
                 with np.errstate(all="ignore"):  # a diverged run is reported once, below
-                    loss = f.step_at(W, batch_idx, learning_rate, W_next)
-                W, W_next = W_next, W  # the step taken (Ctrl-C during the call leaves W as it was)
-                loss_history.append(loss)
-                if not diverged and not math.isfinite(loss):  # an overflowed W shows in the next loss
-                    diverged = True
-                    warnings.warn(
-                        f"{type(self).__name__}.train diverged at iteration {it} (loss {loss}): the scores or W "
-                        f"overflowed; use a smaller learning_rate (now {learning_rate:g}) or reg (now {reg:g})",
-                        RuntimeWarning,
-                        stacklevel=3,
-                    )
-                if verbose and it % 100 == 0:
-                    print("iteration %d / %d: loss %f" % (it, num_iters, loss))
+                    losses = f.train_at(W, batches, learning_rate, W_next)
+                W, W_next = W_next, W  # the steps taken (Ctrl-C during the call leaves W as it was)
+                first = len(loss_history)
+                loss_history.extend(losses.tolist())
+                for it in range(first, len(loss_history)):
+                    loss = loss_history[it]
+                    if not diverged and not math.isfinite(loss):  # an overflowed W shows in the next loss
+                        diverged = True
+                        warnings.warn(
+                            f"{type(self).__name__}.train diverged at iteration {it} (loss {loss}): the scores or "
+                            f"W overflowed; use a smaller learning_rate (now {learning_rate:g}) or reg (now {reg:g})",
+                            RuntimeWarning,
+                            stacklevel=3,
+                        )
+                    if verbose and it % 100 == 0:
+                        print("iteration %d / %d: loss %f" % (it, num_iters, loss))
         finally:  # also on Ctrl-C: W keeps every step taken
             self.W[...] = W.T
         return loss_history
