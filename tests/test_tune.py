@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import steepest
+from steepest import _runs
 from steepest import optimize as opt
 from steepest.optimize.tune import Batches
 
@@ -105,3 +106,22 @@ def test_bad_arguments_are_refused_before_any_work(kwargs, error, match):
         opt.tune(loss, **args)
     with pytest.raises(TypeError, match="loss"):
         opt.tune(lambda W: 0.0, [1e-3], [0.0])
+
+
+def test_run_lengths_follow_the_pace(monkeypatch):
+    """Runs of training steps: one step first, then as many as fill the time at the last run's pace,
+    at most ``longest``, never past the total; a faster pace gives longer runs."""
+    clock = [0.0]
+    monkeypatch.setattr(_runs.time, "perf_counter", lambda: clock[0])
+
+    def lengths(total, per_step, **kw):
+        out = []
+        for size in _runs.RunLengths(total, **kw):
+            out.append(size)
+            clock[0] += size * per_step
+        return out
+
+    assert lengths(100, 0.01, seconds=0.25, longest=64) == [1, 25, 25, 25, 24]
+    assert lengths(100, 0.001, seconds=0.25, longest=64) == [1, 64, 35]
+    assert lengths(3, 10.0) == [1, 1, 1]
+    assert lengths(0, 0.01) == []
