@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -12,7 +13,9 @@ import numpy as np
 import pytest
 
 import steepest
+from steepest import _runs
 from steepest import optimize as opt
+from steepest.optimize import descent
 from steepest.optimize import updates as upd
 
 from conftest import BACKENDS
@@ -274,6 +277,47 @@ def test_plain_sgd_step_in_the_kernel_call_is_the_rule_bitwise(backend, make, dt
         hist.append(value)
     assert res.W.dtype == dtype and res.loss_history.tolist() == hist
     assert np.array_equal(res.W.view(np.uint8), W.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("make", [svm, softmax], ids=["svm", "softmax"])
+def test_plain_sgd_in_runs_is_the_loop_bitwise(backend, make, dtype, monkeypatch):
+    """Plain SGD with a constant rate and nothing between steps takes its steps in runs, each one kernel
+    call (``train_at``): bitwise the literal loop with its per-step draws, the generator left where the
+    loop leaves it, whatever the runs' lengths (1 then 4 at a time, or the default pace)."""
+    loss = make(learnable(dtype=dtype), backend)
+    W0 = (np.random.default_rng(4).standard_normal((4, 16)) * 0.1).astype(dtype)
+    rng, W, hist = np.random.default_rng(2), loss.check_weights(W0), []
+    for _ in range(11):
+        value, dW = loss.loss_grad_at(W, rng.integers(0, loss.n, 16))
+        W, _ = upd.RULES["sgd"](W, dW, 0.37, {}, 0, None)
+        hist.append(value)
+    after = rng.integers(1 << 30)
+    for lengths in ({}, {"seconds": 1e9, "longest": 4}):
+        monkeypatch.setattr(descent, "RunLengths", functools.partial(_runs.RunLengths, **lengths))
+        gen = np.random.default_rng(2)
+        res = opt.minibatch_gd(loss, W0, 16, 0.37, num_iters=11, seed=gen)
+        assert res.W.dtype == dtype and res.loss_history.tolist() == hist, lengths
+        assert np.array_equal(res.W.view(np.uint8), W.view(np.uint8)), lengths
+        assert gen.integers(1 << 30) == after, lengths
+
+
+@pytest.mark.parametrize("longest", [4, 64])
+def test_plain_sgd_in_runs_reports_divergence_at_its_step(data, backend, monkeypatch, longest):
+    """A run of steps whose loss or W overflows (W grows 1e5-fold a step: the penalty overflows after
+    about 30 steps, inside a run) is taken again step by step: the error names the same step and loss
+    as the step-by-step loop (a callback forces that loop), with the generator where that loop leaves it."""
+    X, y = data
+    loss = steepest.SVMLoss(X, y, 1.0, backend=backend)
+    monkeypatch.setattr(descent, "RunLengths", functools.partial(_runs.RunLengths, seconds=1e9, longest=longest))
+    messages = []
+    for callback in (None, lambda *a: None):
+        gen = np.random.default_rng(0)
+        with pytest.raises(FloatingPointError) as err:
+            opt.minibatch_gd(loss, None, 32, 1e5, num_iters=200, seed=gen, callback=callback)
+        messages.append((str(err.value), gen.integers(1 << 30)))  # the draws of the steps taken, no more
+    step = int(re.search(r"at step (\d+)", messages[0][0]).group(1))
+    assert messages[0] == messages[1] and step > 1, messages  # inside a run after the first (one step)
 
 
 def test_lr_decay(data):

@@ -9,7 +9,8 @@
 2. :func:`_start` gives the starting state, fresh (W drawn from the seed) or resumed;
 3. :func:`_loop` takes the steps. Each is one fused loss-and-gradient kernel call on the step's
    examples (the kernel gathers the mini-batch columns itself: no ``X[:, idx]`` copy per step), an
-   update rule, and bookkeeping. State changes are committed together at the end of a step, so Ctrl-C
+   update rule, and bookkeeping; plain SGD with nothing to do between steps takes runs of steps, one
+   kernel call each (:func:`_plain_runs`). State changes are committed together at the end of a step, so Ctrl-C
    at any point returns (and checkpoints) the last completed step. Validation (:func:`_evaluate`),
    checkpoints (:func:`_save`) and the stopping rules (:func:`_after_step`) run on their schedules;
 4. :func:`_result` builds the result object.
@@ -29,6 +30,7 @@ import numpy as np
 
 from .. import _validate
 from .._optional import progress_bar
+from .._runs import RunLengths
 from . import checkpoint as ckpt
 from . import updates
 from .checks import check_backend, check_callback, check_linear_loss, check_shape, check_validation, check_W0
@@ -198,6 +200,37 @@ def _start(run: _Run, W: np.ndarray | None, shape: tuple, rng: np.random.Generat
     )
 
 
+def _plain_runs(run: _Run, s: _State) -> str | None:
+    """Plain SGD with a constant rate and nothing to do between steps: runs of steps (``RunLengths``),
+    each one kernel call (``LinearLoss.train_at``), bitwise the steps one call each, with the same
+    draws (tested). Returns why the run ended ("" when it did not), or None when a run's loss or W
+    was not finite: that run is then undone (its draws too) for :func:`_loop` to take step by step,
+    so the error names the same step with the same state."""
+    cfg, rng, train_at = run.config, s.rng, run.loss.train_at
+    N, B, lr, history, lr_hist = run.n, cfg.batch_size, cfg.step_size, s.history, s.lr_history
+    W, t, snap = s.W, s.t, None
+    try:
+        for size in RunLengths(run.total - t):
+            snap = (rng.bit_generator.state, t)  # Ctrl-C or a divergence undoes the run's draws
+            batches = rng.integers(0, N, (size, B))  # = size draws of B, one after the other (tested)
+            W_new = np.empty_like(W)  # fresh: W may be the caller's
+            with np.errstate(over="ignore", invalid="ignore"):
+                losses = train_at(W, batches, lr, W_new)
+                total = float(np.add.reduce(losses)) + float(np.add.reduce(W_new, axis=None, dtype=np.float64))
+            if not math.isfinite(total):
+                rng.bit_generator.state = snap[0]
+                return None
+            history.extend(losses.tolist())  # the commit
+            lr_hist.extend([lr] * size)
+            W, t = W_new, t + size
+    except KeyboardInterrupt:
+        _undo_unfinished(s, t, snap)
+        return "interrupted"
+    finally:
+        s.W, s.t = W, t
+    return ""
+
+
 def _loop(run: _Run, s: _State) -> str:
     """The steps from ``s.t`` to ``run.total``; returns why the run ended before ("" when it did not).
 
@@ -220,6 +253,9 @@ def _loop(run: _Run, s: _State) -> str:
         or cfg.early_stopping is not None
         or run.callback is not None
     )
+    plain = cfg.update == "sgd" and decay is None and B is not None and not by_epoch and val_loss is None
+    if plain and not chores and (ending := _plain_runs(run, s)) is not None:
+        return ending
     W, opt, perm, pos, best, t = s.W, s.opt, s.perm, s.pos, s.best, s.t
     snap, ending = None, ""
     bar = progress_bar(cfg.progress, total, cfg.method, initial=min(t, total))
