@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["steps", "penalty", "train_in_turn"]
+__all__ = ["steps", "penalty", "train_in_turn", "stacked_train_kernels"]
 
 
 def steps(W: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
@@ -34,3 +34,22 @@ def train_in_turn(step, W: np.ndarray, batches: np.ndarray, out: np.ndarray) -> 
         losses[s] = step(now, idx, now)[0]
     out[...] = now
     return losses
+
+
+def stacked_train_kernels(svm_stacked_loss_grad, softmax_stacked_loss_grad):
+    """A backend's ``svm_stacked_train`` and ``softmax_stacked_train``, one of its stacked calls a step
+    (:func:`train_in_turn`), with the contract's parameter names."""
+
+    def svm_stacked_train(W, X, y, batches, regs, delta, step_sizes, out, n_threads):
+        def step(W, idx, out):
+            return svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads, step_sizes, out)
+
+        return train_in_turn(step, W, batches, out)
+
+    def softmax_stacked_train(W, X, y, batches, regs, step_sizes, out, n_threads):
+        def step(W, idx, out):
+            return softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes, out)
+
+        return train_in_turn(step, W, batches, out)
+
+    return svm_stacked_train, softmax_stacked_train

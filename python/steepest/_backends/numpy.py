@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._shared import penalty, steps, train_in_turn
+from ._shared import penalty, stacked_train_kernels, steps
 
 BLOCK = 4096  # examples per block
 FD_CHUNK_ELEMENTS = 1 << 22  # bound on the (C, k, B) temporaries of the finite-difference sweep
@@ -165,18 +165,7 @@ def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes=None, ou
     return _stepped(_stacked(W, X, y, idx, regs, _softmax_coefs, True), W, step_sizes, out)
 
 
-def svm_stacked_train(W, X, y, batches, regs, delta, step_sizes, out, n_threads):
-    def step(W, idx, out):
-        return svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads, step_sizes, out)
-
-    return train_in_turn(step, W, batches, out)
-
-
-def softmax_stacked_train(W, X, y, batches, regs, step_sizes, out, n_threads):
-    def step(W, idx, out):
-        return softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes, out)
-
-    return train_in_turn(step, W, batches, out)
+svm_stacked_train, softmax_stacked_train = stacked_train_kernels(svm_stacked_loss_grad, softmax_stacked_loss_grad)
 
 
 @_quiet

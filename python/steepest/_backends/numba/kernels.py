@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import numpy as numpy_backend
-from .._shared import steps, train_in_turn
+from .._shared import stacked_train_kernels, steps
 from .calls import LAUNCH_WORK, entry
 from .fd import FD_BLOCK, fd_outputs, softmax_fd_blocks, svm_fd_blocks
 from .tiles import (
@@ -542,22 +542,8 @@ def softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes=None, ou
     return _stacked_loss_grad(_SOFTMAX, W, X, y, idx, regs, 1.0, n_threads, step_sizes, out)
 
 
-def svm_stacked_train(W, X, y, batches, regs, delta, step_sizes, out, n_threads):
-    """S training steps of K stacked models, one stacked call each."""
-
-    def step(W, idx, out):
-        return svm_stacked_loss_grad(W, X, y, idx, regs, delta, n_threads, step_sizes, out)
-
-    return train_in_turn(step, W, batches, out)
-
-
-def softmax_stacked_train(W, X, y, batches, regs, step_sizes, out, n_threads):
-    """S training steps of K stacked softmax models, one stacked call each."""
-
-    def step(W, idx, out):
-        return softmax_stacked_loss_grad(W, X, y, idx, regs, n_threads, step_sizes, out)
-
-    return train_in_turn(step, W, batches, out)
+# S training steps: one stacked call a step (the numpy backend takes them the same way)
+svm_stacked_train, softmax_stacked_train = stacked_train_kernels(svm_stacked_loss_grad, softmax_stacked_loss_grad)
 
 
 # The losses alone of many stacked models (random search's 64 candidates x 10 classes against 50,000
