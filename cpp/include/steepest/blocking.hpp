@@ -32,27 +32,25 @@ struct Examples {
     i64 at(i64 k) const { return idx ? idx[k] : k; }
 };
 
-// Examples are cut into tiles of kTile; consecutive tiles form chunks, each processed by one
-// worker into its own partial result. Chunk boundaries depend only on the problem size (never on
-// the thread count), and partials are combined in chunk order: results are bitwise reproducible.
-// The tiles are shared out evenly (chunk sizes differ by one tile at most): a mini-batch of 200 is
-// 96 + 104 examples on two workers, not 128 + 72, and a step waits for its slower half.
+// Examples are cut into chunks, each processed by one worker into its own partial result, tile of
+// kTile examples after tile. Chunk boundaries depend only on the problem size (never on the thread
+// count), and partials are combined in chunk order: results are bitwise reproducible. The examples
+// are shared out evenly, on multiples of 4 (the kernels' register blocks): a mini-batch of 200 is
+// 100 + 100 examples on two workers, not 96 + 104 (whole tiles), and a step waits for its slower half.
 struct Chunking {
-    i64 ntiles = 0, nchunks = 0;
-    i64 tile_begin(i64 chunk) const { return chunk * ntiles / nchunks; }
-    i64 tile_end(i64 chunk) const { return (chunk + 1) * ntiles / nchunks; }
+    i64 B = 0, nchunks = 0;
+    i64 begin(i64 chunk) const { return chunk >= nchunks ? B : chunk * B / nchunks / 4 * 4; }
+    i64 end(i64 chunk) const { return begin(chunk + 1); }
 };
 
 // max_chunks bounds the partial buffers; min_tiles keeps tiny problems in few chunks.
 inline Chunking make_chunking(i64 B, i64 partial_doubles, i64 max_chunks = 32, i64 min_tiles = 4) {
     constexpr i64 kPartialBudget = i64(64) << 20;  // bytes of per-chunk partials, at most
-    Chunking ch;
-    ch.ntiles = (B + kTile - 1) / kTile;
+    const i64 ntiles = (B + kTile - 1) / kTile;
     i64 by_memory = std::max<i64>(1, kPartialBudget / std::max<i64>(1, partial_doubles * 8));
     i64 most = std::max<i64>(1, std::min(max_chunks, by_memory));
-    const i64 tiles_per_chunk = std::max(min_tiles, (ch.ntiles + most - 1) / most);
-    ch.nchunks = (ch.ntiles + tiles_per_chunk - 1) / tiles_per_chunk;
-    return ch;
+    const i64 tiles_per_chunk = std::max(min_tiles, (ntiles + most - 1) / most);
+    return Chunking{B, (ntiles + tiles_per_chunk - 1) / tiles_per_chunk};
 }
 
 // Presents tile after tile of examples as kTile pointers to contiguous columns of D values:
@@ -63,28 +61,25 @@ class TileReader {
   public:
     static constexpr int kGroup = 4;
     static constexpr i64 kLineValues = 64 / static_cast<i64>(sizeof(T));
-    // Tiles are loaded in increasing order below `tile_end` (the end of the caller's chunk).
-    TileReader(const Examples<T>& ex, const TileKernels<T>& kern, i64 tile_end)
-        : ex_(ex), kern_(kern), end_(tile_end) {
+    // Tiles are loaded in increasing order below `end` (the end of the caller's chunk).
+    TileReader(const Examples<T>& ex, const TileKernels<T>& kern, i64 end) : ex_(ex), kern_(kern), end_(end) {
         if (!ex_.fortran) buf_.reset(static_cast<std::size_t>(kGroup * kTile * ld_));
     }
-    // Loads tile `t`; returns the number of examples in it (kTile except for the last tile).
-    int load(i64 t) {
-        const i64 k0 = t * kTile;
-        const int nk = static_cast<int>(std::min<i64>(kTile, ex_.B - k0));
+    // Loads the tile of examples k0 .. min(k0 + kTile, end); returns its number of examples.
+    int load(i64 k0) {
+        const int nk = static_cast<int>(std::min<i64>(kTile, end_ - k0));
         for (int k = 0; k < nk; ++k) index_[k] = ex_.at(k0 + k);
         if (ex_.fortran) {
             for (int k = 0; k < nk; ++k) cols_[k] = ex_.X + index_[k] * ex_.D;
         } else if (ex_.idx == nullptr) {
-            if (t < g0_ || t >= g1_) {  // gather the group of tiles starting at t
-                g0_ = t;
-                g1_ = std::min(t + kGroup, end_);
-                const i64 e1 = std::min(ex_.B, g1_ * kTile);
+            if (k0 < g0_ || k0 >= g1_) {  // gather the group of tiles starting at k0
+                g0_ = k0;
+                g1_ = std::min(k0 + kGroup * kTile, end_);
                 i64 all[kGroup * kTile];
-                for (i64 e = k0; e < e1; ++e) all[e - k0] = e;
-                kern_.gather_rows(ex_.X, ex_.N, ex_.D, all, static_cast<int>(e1 - k0), buf_.get(), ld_);
+                for (i64 e = g0_; e < g1_; ++e) all[e - g0_] = e;
+                kern_.gather_rows(ex_.X, ex_.N, ex_.D, all, static_cast<int>(g1_ - g0_), buf_.get(), ld_);
             }
-            const T* base = buf_.get() + (t - g0_) * kTile * ld_;
+            const T* base = buf_.get() + (k0 - g0_) * ld_;
             for (int k = 0; k < nk; ++k) cols_[k] = base + k * ld_;
         } else {
             kern_.gather_rows(ex_.X, ex_.N, ex_.D, index_, nk, buf_.get(), ld_);

@@ -71,13 +71,13 @@ void scores(const T* W, i64 C, const Examples<T>& ex, T* S, int n_threads, const
     run_blocks(
         ch.nchunks, n_threads,
         [&](i64 chunk) {
-            TileReader<T> reader(ex, kern, ch.tile_end(chunk));
+            TileReader<T> reader(ex, kern, ch.end(chunk));
             std::vector<double> tile(static_cast<std::size_t>(C * kTile));
-            for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
-                const int nk = reader.load(t);
+            for (i64 k0 = ch.begin(chunk); k0 < ch.end(chunk); k0 += kTile) {
+                const int nk = reader.load(k0);
                 kern.scores(Wa.get(), Wa.ld(), C, ex.D, reader.cols(), nk, tile.data());
                 for (i64 c = 0; c < C; ++c)
-                    for (int k = 0; k < nk; ++k) S[c * ex.B + t * kTile + k] = static_cast<T>(tile[c * kTile + k]);
+                    for (int k = 0; k < nk; ++k) S[c * ex.B + k0 + k] = static_cast<T>(tile[c * kTile + k]);
             }
         },
         stop);
@@ -128,7 +128,7 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
     run_blocks(
         ch.nchunks, n_threads,
         [&](i64 chunk) {
-            TileReader<T> reader(ex, kern, ch.tile_end(chunk));
+            TileReader<T> reader(ex, kern, ch.end(chunk));
             std::vector<double> S(static_cast<std::size_t>(C * kTile)), coef(static_cast<std::size_t>(C * kTile));
             double* g = nullptr;
             if (G != nullptr) {
@@ -136,13 +136,13 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
                 std::fill(g, g + CD, 0.0);
             }
             double* loss = chunk_loss.data() + chunk * M;
-            for (i64 t = ch.tile_begin(chunk); t < ch.tile_end(chunk); ++t) {
+            for (i64 k0 = ch.begin(chunk); k0 < ch.end(chunk); k0 += kTile) {
                 if (block_cancelled()) return;
-                const int nk = reader.load(t);
+                const int nk = reader.load(k0);
                 kern.scores(Wa.get(), Wa.ld(), C, ex.D, reader.cols(), nk, S.data());
                 for (int k = 0; k < nk; ++k) add_example(rule, S.data(), C, k, y[reader.index()[k]], coef.data(), loss);
                 if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk);
-                extra(chunk, t, nk, reader, S.data(), coef.data());
+                extra(chunk, k0, nk, reader, S.data(), coef.data());
             }
         },
         stop);
