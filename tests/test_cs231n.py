@@ -209,6 +209,53 @@ def test_train_is_the_loss_then_the_assignments_update_bitwise(backend, kind, dt
 
 
 @pytest.mark.parametrize("kind", list(CLASSIFIERS))
+def test_ctrl_c_during_a_run_leaves_the_loop_before_it(backend, kind, cifar_rows, monkeypatch):
+    """Ctrl-C inside the second run of steps: W, the history's loss and NumPy's global random state are
+    those of the uninterrupted loop after the first run (its draws undone with its steps), so training
+    on from there gives the uninterrupted run's weights and losses, bitwise."""
+    ours, _ = CLASSIFIERS[kind]
+    X, y = cifar_rows[0][:400], cifar_rows[1][:400]
+    W0 = 0.001 * np.random.default_rng(4).standard_normal((X.shape[1], 10))
+    kw = {"learning_rate": 1e-7, "reg": 2.5e4, "batch_size": 50}
+    monkeypatch.setattr(linear_classifier, "RunLengths", functools.partial(RunLengths, seconds=1e9, longest=4))
+    with steepest.use_backend(backend):
+        whole = ours()
+        whole.W = W0.copy()
+        np.random.seed(9)
+        expected = whole.train(X, y, num_iters=12, **kw)
+        after_whole = np.random.get_state()[1].copy()
+        loss_class = ours()._fused_loss()
+        calls, train_at = [], loss_class.train_at
+
+        def stopped_in_the_second_run(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return train_at(self, *args, **kwargs)
+
+        cut = ours()
+        cut.W = W0.copy()
+        np.random.seed(9)
+        with monkeypatch.context() as m:
+            m.setattr(loss_class, "train_at", stopped_in_the_second_run)
+            with pytest.raises(KeyboardInterrupt):
+                cut.train(X, y, num_iters=12, **kw)
+        assert len(calls) == 2
+        state_cut = np.random.get_state()
+        first = ours()  # the loop stopped after the first run (1 step)
+        first.W = W0.copy()
+        np.random.seed(9)
+        first.train(X, y, num_iters=1, **kw)
+        assert np.array_equal(cut.W, first.W)
+        assert np.array_equal(state_cut[1], np.random.get_state()[1]) and state_cut[2] == np.random.get_state()[2]
+        np.random.set_state(state_cut)
+        rest = cut.train(X, y, num_iters=11, **kw)  # on from there: the uninterrupted run
+    assert rest == expected[1:]
+    assert np.array_equal(cut.W, whole.W)
+    assert np.array_equal(np.random.get_state()[1], after_whole)
+
+
+@pytest.mark.parametrize("kind", list(CLASSIFIERS))
 def test_1500_iterations_as_in_the_notebook(kind, cifar_rows, capsys):
     """The notebook's cell: seed, train 1500 iterations verbosely, predict; W within 1e-10."""
     ours, theirs = CLASSIFIERS[kind]

@@ -156,8 +156,9 @@ class LinearClassifier:
         """The same loop, its steps taken in runs (``RunLengths``), each run one kernel call on the
         mini-batches' columns of ``X.T``: every step's loss, gradient and ``W -= learning_rate * grad``
         (bitwise, tested), the new W written into a second buffer; the two buffers then swap. A run's
-        mini-batches are drawn before it, in the loop's order: the same draws (tested), except that
-        Ctrl-C during a run leaves the random state past the run's draws and W before its steps."""
+        mini-batches are drawn before it, in the loop's order: the same draws (tested). Ctrl-C during
+        a run undoes its draws as well as its steps: W and the random state are the loop's after the
+        steps taken before it, so the next call goes on as the uninterrupted loop would (tested)."""
         num_train = X.shape[0]
         f = loss_class(X.T, y, reg, check_finite=False)  # validated once; X.T is read in place
         W = _checks.to_steepest(self.W)  # (C, D), C-contiguous: the kernels' layout (a copy)
@@ -167,9 +168,14 @@ class LinearClassifier:
         try:
             for size in RunLengths(num_iters):
                 # size draws of np.random.choice(num_train, batch_size), one after the other (tested)
+                drawn_from = np.random.get_state()
                 batches = np.random.randint(0, num_train, (size, batch_size))
-                with np.errstate(all="ignore"):  # a diverged run is reported once, below
-                    losses = f.train_at(W, batches, learning_rate, W_next)
+                try:
+                    with np.errstate(all="ignore"):  # a diverged run is reported once, below
+                        losses = f.train_at(W, batches, learning_rate, W_next)
+                except BaseException:  # Ctrl-C: the run's steps are not taken, so neither are its draws
+                    np.random.set_state(drawn_from)
+                    raise
                 W, W_next = W_next, W  # the steps taken (Ctrl-C during the call leaves W as it was)
                 first = len(loss_history)
                 loss_history.extend(losses.tolist())
