@@ -227,8 +227,12 @@ void stacked_panel_pass(const PackedRows& WT, i64 K, i64 C, const Examples<T>& e
         const i64 r1 = std::min(groups, r0 + round_groups);
         panel_scores(WT, ex, r0, r1, task_groups, n_threads, stop, [&](i64 k0, i64 k1, const double* S) {
             std::vector<double> c(static_cast<std::size_t>(C));  // one example's coefficients
+            // a mini-batch's labels are random reads of y: all loaded first, their misses overlapped,
+            // not one exposed an example behind the rules of the example before
+            std::vector<i64> labels(static_cast<std::size_t>(k1 - k0));
+            for (i64 k = k0; k < k1; ++k) labels[k - k0] = y[ex.at(k)];
             for (i64 k = k0; k < k1; ++k) {
-                const i64 yk = y[ex.at(k)];
+                const i64 yk = labels[k - k0];
                 const double* Sk = S + (k - k0) * Rp;  // the example's scores, model after model
                 for (i64 m = 0; m < K; ++m) {
                     example_loss[(k - r0 * MI) * K + m] = rule(Sk + m * C, C, 0, yk, c.data(), 1);
