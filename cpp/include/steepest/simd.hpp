@@ -209,6 +209,16 @@ inline double vhsum(vd a) { return a.v[0] + a.v[1]; }
 
 #endif
 
+// a, held in a register from here on: a value used by several multiply-adds is then loaded once,
+// not folded into each of them as a memory operand (GCC does that, which doubles the loads of a
+// register block and makes it load-bound on cores with two vector loads a cycle).
+inline vd vregister(vd a) {
+#if STEEPEST_ISA_LEVEL >= 0 && (defined(__GNUC__) || defined(__clang__))
+    __asm__("" : "+v"(a.v));
+#endif
+    return a;
+}
+
 // exp(x), relative error about 1e-16, for any x (results below 2^-1022 flush to about 1e-308,
 // above 2^1023 saturate; NaN stays NaN). Cody-Waite reduction x = n ln2 + r, |r| <= ln2 / 2, and
 // the degree-13 Taylor polynomial of e^r.

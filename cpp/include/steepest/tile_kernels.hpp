@@ -24,7 +24,7 @@ constexpr int kScoreClassBlock = 5;  // scores: 5 classes x 4 examples loads few
 // the tile's kTile columns (32 runs of 1 KB), both restricted to the block, are used by every example
 // and class block of the tile while they are in cache; without the blocking each W value is fetched
 // from L2 once per example group.
-constexpr i64 kScoreBlock = 128;
+constexpr i64 kScoreBlock = kVectorRegisters >= 32 ? 128 : 64;
 
 inline double to_double(double v) { return v; }
 inline double to_double(float v) { return static_cast<double>(v); }
@@ -85,7 +85,7 @@ inline void dot_range(const double* W, i64 ldw, const T* const* x, i64 d0, i64 d
         for (int e = 0; e < NE; ++e) xv[e] = vload(x[e] + d);
 #pragma GCC unroll 10
         for (int c = 0; c < NC; ++c) {
-            vd w = vload(W + c * ldw + d);
+            const vd w = vregister(vload(W + c * ldw + d));
 #pragma GCC unroll 4
             for (int e = 0; e < NE; ++e) acc[c][e] = vfmadd(w, xv[e], acc[c][e]);
         }
@@ -177,13 +177,15 @@ inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* c
         for (int j = 0; j < ND; ++j) vstore(G + c * D + d + j * kLanes, acc[c][j]);
 }
 
+// The features [d0, d1) of NC rows of G: register blocks of ND vectors, then single vectors, then
+// scalars (the last two only where d1 leaves a remainder).
 template <int NC, class T>
-inline void update_classes(double* G, i64 D, const double* coef, const T* const* cols, int nk) {
+inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef, const T* const* cols, int nk) {
     constexpr int ND = per_register_block(NC);
-    i64 d = 0;
-    for (; d + ND * kLanes <= D; d += ND * kLanes) update_block<NC, ND>(G, D, d, coef, cols, nk);
-    for (; d + kLanes <= D; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk);
-    for (; d < D; ++d)
+    i64 d = d0;
+    for (; d + ND * kLanes <= d1; d += ND * kLanes) update_block<NC, ND>(G, D, d, coef, cols, nk);
+    for (; d + kLanes <= d1; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk);
+    for (; d < d1; ++d)
         for (int c = 0; c < NC; ++c) {
             double g = G[c * D + d];
             for (int k = 0; k < nk; ++k) g = sfmadd(coef[c * kTile + k], to_double(cols[k][d]), g);
@@ -191,14 +193,23 @@ inline void update_classes(double* G, i64 D, const double* coef, const T* const*
         }
 }
 
+// Features per block of the update: every class block updates a block of features while the tile's
+// columns, restricted to it, are in L1, so the tile comes from L2 (or L3) once, not once per class
+// block. A multiple of every register block's ND * kLanes at its level, so only the last block has a
+// remainder.
+constexpr i64 kUpdateBlock = kVectorRegisters >= 32 ? 96 : 48;
+
 template <class T>
 void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk) {
-    // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order.
-    for_class_blocks(C, kMaxClassBlock, [&](i64 c0, int nc) {
-        with_class_count(nc, [&](auto NC) {
-            update_classes<decltype(NC)::value>(G + c0 * D, D, coef + c0 * kTile, cols, nk);
+    // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order, whatever the blocks.
+    for (i64 d0 = 0; d0 < D; d0 += kUpdateBlock) {
+        const i64 d1 = d0 + kUpdateBlock < D ? d0 + kUpdateBlock : D;
+        for_class_blocks(C, kMaxClassBlock, [&](i64 c0, int nc) {
+            with_class_count(nc, [&](auto NC) {
+                update_classes<decltype(NC)::value>(G + c0 * D, D, d0, d1, coef + c0 * kTile, cols, nk);
+            });
         });
-    });
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
