@@ -7,6 +7,7 @@
 // operations is fixed by the loop structure alone (never by the thread count).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -261,79 +262,35 @@ void tile_absmax(const T* const* cols, int nk, i64 D, double* out) {
 
 // ---------------------------------------------------------------------------------------------
 // moments: G[(n * C + c) * D + d] += sum_k coef[(n * C + c) * kTile + k] * cols[k][d]^(n+1)
-
-template <int NP, int NC>
-inline void moment_block(double* G, i64 C, i64 D, i64 d, const double* coef, const double* const* cols, int nk,
-                         int lanes) {
-    // lanes == kLanes: a full vector at d; lanes == 1: one scalar column (the tail), same order.
-    if (lanes == kLanes) {
-        vd acc[NP][NC];
-        for (int n = 0; n < NP; ++n)
-            for (int c = 0; c < NC; ++c) acc[n][c] = vload(G + (n * C + c) * D + d);
-        for (int k = 0; k < nk; ++k) {
-            vd x = vload(cols[k] + d);
-            vd xp = x;
-#pragma GCC unroll 10
-            for (int n = 0; n < NP; ++n) {
-#pragma GCC unroll 8
-                for (int c = 0; c < NC; ++c)
-                    acc[n][c] = vfmadd(vset1(coef[(n * C + c) * kTile + k]), xp, acc[n][c]);
-                xp = vmul(xp, x);
-            }
-        }
-        for (int n = 0; n < NP; ++n)
-            for (int c = 0; c < NC; ++c) vstore(G + (n * C + c) * D + d, acc[n][c]);
-    } else {
-        double acc[NP][NC];
-        for (int n = 0; n < NP; ++n)
-            for (int c = 0; c < NC; ++c) acc[n][c] = G[(n * C + c) * D + d];
-        for (int k = 0; k < nk; ++k) {
-            double x = cols[k][d], xp = x;
-            for (int n = 0; n < NP; ++n) {
-                for (int c = 0; c < NC; ++c) acc[n][c] = sfmadd(coef[(n * C + c) * kTile + k], xp, acc[n][c]);
-                xp = xp * x;
-            }
-        }
-        for (int n = 0; n < NP; ++n)
-            for (int c = 0; c < NC; ++c) G[(n * C + c) * D + d] = acc[n][c];
-    }
-}
-
-template <int NP, int NC>
-inline void moment_classes(double* G, i64 C, i64 D, const double* coef, const double* const* cols, int nk) {
-    i64 d = 0;
-    for (; d + kLanes <= D; d += kLanes) moment_block<NP, NC>(G, C, D, d, coef, cols, nk, kLanes);
-    for (; d < D; ++d) moment_block<NP, NC>(G, C, D, d, coef, cols, nk, 1);
-}
-
-template <int NP>
-inline void moment_powers(double* G, i64 C, i64 D, const double* coef, const double* const* cols, int nk) {
-    constexpr int kMaxNC = kAccumulators / NP < 1 ? 1 : (kAccumulators / NP > 5 ? 5 : kAccumulators / NP);
-    for_class_blocks(C, kMaxNC, [&](i64 c0, int nc) {
-        double* g = G + c0 * D;
-        const double* cf = coef + c0 * kTile;
-        switch (nc) {
-            case 1: return moment_classes<NP, 1>(g, C, D, cf, cols, nk);
-            case 2: return moment_classes<NP, (kMaxNC >= 2 ? 2 : 1)>(g, C, D, cf, cols, nk);
-            case 3: return moment_classes<NP, (kMaxNC >= 3 ? 3 : 1)>(g, C, D, cf, cols, nk);
-            case 4: return moment_classes<NP, (kMaxNC >= 4 ? 4 : 1)>(g, C, D, cf, cols, nk);
-            default: return moment_classes<NP, kMaxNC>(g, C, D, cf, cols, nk);
-        }
-    });
-}
-
+//
+// A rank update per power, block of features by block: the block's powers x^(n+1) (each the power
+// before times x, so the same values however they are reached) are formed once in an L1 buffer and
+// used by every class through the rank update's register blocks. Forming the powers inside each
+// class block instead redid them C / NC times, with one class a block at 10 or more terms on 16
+// registers. Each G entry is the same chain of multiply-adds in k order as the rank update's.
 inline void tile_moments(double* G, int K, i64 C, i64 D, const double* coef, const double* const* cols, int nk) {
-    switch (K) {
-        case 1: return moment_powers<1>(G, C, D, coef, cols, nk);
-        case 2: return moment_powers<2>(G, C, D, coef, cols, nk);
-        case 3: return moment_powers<3>(G, C, D, coef, cols, nk);
-        case 4: return moment_powers<4>(G, C, D, coef, cols, nk);
-        case 5: return moment_powers<5>(G, C, D, coef, cols, nk);
-        case 6: return moment_powers<6>(G, C, D, coef, cols, nk);
-        case 7: return moment_powers<7>(G, C, D, coef, cols, nk);
-        case 8: return moment_powers<8>(G, C, D, coef, cols, nk);
-        case 9: return moment_powers<9>(G, C, D, coef, cols, nk);
-        default: return moment_powers<10>(G, C, D, coef, cols, nk);
+    alignas(64) double power[kTile * kUpdateBlock];
+    const double* pcols[kTile];
+    for (int k = 0; k < nk; ++k) pcols[k] = power + k * kUpdateBlock;
+    for (i64 d0 = 0; d0 < D; d0 += kUpdateBlock) {
+        const i64 nd = d0 + kUpdateBlock < D ? kUpdateBlock : D - d0;
+        for (int k = 0; k < nk; ++k) std::copy(cols[k] + d0, cols[k] + d0 + nd, power + k * kUpdateBlock);
+        for (int n = 0; n < K; ++n) {
+            if (n > 0)
+                for (int k = 0; k < nk; ++k) {
+                    double* pw = power + k * kUpdateBlock;
+                    const double* x = cols[k] + d0;
+                    i64 t = 0;
+                    for (; t + kLanes <= nd; t += kLanes) vstore(pw + t, vmul(vload(pw + t), vload(x + t)));
+                    for (; t < nd; ++t) pw[t] = pw[t] * x[t];
+                }
+            for_class_blocks(C, kMaxClassBlock, [&](i64 c0, int nc) {
+                with_class_count(nc, [&](auto NC) {
+                    update_classes<decltype(NC)::value>(G + (n * C + c0) * D + d0, D, 0, nd,
+                                                        coef + (n * C + c0) * kTile, pcols, nk);
+                });
+            });
+        }
     }
 }
 
