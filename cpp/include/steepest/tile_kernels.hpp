@@ -118,12 +118,13 @@ inline void scores_finish(const double* W, i64 ldw, i64 D, const T* const* cols,
         }
 }
 
-// Rows are taken kScoreGroup at a time (one model of 10 classes): for each feature block, all their
-// class blocks use the tile's block of columns while it is in L1, so the tile is read from L2 once per
-// group instead of once per class block. The first group streams the tile's columns in from memory:
-// 32 sequential runs, which the hardware prefetchers follow (software prefetches of the next tile
-// made every pass 8-19 % slower: notes/KERNELS.md).
-constexpr i64 kScoreGroup = 2 * kScoreClassBlock;
+// Rows are taken kScoreGroup at a time (one model of 10 classes; on 16 registers 30, a plane's three
+// score matrices, since a tile of 32 columns does not fit a Zen 3 core's 512 KB of L2: 0.93x): for each
+// feature block, all their class blocks use the tile's block of columns while it is in L1, so the
+// tile is read from L2 once per group instead of once per class block. The first group streams the
+// tile's columns in from memory: 32 sequential runs, which the hardware prefetchers follow (software
+// prefetches of the next tile made every pass 8-19 % slower: notes/KERNELS.md).
+constexpr i64 kScoreGroup = kVectorRegisters >= 32 ? 2 * kScoreClassBlock : 6 * kScoreClassBlock;
 
 template <class T>
 void tile_scores(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, int nk, double* S) {
