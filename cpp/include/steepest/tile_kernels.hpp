@@ -279,7 +279,7 @@ void tile_absmax(const T* const* cols, int nk, i64 D, double* out) {
 // A rank update per power, block of features by block: the block's powers x^(n+1) (each the power
 // before times x, so the same values however they are reached) are formed once in an L1 buffer and
 // used by every class through the rank update's register blocks. Forming the powers inside each
-// class block instead redid them C / NC times, with one class a block at 10 or more terms on 16
+// class block instead redid them C / NC times, with one class a block at 6 or more terms on 16
 // registers. Each G entry is the same chain of multiply-adds in k order as the rank update's.
 inline void tile_moments(double* G, int K, i64 C, i64 D, const double* coef, const double* const* cols, int nk) {
     alignas(64) double power[kTile * kUpdateBlock];
