@@ -19,9 +19,10 @@ Data: the book's 50,000 / 10,000 split from the MNIST IDX files (``steepest.data
 the training files; else the t10k images only, 8,000 to train and 2,000 to test, in the book's form (float32
 pixels / 256). The folder: ``--data``, ``$STEEPEST_MNIST_DIR`` or ``../shared/data/mnist``.
 
-Drift: the book, the book with its mini-batch sums taken in the other order (its own rounding noise), and
-steepest, trained together for ``--drift`` epochs of chapter 1; per epoch the three test accuracies and the
-largest relative difference of the parameters from the book's.
+Drift: the book, the book with every sum taken in another order (``tests/book_rounding.py``: inputs and hidden
+neurons listed backwards, mini-batches summed backwards; its own rounding noise), and steepest, trained together
+for ``--drift`` epochs of chapter 1; per epoch the three test accuracies and the largest relative difference of the
+parameters from the book's.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from steepest import network, network2
 from steepest.cli import measure
 
 import naive_network as nv
+from book_rounding import relabelled, relabelled_params, reordered
 
 SIZES = [784, 30, 10]
 CH3 = {
@@ -158,14 +160,10 @@ def timings(args, training, test) -> None:
 
 def drift(args, training, test) -> None:
     """Chapter 1 (``--chapter 1``: quadratic, eta 3.0) or 3 (cross-entropy, lmbda 5.0, eta 0.5): the book, the book
-    with its mini-batch sums in the other order, and steepest, each snapshotted at the end of every epoch (by the
+    with every sum in another order, and steepest, each snapshotted at the end of every epoch (by the
     method the book's SGD calls there once: ``evaluate``, or ``total_cost`` on the evaluation data)."""
     ch3 = args.chapter == 3
     book_cls = nv.Network2 if ch3 else nv.Network
-
-    class Reordered(book_cls):
-        def update_mini_batch(self, mini_batch, eta, *rest):
-            super().update_mini_batch(mini_batch[::-1], eta, *rest)
 
     def snapshots(cls):
         class Snapshots(cls):
@@ -185,27 +183,29 @@ def drift(args, training, test) -> None:
         return Snapshots
 
     runs = {}
-    for name, cls in (
-        ("book", book_cls),
-        ("reordered", Reordered),
-        ("steepest", network2.Network if ch3 else network.Network),
+    for name, cls, train, evaluate in (
+        ("book", book_cls, training, test),
+        ("reordered", reordered(book_cls), relabelled(training), relabelled(test)),
+        ("steepest", network2.Network if ch3 else network.Network, training, test),
     ):
         np.random.seed(args.seed)
         random.seed(args.seed)
         net = snapshots(cls)(SIZES)
         if ch3:
-            go = lambda net=net: net.SGD(  # noqa: E731
-                training,
+            go = lambda net=net, train=train, evaluate=evaluate: net.SGD(  # noqa: E731
+                train,
                 args.drift,
                 10,
                 0.5,
                 lmbda=5.0,
-                evaluation_data=test,
+                evaluation_data=evaluate,
                 monitor_evaluation_cost=True,
                 monitor_evaluation_accuracy=True,
             )
         else:
-            go = lambda net=net: net.SGD(training, args.drift, 10, 3.0, test_data=test)  # noqa: E731
+            go = lambda net=net, train=train, evaluate=evaluate: net.SGD(  # noqa: E731
+                train, args.drift, 10, 3.0, test_data=evaluate
+            )
         _, out = quiet(go)
         runs[name] = (net, accuracies(out))
 
@@ -213,7 +213,8 @@ def drift(args, training, test) -> None:
         return [max(float(np.max(np.abs(p - q)) / np.max(np.abs(q))) for p, q in zip(x, y)) for x, y in zip(a, b)]
 
     book = runs["book"][0].kept
-    d_ours, d_own = rel(runs["steepest"][0].kept, book), rel(runs["reordered"][0].kept, book)
+    own = [relabelled_params(kept) for kept in runs["reordered"][0].kept]
+    d_ours, d_own = rel(runs["steepest"][0].kept, book), rel(own, book)
     what = "cross-entropy, lmbda 5.0, eta 0.5" if ch3 else "quadratic, eta 3.0"
     print(f"\nchapter {args.chapter} ({what}) seeded with {args.seed}, {args.drift} epochs: test accuracy, and the")
     print("largest relative difference of the parameters from the book's after each epoch")
