@@ -24,7 +24,7 @@ import json, numpy as np
 from steepest._backends.numba import fd
 W = np.ones((3, 8)); Xr = np.ones((5, 8)); empty = np.empty((0, 0))
 ids = np.arange(4); St = np.empty((3, 32))
-fd._tile_pass(W, empty, Xr, False, ids, 4, np.empty((0, 32)), np.empty((0, 8)), np.arange(32), St)
+fd._tile_pass(W, empty, Xr, False, ids, 4, np.empty((0, 8)), np.arange(32), St)
 print(json.dumps({"hits": sum(fd._tile_pass.stats.cache_hits.values()), "score": St[0, 0]}))
 """
 

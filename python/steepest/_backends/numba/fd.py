@@ -81,10 +81,10 @@ def _count_ge(x, thr):
 
 
 @njit(cache=True, nogil=True)
-def _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St):
+def _tile_pass(W, Xc, Xr, c_order, ids, t, xr, iota, St):
     """Scores ``St[:, :t]`` of the examples ``ids``; returns the rows (R, rid) to read them from:
     ``R[rid[k]]`` is example k's column of X (the gathered tile, or X's F-ordered columns in place)."""
-    R, rid = tile_rows(Xc, Xr, c_order, ids, True, xc, xr, iota)
+    R, rid = tile_rows(Xc, Xr, c_order, ids, True, xr, iota)
     rows_scores(W, R, rid, t, St)
     return R, rid
 
@@ -142,7 +142,7 @@ def svm_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, delta, h, reach, eP, eM
     C, D = W.shape
     N = y.shape[0]
     for b in prange(lo, hi):
-        xc, xr, iota = tile_buffers(Xc, c_order, D)
+        xr, iota = tile_buffers(Xc, c_order, D)
         ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
@@ -150,7 +150,7 @@ def svm_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, delta, h, reach, eP, eM
         for i0 in range(0, ids_all.shape[0], TILE):
             t = min(TILE, ids_all.shape[0] - i0)
             ids = ids_all[i0 : i0 + t]
-            R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St)
+            R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xr, iota, St)
             svm_tile(St, y, ids, t, delta, coef)
             rows_grad(coef, R, rid, t, G[b])
             for k in range(t):
@@ -293,7 +293,7 @@ def softmax_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, emax, eP, eM, Gm, t
     C, D = W.shape
     N = y.shape[0]
     for b in prange(lo, hi):
-        xc, xr, iota = tile_buffers(Xc, c_order, D)
+        xr, iota = tile_buffers(Xc, c_order, D)
         ids_all = np.arange(b * FD_BLOCK + s0, min(N, b * FD_BLOCK + s1))
         St = np.empty((C, TILE))
         mc = np.empty((TILE, C, 8))
@@ -302,7 +302,7 @@ def softmax_fd_blocks(lo, hi, s0, s1, W, Xc, Xr, c_order, y, emax, eP, eM, Gm, t
         for i0 in range(0, ids_all.shape[0], TILE):
             t = min(TILE, ids_all.shape[0] - i0)
             ids = ids_all[i0 : i0 + t]
-            R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xc, xr, iota, St)
+            R, rid = _tile_pass(W, Xc, Xr, c_order, ids, t, xr, iota, St)
             tile_max = 0.0
             for k in range(t):
                 tile_max = max(tile_max, _absmax(R[rid[k]]))

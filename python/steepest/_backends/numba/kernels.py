@@ -210,11 +210,11 @@ def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
     C, D = W64.shape
     B = ids_all.shape[0]
     for b in prange(lo, hi):
-        xc, xr, iota = tile_buffers(Xc, c_order, D)
+        xr, iota = tile_buffers(Xc, c_order, D)
         St = np.empty((C, TILE))
         i0 = b * TILE
         t = min(TILE, B - i0)
-        R, rid = tile_rows(Xc, Xr, c_order, ids_all[i0 : i0 + t], contig, xc, xr, iota)
+        R, rid = tile_rows(Xc, Xr, c_order, ids_all[i0 : i0 + t], contig, xr, iota)
         rows_scores(W64, R, rid, t, St)
         for c in range(C):
             for k in range(t):
@@ -242,14 +242,14 @@ def _loss_grad_kernel(
     B = ids_all.shape[0]
     want_grad = grads.shape[0] > 0
     for b in prange(lo, hi):
-        xc, xr, iota = tile_buffers(Xc, c_order, D)
+        xr, iota = tile_buffers(Xc, c_order, D)
         St = np.empty((KC, TILE))
         coef = np.empty((KC, TILE))
         b1 = min(B, b * block + s1)
         for i0 in range(b * block + s0, b1, TILE):
             t = min(TILE, b1 - i0)
             ids = ids_all[i0 : i0 + t]
-            R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota)
+            R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xr, iota)
             # model by model: its rows of W (then of dW) stay in L2 while the whole tile uses them
             for m in range(models):
                 rows = slice(m * C, (m + 1) * C)
@@ -270,7 +270,7 @@ def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, de
     B = ids_all.shape[0]
     nb = (B + block - 1) // block
     for m in prange(lo, hi):
-        xc, xr, iota = tile_buffers(Xc, c_order, D)
+        xr, iota = tile_buffers(Xc, c_order, D)
         St = np.empty((C, TILE))
         coef = np.empty((C, TILE))
         part = np.empty((C, D))
@@ -284,7 +284,7 @@ def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, de
             for i0 in range(b * block, min(B, (b + 1) * block), TILE):
                 t = min(TILE, B - i0, (b + 1) * block - i0)
                 ids = ids_all[i0 : i0 + t]
-                R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota)
+                R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xr, iota)
                 block_loss += tile_loss(kind == _SVM, Wm, R, rid, y, ids, t, delta, St, coef)
                 rows_grad(coef, R, rid, t, part)
             total += block_loss

@@ -29,7 +29,7 @@ from numba import njit
 
 from .calls import entry
 
-#: Examples per tile: two float64 tiles of TILE x 3073 stay in a 1-2 MiB L2 cache.
+#: Examples per tile: a float64 tile of TILE x 3073 (786 KB) stays in a 1-2 MiB L2 cache.
 TILE = 32
 #: Features per span of the gradient update: eight example rows of this span (16 KiB in float64)
 #: stay in L1 while every class's row of dW is updated.
@@ -323,10 +323,10 @@ def rows_grad(coef, R, ids, t, G):
 
 @njit(cache=True, nogil=True)
 def tile_buffers(Xc, c_order, D):
-    """A worker's buffers for :func:`tile_rows`: ``(xc, xr, iota)``, the column and row tiles of a
-    C-ordered X in its dtype (empty for an F-ordered X, read in place) and the rows' positions 0..TILE-1."""
+    """A worker's buffers for :func:`tile_rows`: ``(xr, iota)``, the row tile of a C-ordered X in its dtype
+    (empty for an F-ordered X, read in place) and the rows' positions 0..TILE-1."""
     n = TILE if c_order else 0
-    return np.empty((D if c_order else 0, TILE), Xc.dtype), np.empty((n, D), Xc.dtype), np.arange(TILE)
+    return np.empty((n, D), Xc.dtype), np.arange(TILE)
 
 
 @njit(cache=True, nogil=True)
@@ -346,45 +346,32 @@ def tile_loss(svm, W, R, rid, y, ids, t, delta, St, coef):
 
 
 @njit(cache=True, nogil=True)
-def tile_rows(Xc, Xr, c_order, ids, contig, xc, xr, iota):
+def tile_rows(Xc, Xr, c_order, ids, contig, xr, iota):
     """The rows ``(R, rid)`` holding the tile's examples, ``R[rid[k]]`` = column ``ids[k]`` of X: X's
     F-ordered columns in place (``Xr``, ``ids``), or for a C-ordered X the tile gathered and transposed
-    into ``xr`` (through the column buffer ``xc``), read as ``xr[k]``."""
+    into ``xr``, read as ``xr[k]``."""
     if c_order:
-        gather_cols(Xc, ids, contig, xc, xr, True)
+        gather_rows(Xc, ids, contig, xr)
         return xr, iota
     return Xr, ids
 
 
 @njit(cache=True, nogil=True)
-def gather_cols(Xc, ids, contig, xc, xr, want_rows):
-    """C-ordered X: ``xc[:, :t] = X[:, ids]`` and, if ``want_rows``, its transpose
-    ``xr[:t, :]``, transposed in 8 x t panels (8 feature rows of xc stay in L1 while the t rows of xr
-    get one cache line each) instead of one strided column at a time. ``contig``: the ids are
-    ``ids[0], ids[0] + 1, ...`` (no idx), read as plain vector loads instead of a gather."""
+def gather_rows(Xc, ids, contig, xr):
+    """C-ordered X: ``xr[:t, :] = X[:, ids].T``, transposed straight from X in 8 x t panels (the panel's
+    8 feature rows of X stay in L1 while the t rows of xr get one cache line each). ``contig``: the ids
+    are ``ids[0], ids[0] + 1, ...`` (no idx)."""
     t = ids.shape[0]
     D = Xc.shape[0]
-    if contig:
-        i0 = ids[0]
-        for d in range(D):
-            row = Xc[d, i0 : i0 + t]
-            dst = xc[d]
-            for k in range(t):
-                dst[k] = row[k]
-    else:
-        for d in range(D):
-            row = Xc[d]
-            dst = xc[d]
-            for k in range(t):
-                dst[k] = row[ids[k]]
-    if want_rows:
-        D8 = D - D % 8
-        for d0 in range(0, D8, 8):
-            for k in range(t):
-                dst = xr[k]
-                for dd in range(8):
-                    dst[d0 + dd] = xc[d0 + dd, k]
+    D8 = D - D % 8
+    for d0 in range(0, D8, 8):
         for k in range(t):
+            i = ids[0] + k if contig else ids[k]
             dst = xr[k]
-            for d in range(D8, D):
-                dst[d] = xc[d, k]
+            for dd in range(8):
+                dst[d0 + dd] = Xc[d0 + dd, i]
+    for k in range(t):
+        i = ids[0] + k if contig else ids[k]
+        dst = xr[k]
+        for d in range(D8, D):
+            dst[d] = Xc[d, i]
