@@ -84,7 +84,7 @@ def _count_ge(x, thr):
 def _tile_pass(W, Xc, Xr, c_order, ids, t, xr, iota, St):
     """Scores ``St[:, :t]`` of the examples ``ids``; returns the rows (R, rid) to read them from:
     ``R[rid[k]]`` is example k's column of X (the gathered tile, or X's F-ordered columns in place)."""
-    R, rid = tile_rows(Xc, Xr, c_order, ids, True, xr, iota)
+    R, rid = tile_rows(Xc, Xr, c_order, ids, xr, iota)
     rows_scores(W, R, rid, t, St)
     return R, rid
 

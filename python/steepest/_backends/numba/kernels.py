@@ -205,7 +205,7 @@ def _sumsq(W):
 
 @entry
 @njit(cache=True, nogil=True, parallel=True)
-def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
+def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, ids_all, out):
     """Scores of the tiles ``lo .. hi`` of TILE examples into their columns of ``out``."""
     C, D = W64.shape
     B = ids_all.shape[0]
@@ -214,7 +214,7 @@ def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
         St = np.empty((C, TILE))
         i0 = b * TILE
         t = min(TILE, B - i0)
-        R, rid = tile_rows(Xc, Xr, c_order, ids_all[i0 : i0 + t], contig, xr, iota)
+        R, rid = tile_rows(Xc, Xr, c_order, ids_all[i0 : i0 + t], xr, iota)
         rows_scores(W64, R, rid, t, St)
         for c in range(C):
             for k in range(t):
@@ -223,9 +223,7 @@ def _scores_kernel(lo, hi, W64, Xc, Xr, c_order, contig, ids_all, out):
 
 @entry
 @njit(cache=True, nogil=True, parallel=True)
-def _loss_grad_kernel(
-    lo, hi, s0, s1, W64, models, Xc, Xr, c_order, contig, y, ids_all, kind, delta, block, losses, grads
-):
+def _loss_grad_kernel(lo, hi, s0, s1, W64, models, Xc, Xr, c_order, y, ids_all, kind, delta, block, losses, grads):
     """Add each model's data loss to ``losses[b, m]`` and, if ``grads`` has rows, dL/dW to ``grads[b]``
     (K C, D) of the examples ``s0 .. s1`` of each block ``lo <= b < hi`` of ``block`` examples (both zeroed
     by the caller; a block taken in several spans, in order, sums in the order of one pass). ``W64`` stacks
@@ -249,7 +247,7 @@ def _loss_grad_kernel(
         for i0 in range(b * block + s0, b1, TILE):
             t = min(TILE, b1 - i0)
             ids = ids_all[i0 : i0 + t]
-            R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xr, iota)
+            R, rid = tile_rows(Xc, Xr, c_order, ids, xr, iota)
             # model by model: its rows of W (then of dW) stay in L2 while the whole tile uses them
             for m in range(models):
                 rows = slice(m * C, (m + 1) * C)
@@ -260,7 +258,7 @@ def _loss_grad_kernel(
 
 @entry
 @njit(cache=True, nogil=True, parallel=True)
-def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, delta, block, losses, G):
+def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, y, ids_all, kind, delta, block, losses, G):
     """The stacked pass of a mini-batch, parallel over the models ``lo <= m < hi`` instead of over blocks:
     model m's data loss into ``losses[m]`` and its gradient sum into ``G[m C : (m + 1) C]``, block after
     block, each block's partial summed in block order as ``sum_blocks`` sums the partials of
@@ -284,7 +282,7 @@ def _models_kernel(lo, hi, W64, C, Xc, Xr, c_order, contig, y, ids_all, kind, de
             for i0 in range(b * block, min(B, (b + 1) * block), TILE):
                 t = min(TILE, B - i0, (b + 1) * block - i0)
                 ids = ids_all[i0 : i0 + t]
-                R, rid = tile_rows(Xc, Xr, c_order, ids, contig, xr, iota)
+                R, rid = tile_rows(Xc, Xr, c_order, ids, xr, iota)
                 block_loss += tile_loss(kind == _SVM, Wm, R, rid, y, ids, t, delta, St, coef)
                 rows_grad(coef, R, rid, t, part)
             total += block_loss
@@ -363,7 +361,6 @@ def _data_pass(kind, W64, models, X, y, idx, delta, want_grad, n_threads):
         Xc,
         Xr,
         c_order,
-        idx is None,
         y,
         ids,
         kind,
@@ -483,7 +480,7 @@ def _stacked_loss_grad(kind, W, X, y, idx, regs, delta, n_threads, step_sizes=No
         Xc, Xr, c_order = _layout(X)
         data = np.empty(K)
         G = np.empty((K * C, D))
-        args = (W64, C, Xc, Xr, c_order, idx is None, y, _ids(X, idx), kind, float(delta), _block_size(B), data, G)
+        args = (W64, C, Xc, Xr, c_order, y, _ids(X, idx), kind, float(delta), _block_size(B), data, G)
         _run(_models_kernel, n_threads, K, 2 * B * C * D, *args)
         scale = float(B)
     else:  # a long pass, or one model (the loops' step: its mini-batch split between the threads)
@@ -513,7 +510,6 @@ def scores(W, X, idx, n_threads):
         Xc,
         Xr,
         c_order,
-        idx is None,
         ids,
         out,
     )

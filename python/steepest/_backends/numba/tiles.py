@@ -346,32 +346,31 @@ def tile_loss(svm, W, R, rid, y, ids, t, delta, St, coef):
 
 
 @njit(cache=True, nogil=True)
-def tile_rows(Xc, Xr, c_order, ids, contig, xr, iota):
+def tile_rows(Xc, Xr, c_order, ids, xr, iota):
     """The rows ``(R, rid)`` holding the tile's examples, ``R[rid[k]]`` = column ``ids[k]`` of X: X's
     F-ordered columns in place (``Xr``, ``ids``), or for a C-ordered X the tile gathered and transposed
     into ``xr``, read as ``xr[k]``."""
     if c_order:
-        gather_rows(Xc, ids, contig, xr)
+        gather_rows(Xc, ids, xr)
         return xr, iota
     return Xr, ids
 
 
 @njit(cache=True, nogil=True)
-def gather_rows(Xc, ids, contig, xr):
+def gather_rows(Xc, ids, xr):
     """C-ordered X: ``xr[:t, :] = X[:, ids].T``, transposed straight from X in 8 x t panels (the panel's
-    8 feature rows of X stay in L1 while the t rows of xr get one cache line each). ``contig``: the ids
-    are ``ids[0], ids[0] + 1, ...`` (no idx)."""
+    8 feature rows of X stay in L1 while the t rows of xr get one cache line each)."""
     t = ids.shape[0]
     D = Xc.shape[0]
     D8 = D - D % 8
     for d0 in range(0, D8, 8):
         for k in range(t):
-            i = ids[0] + k if contig else ids[k]
+            i = ids[k]
             dst = xr[k]
             for dd in range(8):
                 dst[d0 + dd] = Xc[d0 + dd, i]
     for k in range(t):
-        i = ids[0] + k if contig else ids[k]
+        i = ids[k]
         dst = xr[k]
         for d in range(D8, D):
             dst[d] = Xc[d, i]
