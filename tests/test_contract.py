@@ -116,7 +116,8 @@ def test_the_core_stub_declares_the_contract():
 # ============================================================================ (b) losses, gradients, scores
 
 # (C, D, N): tiny; D = 1; C = 2; ragged tiles of 16 and 32; D over the numba gradient span (256) with
-# N over two numba blocks (512) and one finite-difference block (1024); N over the numpy block (4096)
+# N over two numba blocks (512) and one finite-difference block (1024); N over the numpy block (4096);
+# chunks long enough for the cpp core's spread tiles (8 tiles of every 8th example: N over 7,168)
 SHAPES = [
     (2, 1, 1),
     (3, 7, 2),
@@ -129,6 +130,7 @@ SHAPES = [
     (10, 1, 1000),
     (10, 300, 1037),
     (3, 5, 4099),
+    (3, 5, 9001),
 ]
 IDX_KINDS = ("all", "random", "edge")
 REGS = (0.0, 0.3)
@@ -435,11 +437,13 @@ FD_CASES = {
     "2x3x5": (lambda: naive.make_problem(2, 3, 5, seed=5, scale=0.1), 1e-5, 0.1, FD_RANDOM),
     "3x1x1037-reg0": (lambda: naive.make_problem(3, 1, 1037, seed=6), 1e-5, 0.0, FD_RANDOM),
     "3x4x1037": (lambda: naive.make_problem(3, 4, 1037, seed=7, scale=0.1), 1e-4, 0.1, FD_RANDOM),
+    "3x4x9001": (lambda: naive.make_problem(3, 4, 9001, seed=8, scale=0.1), 1e-4, 0.1, FD_RANDOM),
     # |e x| too large for the moment series of the numba and cpp softmax: the library fallback
     "x-times-3e3": (lambda: naive.make_problem(3, 5, 17, seed=7, scale=0.1, x_scale=3e3), 1e-5, 0.05, FD_RANDOM),
     "dyadic-h0.25": (lambda: naive.kink_problem(5, 23, 150, seed=5, w_step=0.25, w_max=3), 0.25, 0.1, FD_EXACT),
     "dyadic-h0.5": (lambda: naive.kink_problem(5, 23, 150, seed=5, w_step=0.25, w_max=3), 0.5, 0.1, FD_EXACT),
     "dyadic-h1": (lambda: naive.kink_problem(5, 23, 150, seed=5, w_step=0.25, w_max=3), 1.0, 0.1, FD_EXACT),
+    "dyadic-h0.5-9001": (lambda: naive.kink_problem(3, 6, 9001, seed=6, w_step=0.25, w_max=3), 0.5, 0.1, FD_EXACT),
     "integer-reg0": (lambda: naive.kink_problem(4, 6, 70, seed=3, w_step=1.0, w_max=1), 0.5, 0.0, FD_EXACT),
 }
 

@@ -132,7 +132,7 @@ def _bits(x):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_bitwise_thread_counts(dtype, order):
-    N = 16 * 64 * 5 + 7  # not a multiple of the tile size: ragged tiles and chunks
+    N = 16 * 64 * 8 + 7  # not a multiple of the tile size: ragged tiles and chunks, spread tiles in them
     W, X, y = problem(10, 45, N, dtype, order, seed=11)
     idx = np.random.default_rng(2).integers(0, N, 3001).astype(np.int64)
     calls = [

@@ -129,7 +129,7 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
     run_blocks(
         ch.nchunks, n_threads,
         [&](i64 chunk) {
-            TileReader<T> reader(ex, kern, ch.end(chunk));
+            TileReader<T> reader(ex, kern, ch.end(chunk), ch.begin(chunk));
             std::vector<double> S(static_cast<std::size_t>(C * kTile)), coef(static_cast<std::size_t>(C * kTile));
             double* g = nullptr;
             if (G != nullptr) {
