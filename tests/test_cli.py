@@ -234,6 +234,19 @@ def test_bench_assignment_loop_is_the_assignments_train():
     np.testing.assert_allclose(ours, theirs.W.T, rtol=1e-12, atol=1e-15)
 
 
+def test_bench_peak_rate_is_the_highest_reading_and_never_drops(monkeypatch):
+    """A busy spell only lowers a probe's reading: the compute floors use the highest one seen."""
+    pytest.importorskip("steepest._core")
+    from steepest import _core
+    from steepest.cli import measure
+
+    monkeypatch.setattr(measure, "_peak_rates", {})
+    readings = iter([1e9, 3e9, 2e9, 1e9, 1e9, 1e9])
+    monkeypatch.setattr(_core, "multiply_add_rate", lambda threads, seconds: next(readings))
+    assert measure.multiply_add_rate(repeat=3) == 3e9  # not the median, 2e9
+    assert measure.multiply_add_rate(repeat=3) == 3e9  # a later, busier reading does not lower it
+
+
 def test_bench_training_section_on_a_small_problem(capsys):
     if "cpp" not in steepest.backends():
         pytest.skip("the training section's floors need the C++ core")

@@ -185,15 +185,24 @@ def loop_estimate(f: Callable, W: np.ndarray, picks: list, h: float = 1e-5) -> t
     return seconds, how
 
 
+# The highest peak rate read in this process, per thread count (see multiply_add_rate).
+_peak_rates: dict[int, float] = {}
+
+
 def multiply_add_rate(repeat: int = 5) -> float | None:
-    """The machine's peak float64 multiply-adds per second with the current thread count (median of
-    ``repeat`` probes on registers only), or None without the C++ core."""
+    """The machine's peak float64 multiply-adds per second with the current thread count: the highest
+    of ``repeat`` probes on registers only and of every earlier reading in this process, or None
+    without the C++ core. A busy spell can only lower a reading (one full ``steepest bench`` read
+    half the peak at its training section, with another library's threads still spinning, and put
+    the grid at 0.88x its "floor"), so the peak is a maximum, not a median."""
     if "cpp" not in _backends.backends():
         return None
     from .. import _core
 
     threads = _backends.get_num_threads()
-    return statistics.median(_core.multiply_add_rate(threads, 0.1) for _ in range(repeat))
+    rate = max(max(_core.multiply_add_rate(threads, 0.1) for _ in range(repeat)), _peak_rates.get(threads, 0.0))
+    _peak_rates[threads] = rate
+    return rate
 
 
 def compute_floor(n: int, d: int, c: int, rate: float) -> float:
