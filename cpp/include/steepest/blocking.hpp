@@ -105,6 +105,7 @@ class TileReader {
         return nk;
     }
     const T* const* cols() const { return cols_; }
+    bool in_place() const { return ex_.fortran; }  // the columns are X's own, not a gathered copy
     const i64* index() const { return index_; }
 
   private:

@@ -21,7 +21,8 @@ constexpr int kMaxMoments = 10;
 template <class T>
 struct TileKernels {
     // S[c * kTile + k] = sum_d W[c, d] * cols[k][d] for k < nk; W is (C, D) double, rows ldw >= D apart.
-    void (*scores)(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, int nk, double* S);
+    // stream: the columns are X's own, coming from memory (not a gathered copy in cache).
+    void (*scores)(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, int nk, double* S, bool stream);
     // G[c, d] += sum_{k < nk} coef[c * kTile + k] * cols[k][d]   (k in order, for each (c, d))
     void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk);
     // buf[k * ldb + d] = X[d * N + ex[k]]: the columns ex[0..nk) of a C-order (D, N) X, made

@@ -26,12 +26,13 @@ constexpr int kScoreClassBlock = 5;  // scores: 5 classes x 4 examples loads few
 // and class block of the tile while they are in cache; without the blocking each W value is fetched
 // from L2 once per example group.
 constexpr i64 kScoreBlock = kVectorRegisters >= 32 ? 128 : 64;
-// The first class block of a tile's scores, the one that brings its columns in from memory, asks for
-// each column's next feature block (kScoreAhead values on) while it works on this one. On 16-register
-// levels only: on a Zen 3 core the step 0.88x, the full pass 0.94-0.98x (over half of the scores' time
-// waited on those loads); on the AVX-512 machine software prefetches of the next tile made every pass
-// slower (notes/KERNELS.md), and this one is unmeasured there.
-constexpr i64 kScoreAhead = kVectorRegisters >= 32 ? 0 : kScoreBlock;
+// When the columns are X's own (`stream`: F order), the first class block of a tile's scores, the one
+// that brings them in from memory, asks for each column's next feature block (kScoreAhead values on)
+// while it works on this one. Over half of the scores' time waited on those loads. A/B in one process
+// pair: on a Zen 3 core the step 0.88x, the full pass 0.94-0.98x; on the AVX-512 Xeon the step
+// 0.88x (float32 0.91x), the full pass 0.97x, two blocks ahead 1.03-1.05x slower than one. A gathered
+// copy (C order) is in cache already: prefetching it made that pass 1.05x slower.
+constexpr i64 kScoreAhead = kScoreBlock;
 
 inline double to_double(double v) { return v; }
 inline double to_double(float v) { return static_cast<double>(v); }
@@ -138,7 +139,7 @@ inline void scores_finish(const double* W, i64 ldw, i64 D, const T* const* cols,
 constexpr i64 kScoreGroup = kVectorRegisters >= 32 ? 2 * kScoreClassBlock : 6 * kScoreClassBlock;
 
 template <class T>
-void tile_scores(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, int nk, double* S) {
+void tile_scores(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, int nk, double* S, bool stream) {
     const i64 Dv = D - D % kLanes;  // the vector part; the scalar tail is added after the lane sums
     vd sum[kScoreGroup * kTile];
     for (i64 g0 = 0; g0 < C; g0 += kScoreGroup) {
@@ -146,7 +147,7 @@ void tile_scores(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, i
         for (i64 j = 0; j < gc * kTile; ++j) sum[j] = vzero();
         for (i64 d0 = 0; d0 < Dv; d0 += kScoreBlock) {
             const i64 d1 = d0 + kScoreBlock < Dv ? d0 + kScoreBlock : Dv;
-            const i64 ahead = g0 == 0 && d1 + kScoreAhead <= Dv ? kScoreAhead : 0;  // within the columns
+            const i64 ahead = stream && g0 == 0 && d1 + kScoreAhead <= Dv ? kScoreAhead : 0;  // within the columns
             for_class_blocks(gc, kScoreClassBlock, [&](i64 c0, int nc) {
                 with_class_count(nc, [&](auto NC) {
                     scores_feature_block<decltype(NC)::value>(W + (g0 + c0) * ldw, ldw, cols, nk, d0, d1,
