@@ -53,11 +53,11 @@ static void update(double* G, i64 D, const double* coef, const Tile& tile, const
     const i64 blocks = D / 16, lines = kTile * D * 8 / 64, per_block = (lines + blocks - 1) / blocks;
     i64 line = 0, d = 0;
     for (; d + 16 <= D; d += 16) {
-        update_block<10, 2>(G, D, d, coef, tile.cols, kTile);
+        update_block<10, 2>(G, D, d, coef, tile.cols, kTile, false);
         for (i64 end = line + per_block; prefetch != nullptr && line < end && line < lines; ++line)
             _mm_prefetch(prefetch + line * 64, _MM_HINT_T1);
     }
-    for (; d + 8 <= D; d += 8) update_block<10, 1>(G, D, d, coef, tile.cols, kTile);
+    for (; d + 8 <= D; d += 8) update_block<10, 1>(G, D, d, coef, tile.cols, kTile, false);
     for (; d < D; ++d)
         for (i64 c = 0; c < kC; ++c)
             for (int k = 0; k < kTile; ++k) G[c * D + d] += coef[c * kTile + k] * tile.cols[k][d];
@@ -75,10 +75,10 @@ static void pipelined(const double* W, double* G, i64 D, const double* coef, con
         if (next != nullptr)
             for (i64 c0 = 0; c0 < kC; c0 += 5)
                 scores_feature_block<5>(W + c0 * D, D, next->cols, tile_examples, d0, d1, sum + c0 * kTile);
-        for (; cur != nullptr && du + 16 <= d1; du += 16) update_block<10, 2>(G, D, du, coef, cur->cols, kTile);
+        for (; cur != nullptr && du + 16 <= d1; du += 16) update_block<10, 2>(G, D, du, coef, cur->cols, kTile, false);
     }
     if (cur != nullptr) {
-        for (; du + 8 <= D; du += 8) update_block<10, 1>(G, D, du, coef, cur->cols, kTile);
+        for (; du + 8 <= D; du += 8) update_block<10, 1>(G, D, du, coef, cur->cols, kTile, false);
         for (; du < D; ++du)
             for (i64 c = 0; c < kC; ++c)
                 for (int k = 0; k < kTile; ++k) G[c * D + du] += coef[c * kTile + k] * cur->cols[k][du];
@@ -111,7 +111,7 @@ int main() {
         for (int aligned = 0; aligned < 3; ++aligned) {
             const Tile tile(X, 0, aligned == 2 ? ldw : D);  // columns ldw apart: each on whole lines
             t0 = cpu_seconds();
-            for (i64 r = 0; r < kTiles; ++r) tile_scores<double>(W, aligned ? ldw : D, kC, D, tile.cols, tile_examples, S);
+            for (i64 r = 0; r < kTiles; ++r) tile_scores<double>(W, aligned ? ldw : D, kC, D, tile.cols, tile_examples, S, false);
             in_l2[aligned][0] = cpu_seconds() - t0;
             t0 = cpu_seconds();
             for (i64 r = 0; r < kTiles; ++r) update(G, D, coef, tile, nullptr);
@@ -123,7 +123,7 @@ int main() {
             t0 = cpu_seconds();
             for (i64 t = 0; t < kTiles; ++t) {
                 const Tile tile(X, t, D);
-                tile_scores<double>(W, D, kC, D, tile.cols, tile_examples, S);
+                tile_scores<double>(W, D, kC, D, tile.cols, tile_examples, S, true);
                 const char* next = ahead && t + 1 < kTiles ? reinterpret_cast<const char*>(X + (t + 1) * kTile * D) : nullptr;
                 update(G, D, coef, tile, next);
             }

@@ -23,8 +23,9 @@ struct TileKernels {
     // S[c * kTile + k] = sum_d W[c, d] * cols[k][d] for k < nk; W is (C, D) double, rows ldw >= D apart.
     // stream: the columns are X's own, coming from memory (not a gathered copy in cache).
     void (*scores)(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, int nk, double* S, bool stream);
-    // G[c, d] += sum_{k < nk} coef[c * kTile + k] * cols[k][d]   (k in order, for each (c, d))
-    void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk);
+    // G[c, d] += sum_{k < nk} coef[c * kTile + k] * cols[k][d]   (k in order, for each (c, d));
+    // fresh: G's old values are not read but taken as +0.0 (G written whole).
+    void (*rank_update)(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk, bool fresh);
     // buf[k * ldb + d] = X[d * N + ex[k]]: the columns ex[0..nk) of a C-order (D, N) X, made
     // contiguous (ldb >= D; a multiple of 64 bytes keeps the transposes' stores on whole lines).
     void (*gather_rows)(const T* X, i64 N, i64 D, const i64* ex, int nk, T* buf, i64 ldb);

@@ -131,23 +131,23 @@ void loss_pass(const double* Wd, i64 C, const Examples<T>& ex, const i64* y, con
         [&](i64 chunk) {
             TileReader<T> reader(ex, kern, ch.end(chunk), ch.begin(chunk));
             std::vector<double> S(static_cast<std::size_t>(C * kTile)), coef(static_cast<std::size_t>(C * kTile));
-            double* g = nullptr;
-            if (G != nullptr) {
-                g = ch.nchunks > 1 ? parts.get() + chunk * CD : G;
-                std::fill(g, g + CD, 0.0);
-            }
+            // the chunk's first tile writes its partial g whole (`fresh`), so g is never zeroed first
+            double* g = G == nullptr ? nullptr : ch.nchunks > 1 ? parts.get() + chunk * CD : G;
+            bool fresh = true;
             double* loss = chunk_loss.data() + chunk * M;
             for (i64 k0 = ch.begin(chunk); k0 < ch.end(chunk); k0 += kTile) {
-                if (block_cancelled()) return;
+                if (block_cancelled()) break;
                 const int nk = reader.load(k0);
                 // a mini-batch's labels are random reads of y, which the tiles have pushed out of cache:
                 // fetched while the scores run, not one miss an example in the rules (the step 1.4-3.4 % faster)
                 for (int k = 0; k < nk; ++k) prefetch(y + reader.index()[k]);
                 kern.scores(Wa.get(), Wa.ld(), C, ex.D, reader.cols(), nk, S.data(), reader.in_place());
                 for (int k = 0; k < nk; ++k) add_example(rule, S.data(), C, k, y[reader.index()[k]], coef.data(), loss);
-                if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk);
+                if (g != nullptr) kern.rank_update(g, C, ex.D, coef.data(), reader.cols(), nk, fresh);
+                fresh = false;
                 extra(chunk, k0, nk, reader, S.data(), coef.data());
             }
+            if (g != nullptr && fresh) std::fill(g, g + CD, 0.0);  // no tile (stopped): g still defined
         },
         stop);
     if (G != nullptr && ch.nchunks > 1)

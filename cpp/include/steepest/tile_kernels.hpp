@@ -168,12 +168,12 @@ void tile_scores(const double* W, i64 ldw, i64 C, i64 D, const T* const* cols, i
 // rank update: G[c, d] += sum_k coef[c * kTile + k] * cols[k][d]
 
 template <int NC, int ND, class T>
-inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk) {
+inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* const* cols, int nk, bool fresh) {
     vd acc[NC][ND];
 #pragma GCC unroll 10
     for (int c = 0; c < NC; ++c)
 #pragma GCC unroll 4
-        for (int j = 0; j < ND; ++j) acc[c][j] = vload(G + c * D + d + j * kLanes);
+        for (int j = 0; j < ND; ++j) acc[c][j] = fresh ? vzero() : vload(G + c * D + d + j * kLanes);
     for (int k = 0; k < nk; ++k) {
         const T* x = cols[k] + d;
         vd xv[ND];
@@ -195,14 +195,15 @@ inline void update_block(double* G, i64 D, i64 d, const double* coef, const T* c
 // The features [d0, d1) of NC rows of G: register blocks of ND vectors, then single vectors, then
 // scalars (the last two only where d1 leaves a remainder).
 template <int NC, class T>
-inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef, const T* const* cols, int nk) {
+inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef, const T* const* cols, int nk,
+                           bool fresh = false) {
     constexpr int ND = per_register_block(NC);
     i64 d = d0;
-    for (; d + ND * kLanes <= d1; d += ND * kLanes) update_block<NC, ND>(G, D, d, coef, cols, nk);
-    for (; d + kLanes <= d1; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk);
+    for (; d + ND * kLanes <= d1; d += ND * kLanes) update_block<NC, ND>(G, D, d, coef, cols, nk, fresh);
+    for (; d + kLanes <= d1; d += kLanes) update_block<NC, 1>(G, D, d, coef, cols, nk, fresh);
     for (; d < d1; ++d)
         for (int c = 0; c < NC; ++c) {
-            double g = G[c * D + d];
+            double g = fresh ? 0.0 : G[c * D + d];
             for (int k = 0; k < nk; ++k) g = sfmadd(coef[c * kTile + k], to_double(cols[k][d]), g);
             G[c * D + d] = g;
         }
@@ -215,13 +216,14 @@ inline void update_classes(double* G, i64 D, i64 d0, i64 d1, const double* coef,
 constexpr i64 kUpdateBlock = kVectorRegisters >= 32 ? 96 : 48;
 
 template <class T>
-void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk) {
-    // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order, whatever the blocks.
+void tile_rank_update(double* G, i64 C, i64 D, const double* coef, const T* const* cols, int nk, bool fresh) {
+    // Every G[c, d] becomes G + coef_0 x_0 + coef_1 x_1 + ... in k order, whatever the blocks; fresh:
+    // G is not read but taken as +0.0 (bitwise the same as zeroing it first, without that pass over G).
     for (i64 d0 = 0; d0 < D; d0 += kUpdateBlock) {
         const i64 d1 = d0 + kUpdateBlock < D ? d0 + kUpdateBlock : D;
         for_class_blocks(C, kMaxClassBlock, [&](i64 c0, int nc) {
             with_class_count(nc, [&](auto NC) {
-                update_classes<decltype(NC)::value>(G + c0 * D, D, d0, d1, coef + c0 * kTile, cols, nk);
+                update_classes<decltype(NC)::value>(G + c0 * D, D, d0, d1, coef + c0 * kTile, cols, nk, fresh);
             });
         });
     }
