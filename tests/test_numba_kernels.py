@@ -27,7 +27,7 @@ def problem(C, D, N, dtype=np.float64, order="C", seed=0):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_minibatch_scores_are_bitwise_the_full_pass_columns(dtype, order):
-    """``rows_scores`` gives every score the same ``dot8`` slot arithmetic, wherever it sits."""
+    """``rows_scores`` gives every score the same ``dot20`` slot arithmetic, wherever it sits."""
     W, X, y = problem(10, 300, 1037, dtype, order)
     idx = np.array([5, 5, 0, 1036, 7], dtype=np.int64)
     np.testing.assert_array_equal(nk.scores(W, X, idx, 2), nk.scores(W, X, None, 2)[:, idx])

@@ -48,3 +48,15 @@ def test_the_check_sees_a_scalar_loop():
     code = machine_code(numba.njit(from_start), np.zeros(300), 2.0, np.ones(300), 1, 300)
     assert not PACKED_MULTIPLY.search(code)
     assert re.search(r"\bv?mulsd\b", code)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_score_dot_products_are_vectorized(dtype):
+    """``dot20`` carries every score (``rows_scores``): with reassociation allowed on it alone, its twenty
+    sums must become packed multiply-adds (``vfmadd...pd``) or packed multiplies."""
+    fresh = numba.njit(nogil=True, fastmath=tiles._DOT_MATH)(tiles.dot20.py_func)
+    rows = [np.ones(300) for _ in range(5)]
+    examples = [np.ones(300, dtype) for _ in range(4)]
+    fresh(*rows, *examples)
+    code = "\n".join(fresh.inspect_asm().values())
+    assert re.search(r"\bvfmadd\d+pd\b", code) or PACKED_MULTIPLY.search(code)

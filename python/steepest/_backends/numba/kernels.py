@@ -12,7 +12,7 @@ them. Conventions (the contract's, and how this backend keeps them):
   block writes its own partial (loss, dW) slot and the slots are summed in block order. Results
   are bitwise identical for any ``n_threads`` and across calls.
 - No fast-math flags except ``reassoc``/``contract`` on the fixed-length dot products of
-  ``tiles.dot8`` (scores of F-ordered X): their lane split is fixed at compile time,
+  ``tiles.dot20`` (scores of F-ordered X): their lane split is fixed at compile time,
   independent of the data and the thread count. Every other summation order is the one written in
   the source (see ``tiles`` for how the loops still vectorize without reassociation).
 
